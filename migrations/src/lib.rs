@@ -1,0 +1,18 @@
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_create_core;
+mod m20261124_000002_create_notifications;
+mod m20261124_000003_create_api_tokens;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_create_core::Migration),
+            Box::new(m20261124_000002_create_notifications::Migration),
+            Box::new(m20261124_000003_create_api_tokens::Migration),
+        ]
+    }
+}

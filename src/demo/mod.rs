@@ -1,0 +1,195 @@
+//! `statuspost demo`: loads a real incident post so a newcomer sees a real page.
+//!
+//! The post is the seed document, read as staff would have typed it: a date, a
+//! title, the first message, and an appended "UPDATE 12:38 PM EST - ..." section,
+//! each signed by its author.
+use anyhow::{anyhow, Context};
+use chrono::{NaiveDate, NaiveTime, TimeZone};
+use chrono_tz::Tz;
+use sea_orm::DatabaseConnection;
+
+use crate::domain::{Impact, IncidentStatus, IncidentTitle, UpdateBody};
+use crate::store::{
+    self,
+    incidents::{NewIncident, NewUpdate},
+};
+
+const SEED: &str = include_str!("seed.txt");
+const SEED_KEY: &str = "seed:000_1ff5b3423293ec8a";
+pub const DEMO_ZONE: &str = "America/New_York";
+
+/// The seed document, taken apart.
+#[derive(Debug)]
+pub struct SeedPost {
+    pub date: NaiveDate,
+    pub title: String,
+    pub first_message: String,
+    pub update_time: NaiveTime,
+    pub update_status: IncidentStatus,
+    pub update_message: String,
+    pub author: String,
+}
+
+/// Splits a message from the signature line that closes it ("Regards,\n\nShannon").
+fn split_signature(text: &str) -> (String, String) {
+    let text = text.trim();
+    match text.rsplit_once("\n\n") {
+        Some((body, sig)) if !sig.contains('\n') && sig.len() < 60 => {
+            (body.trim().to_owned(), sig.trim().to_owned())
+        }
+        _ => (text.to_owned(), String::new()),
+    }
+}
+
+pub fn parse(doc: &str) -> anyhow::Result<SeedPost> {
+    let doc = doc.replace("\r\n", "\n");
+    let mut lines = doc.lines().filter(|l| !l.trim().is_empty());
+    let date_line = lines.next().ok_or_else(|| anyhow!("empty seed"))?;
+    let date =
+        NaiveDate::parse_from_str(date_line.trim(), "%A, %B %-d, %Y").context("seed date")?;
+    let title_line = lines.next().ok_or_else(|| anyhow!("no title"))?.trim();
+    let title = title_line.trim_end_matches("(Resolved)").trim().to_owned();
+    let after_title = doc
+        .split_once(title_line)
+        .map(|(_, r)| r)
+        .ok_or_else(|| anyhow!("no body"))?;
+    let (first, rest) = after_title
+        .split_once("\n---")
+        .ok_or_else(|| anyhow!("no update separator"))?;
+    let rest = rest.trim_start_matches('-').trim_start();
+    let (heading, update) = rest
+        .split_once('\n')
+        .ok_or_else(|| anyhow!("no update heading"))?;
+    // "UPDATE 12:38 PM EST - Issue Resolved"
+    let heading = heading
+        .trim()
+        .strip_prefix("UPDATE ")
+        .ok_or_else(|| anyhow!("bad update heading"))?;
+    let (when, label) = heading
+        .split_once(" - ")
+        .ok_or_else(|| anyhow!("bad update heading"))?;
+    let clock = when.rsplit_once(' ').map(|(t, _zone)| t).unwrap_or(when);
+    let update_time = NaiveTime::parse_from_str(clock, "%I:%M %p").context("update time")?;
+    let update_status = IncidentStatus::ALL
+        .into_iter()
+        .find(|s| s.label() == label.trim())
+        .ok_or_else(|| anyhow!("unknown status {label}"))?;
+    let (first_message, author) = split_signature(first);
+    let (update_message, _) = split_signature(update);
+    Ok(SeedPost {
+        date,
+        title,
+        first_message,
+        update_time,
+        update_status,
+        update_message,
+        author,
+    })
+}
+
+/// Loads the seed incident; returns false when it was already there.
+pub async fn load(db: &DatabaseConnection, zone_configured: bool) -> anyhow::Result<bool> {
+    if store::incidents::find_by_seed_key(db, SEED_KEY)
+        .await?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    let post = parse(SEED)?;
+    if !zone_configured {
+        // The post's times are Eastern; show them so unless an operator chose a zone.
+        store::settings::get_or_init(db, store::settings::PAGE_TIMEZONE, || DEMO_ZONE.to_owned())
+            .await?;
+    }
+    let eastern: Tz = DEMO_ZONE.parse().expect("a valid zone");
+    let local = |t: NaiveTime| {
+        eastern
+            .from_local_datetime(&post.date.and_time(t))
+            .earliest()
+            .map(|d| d.with_timezone(&chrono::Utc))
+            .ok_or_else(|| anyhow!("time does not exist"))
+    };
+    // The post does not say when it first went up; the morning the data was restored fits its story.
+    let started = local(NaiveTime::from_hms_opt(9, 14, 0).expect("valid"))?;
+    let resolved = local(post.update_time)?;
+
+    let author = demo_author(db, &post.author).await?;
+    let published = store::incidents::create(
+        db,
+        NewIncident {
+            title: IncidentTitle::parse(&post.title)?,
+            impact: Impact::Major,
+            seed_key: Some(SEED_KEY.to_owned()),
+            update: NewUpdate {
+                status: IncidentStatus::Identified,
+                body: UpdateBody::parse(&post.first_message)?,
+                components: Vec::new(),
+                at: started,
+                author_id: author,
+                notify: false,
+            },
+        },
+    )
+    .await?;
+    store::incidents::post_update(
+        db,
+        published.incident_id,
+        NewUpdate {
+            status: post.update_status,
+            body: UpdateBody::parse(&post.update_message)?,
+            components: Vec::new(),
+            at: resolved,
+            author_id: author,
+            notify: false,
+        },
+    )
+    .await?;
+    Ok(true)
+}
+
+/// The seed's author as a staff member who cannot sign in.
+async fn demo_author(db: &DatabaseConnection, name: &str) -> anyhow::Result<i32> {
+    let email = format!("{}@demo.invalid", name.to_lowercase());
+    if let Some(s) = store::staff::find_by_email(db, &email).await? {
+        return Ok(s.id);
+    }
+    use sea_orm::{ActiveModelTrait, Set};
+    let m = crate::entity::staff::ActiveModel {
+        email: Set(email),
+        name: Set(name.to_owned()),
+        // No password hashes to this: the account exists only to sign the demo post.
+        password_hash: Set("!".into()),
+        is_admin: Set(false),
+        active: Set(false),
+        created_at: Set(store::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(m.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seed_parses_as_the_post_reads() {
+        let p = parse(SEED).unwrap();
+        assert_eq!(p.date, NaiveDate::from_ymd_opt(2008, 2, 28).unwrap());
+        assert_eq!(p.title, "Live Site Issue: File Names");
+        assert!(p
+            .first_message
+            .starts_with("We are working to resolve an issue with downloads"));
+        assert!(p.first_message.ends_with("Regards,"));
+        assert_eq!(p.author, "Shannon");
+        assert_eq!(p.update_time, NaiveTime::from_hms_opt(12, 38, 0).unwrap());
+        assert_eq!(p.update_status, IncidentStatus::Resolved);
+        assert!(p
+            .update_message
+            .starts_with("The issue with the file names"));
+        assert!(p
+            .update_message
+            .ends_with("Thank you for bearing with us during this hectic time,"));
+    }
+}

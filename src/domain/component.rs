@@ -1,0 +1,131 @@
+use super::ParseError;
+
+/// A component's health, in Statuspage's vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ComponentStatus {
+    Operational,
+    UnderMaintenance,
+    DegradedPerformance,
+    PartialOutage,
+    MajorOutage,
+}
+
+impl ComponentStatus {
+    pub const ALL: [ComponentStatus; 5] = [
+        Self::Operational,
+        Self::DegradedPerformance,
+        Self::PartialOutage,
+        Self::MajorOutage,
+        Self::UnderMaintenance,
+    ];
+
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        match s.trim() {
+            "operational" => Ok(Self::Operational),
+            "degraded_performance" => Ok(Self::DegradedPerformance),
+            "partial_outage" => Ok(Self::PartialOutage),
+            "major_outage" => Ok(Self::MajorOutage),
+            "under_maintenance" => Ok(Self::UnderMaintenance),
+            other => Err(ParseError::new(format!(
+                "Unknown component status \"{other}\"."
+            ))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Operational => "operational",
+            Self::DegradedPerformance => "degraded_performance",
+            Self::PartialOutage => "partial_outage",
+            Self::MajorOutage => "major_outage",
+            Self::UnderMaintenance => "under_maintenance",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Operational => "Operational",
+            Self::DegradedPerformance => "Degraded Performance",
+            Self::PartialOutage => "Partial Outage",
+            Self::MajorOutage => "Major Outage",
+            Self::UnderMaintenance => "Under Maintenance",
+        }
+    }
+}
+
+/// The page-wide status shown in the banner, derived from the components.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OverallStatus {
+    Operational,
+    Maintenance,
+    Degraded,
+    PartialOutage,
+    MajorOutage,
+}
+
+impl OverallStatus {
+    pub fn from_components(statuses: impl IntoIterator<Item = ComponentStatus>) -> Self {
+        statuses
+            .into_iter()
+            .map(|s| match s {
+                ComponentStatus::Operational => Self::Operational,
+                ComponentStatus::UnderMaintenance => Self::Maintenance,
+                ComponentStatus::DegradedPerformance => Self::Degraded,
+                ComponentStatus::PartialOutage => Self::PartialOutage,
+                ComponentStatus::MajorOutage => Self::MajorOutage,
+            })
+            .max()
+            .unwrap_or(Self::Operational)
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Operational => "All Systems Operational",
+            Self::Maintenance => "Service Under Maintenance",
+            Self::Degraded => "Degraded System Service",
+            Self::PartialOutage => "Partial System Outage",
+            Self::MajorOutage => "Major Service Outage",
+        }
+    }
+
+    /// Statuspage's `status.indicator`.
+    pub fn indicator(self) -> &'static str {
+        match self {
+            Self::Operational => "none",
+            Self::Maintenance => "maintenance",
+            Self::Degraded => "minor",
+            Self::PartialOutage => "major",
+            Self::MajorOutage => "critical",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worst_component_wins() {
+        use ComponentStatus::*;
+        assert_eq!(
+            OverallStatus::from_components([Operational, PartialOutage, DegradedPerformance]),
+            OverallStatus::PartialOutage
+        );
+        assert_eq!(
+            OverallStatus::from_components([]).description(),
+            "All Systems Operational"
+        );
+        assert_eq!(
+            OverallStatus::from_components([MajorOutage]).description(),
+            "Major Service Outage"
+        );
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in ComponentStatus::ALL {
+            assert_eq!(ComponentStatus::parse(s.as_str()), Ok(s));
+        }
+        assert!(ComponentStatus::parse("down").is_err());
+    }
+}

@@ -1,0 +1,13 @@
+pub mod assets;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod entity;
+pub mod notify;
+pub mod render;
+pub mod secrets;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,128 @@
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use statuspost::config::Settings;
+use statuspost::domain::{DisplayName, EmailAddress, Password};
+use statuspost::startup::{self, Application};
+
+/// statuspost: an incident status page and subscriber notifications.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Settings file (default: ./statuspost.toml when it exists).
+    #[arg(long, global = true, env = "STATUSPOST_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the status page, the admin and the APIs (the default command).
+    Serve {
+        /// Address to listen on, overriding STATUSPOST_BIND.
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Manage staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Load the demo incident (the February 28, 2008 post); running it twice adds nothing.
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a staff account. The password is read from stdin when it is not a
+    /// terminal, else prompted for twice.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// May manage staff accounts.
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    statuspost::telemetry::init();
+    let cli = Cli::parse();
+    if let Err(e) = run(cli).await {
+        // One line, so a bad setting reads at a glance.
+        eprintln!("statuspost: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut settings = Settings::load(cli.config.as_deref())?;
+    match cli.command.unwrap_or(Command::Serve { bind: None }) {
+        Command::Serve { bind } => {
+            if let Some(bind) = bind {
+                settings.bind = bind;
+            }
+            let app = Application::build(settings).await?;
+            tracing::info!(port = app.port(), "statuspost is serving");
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            startup::open_database(&settings).await?;
+            println!("database is up to date");
+        }
+        Command::User {
+            command: UserCommand::Add { email, name, admin },
+        } => {
+            let email = EmailAddress::parse(&email)?;
+            let name = DisplayName::parse(&name)?;
+            let password = Password::parse(&read_password()?)?;
+            let db = startup::open_database(&settings).await?;
+            let staff = statuspost::store::staff::create(
+                &db,
+                statuspost::store::staff::NewStaff {
+                    email,
+                    name,
+                    password,
+                    is_admin: admin,
+                },
+            )
+            .await?;
+            println!(
+                "added {} <{}>{}",
+                staff.name,
+                staff.email,
+                if staff.is_admin { " (admin)" } else { "" }
+            );
+        }
+        Command::Demo => {
+            let db = startup::open_database(&settings).await?;
+            if statuspost::demo::load(&db, settings.timezone.is_some()).await? {
+                println!("loaded the demo incident; open {}", settings.link(""));
+            } else {
+                println!("the demo incident is already loaded");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if !std::io::stdin().is_terminal() {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        return Ok(s.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    let first = rpassword::prompt_password("Password: ")?;
+    let second = rpassword::prompt_password("Password again: ")?;
+    if first != second {
+        anyhow::bail!("the two passwords differ");
+    }
+    Ok(first)
+}

@@ -1,0 +1,6 @@
+//! Subscriber notifications: the outbox events written with each update.
+
+/// An incident was published or updated; the event names the update.
+pub const EVENT_INCIDENT: &str = "incident_update";
+/// A component's status changed outside an incident update.
+pub const EVENT_COMPONENT: &str = "component_update";

@@ -1,0 +1,155 @@
+//! Builds the application: database, migrations, state, HTTP server.
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::{dev::Server, middleware, web, App, HttpServer};
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::DatabaseConnection;
+
+use crate::config::Settings;
+use crate::domain::PageZone;
+use crate::state::AppState;
+use crate::store;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+    /// The one-time link to create the first admin, when there is no staff yet.
+    pub setup_link: Option<String>,
+}
+
+/// Hides the password of a database URL before it is printed.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Opens the database and brings its schema up to date.
+pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let db = store::connect(&settings.database_url)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database at {}",
+                redact(&settings.database_url)
+            )
+        })?;
+    Migrator::up(&db, None)
+        .await
+        .context("database migration failed")?;
+    Ok(db)
+}
+
+/// Everything a server or a worker process shares, from settings and the database.
+pub async fn state(settings: Settings, db: DatabaseConnection) -> anyhow::Result<AppState> {
+    let secret = match &settings.secret_key {
+        Some(k) => k.as_bytes().to_vec(),
+        None => store::settings::get_or_init(
+            &db,
+            store::settings::SECRET_KEY,
+            crate::secrets::random_token,
+        )
+        .await?
+        .into_bytes(),
+    };
+    let page_zone = match settings.timezone {
+        Some(z) => z,
+        None => match store::settings::get(&db, store::settings::PAGE_TIMEZONE).await? {
+            Some(name) => {
+                PageZone::parse(&name).unwrap_or(PageZone::parse("UTC").expect("UTC exists"))
+            }
+            None => PageZone::parse("UTC").expect("UTC exists"),
+        },
+    };
+    let page_id = store::settings::get_or_init(&db, store::settings::PAGE_ID, || {
+        crate::secrets::random_token()[..12].to_lowercase()
+    })
+    .await?;
+    let tera = crate::render::templates::load().map_err(|e| anyhow::anyhow!("templates: {e:?}"))?;
+    Ok(AppState {
+        db,
+        settings,
+        tera,
+        cache: Default::default(),
+        secret,
+        page_zone,
+        page_id,
+        throttle: Default::default(),
+        wake_worker: Arc::new(tokio::sync::Notify::new()),
+    })
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let db = open_database(&settings).await?;
+        let state = web::Data::new(state(settings, db).await?);
+
+        let setup_link = if store::staff::count(&state.db).await? == 0 {
+            let token =
+                store::staff::new_signup_token(&state.db, true, chrono::Duration::hours(24))
+                    .await?;
+            let link = state.settings.link(&format!("admin/setup/{token}"));
+            tracing::warn!("No staff account yet. Create the first admin at {link} (single use, expires in 24 hours).");
+            Some(link)
+        } else {
+            None
+        };
+
+        let port = listener.local_addr()?.port();
+        let data = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(web::FormConfig::default().limit(256 * 1024))
+                .app_data(web::PayloadConfig::default().limit(1024 * 1024))
+                .wrap(crate::web::security::headers())
+                .wrap(middleware::Compress::default())
+                .wrap(tracing_actix())
+                .service(crate::web::assets::asset)
+                .service(crate::web::public::index)
+                .service(crate::web::public::incident)
+                .service(crate::web::public::history)
+                .service(crate::web::public::health)
+                .configure(crate::web::admin::configure)
+                .default_service(web::to(not_found))
+        })
+        .listen(listener)?
+        .shutdown_timeout(10)
+        .run();
+        Ok(Self {
+            port,
+            server,
+            state,
+            setup_link,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn tracing_actix() -> middleware::Logger {
+    middleware::Logger::new("%s %r %Dms").exclude("/health")
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, crate::web::AppError> {
+    Err(crate::web::AppError::NotFound)
+}

@@ -1,0 +1,359 @@
+//! Incidents and their append-only updates. Every write here is one transaction
+//! that also records the outbox event, so a notification is never lost or invented.
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+
+use super::{now, StoreError};
+use crate::domain::{ComponentStatus, Impact, IncidentStatus, IncidentTitle, UpdateBody};
+use crate::entity::{
+    component, incident, incident_update, notification_event, staff, update_component,
+};
+
+pub struct NewIncident {
+    pub title: IncidentTitle,
+    pub impact: Impact,
+    pub update: NewUpdate,
+    /// Set by the demo so that loading it twice does not duplicate it.
+    pub seed_key: Option<String>,
+}
+
+pub struct NewUpdate {
+    pub status: IncidentStatus,
+    pub body: UpdateBody,
+    pub components: Vec<(i32, ComponentStatus)>,
+    pub at: DateTime<Utc>,
+    pub author_id: i32,
+    pub notify: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub incident_id: i32,
+    pub update_id: i32,
+}
+
+pub async fn create(db: &DatabaseConnection, new: NewIncident) -> Result<Published, StoreError> {
+    let txn = db.begin().await?;
+    let at = now();
+    let inc = incident::ActiveModel {
+        title: Set(new.title.as_str().to_owned()),
+        impact: Set(new.impact.as_str().to_owned()),
+        status: Set(new.update.status.as_str().to_owned()),
+        started_at: Set(new.update.at),
+        monitoring_at: Set(None),
+        resolved_at: Set(None),
+        author_id: Set(new.update.author_id),
+        seed_key: Set(new.seed_key),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let update_id = append(&txn, inc, new.update).await?;
+    txn.commit().await?;
+    Ok(update_id)
+}
+
+pub async fn post_update(
+    db: &DatabaseConnection,
+    incident_id: i32,
+    update: NewUpdate,
+) -> Result<Published, StoreError> {
+    let txn = db.begin().await?;
+    let inc = lock_incident(&txn, incident_id).await?;
+    if update.at < inc.started_at {
+        return Err(StoreError::Conflict {
+            field: "at",
+            message: "An update cannot be earlier than the incident's start.".into(),
+        });
+    }
+    let published = append(&txn, inc, update).await?;
+    txn.commit().await?;
+    Ok(published)
+}
+
+/// Reads the incident inside the transaction, holding a row lock on PostgreSQL so
+/// that two updates posted at once apply one after the other.
+async fn lock_incident(txn: &DatabaseTransaction, id: i32) -> Result<incident::Model, StoreError> {
+    let mut q = incident::Entity::find_by_id(id);
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    q.one(txn).await?.ok_or(StoreError::NotFound)
+}
+
+async fn append(
+    txn: &DatabaseTransaction,
+    inc: incident::Model,
+    u: NewUpdate,
+) -> Result<Published, StoreError> {
+    let latest = incident_update::Entity::find()
+        .filter(incident_update::Column::IncidentId.eq(inc.id))
+        .order_by_desc(incident_update::Column::DisplayAt)
+        .one(txn)
+        .await?;
+    let upd = incident_update::ActiveModel {
+        incident_id: Set(inc.id),
+        status: Set(u.status.as_str().to_owned()),
+        body: Set(u.body.as_str().to_owned()),
+        author_id: Set(u.author_id),
+        notify: Set(u.notify),
+        display_at: Set(u.at),
+        created_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+
+    for (component_id, new_status) in &u.components {
+        let comp = component::Entity::find_by_id(*component_id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| StoreError::Conflict {
+                field: "components",
+                message: format!("Component {component_id} does not exist."),
+            })?;
+        update_component::ActiveModel {
+            update_id: Set(upd.id),
+            component_id: Set(comp.id),
+            old_status: Set(comp.status.clone()),
+            new_status: Set(new_status.as_str().to_owned()),
+        }
+        .insert(txn)
+        .await?;
+        let mut c: component::ActiveModel = comp.into();
+        c.status = Set(new_status.as_str().to_owned());
+        c.updated_at = Set(now());
+        c.update(txn).await?;
+    }
+
+    // A backdated update fills in the story but does not change where it stands now.
+    let is_latest = latest.is_none_or(|l| u.at >= l.display_at);
+    let mut m: incident::ActiveModel = inc.clone().into();
+    if is_latest {
+        m.status = Set(u.status.as_str().to_owned());
+        m.resolved_at = Set(u.status.is_resolved().then_some(u.at));
+        if u.status == IncidentStatus::Monitoring && inc.monitoring_at.is_none() {
+            m.monitoring_at = Set(Some(u.at));
+        }
+    }
+    m.updated_at = Set(now());
+    m.update(txn).await?;
+
+    if u.notify {
+        notification_event::ActiveModel {
+            kind: Set(crate::notify::EVENT_INCIDENT.to_owned()),
+            incident_id: Set(Some(inc.id)),
+            update_id: Set(Some(upd.id)),
+            component_id: Set(None),
+            created_at: Set(now()),
+            expanded_at: Set(None),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(Published {
+        incident_id: inc.id,
+        update_id: upd.id,
+    })
+}
+
+pub async fn find_by_seed_key(
+    db: &DatabaseConnection,
+    key: &str,
+) -> Result<Option<incident::Model>, sea_orm::DbErr> {
+    incident::Entity::find()
+        .filter(incident::Column::SeedKey.eq(key))
+        .one(db)
+        .await
+}
+
+// ---- reading ----------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+pub struct ComponentChange {
+    pub component_id: i32,
+    pub name: String,
+    pub old_status: ComponentStatus,
+    pub new_status: ComponentStatus,
+}
+
+#[derive(Debug, Clone)]
+pub struct UpdateView {
+    pub model: incident_update::Model,
+    pub status: IncidentStatus,
+    pub author_name: String,
+    pub components: Vec<ComponentChange>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IncidentView {
+    pub model: incident::Model,
+    pub status: IncidentStatus,
+    pub impact: Impact,
+    pub author_name: String,
+    /// Oldest first, as the page reads.
+    pub updates: Vec<UpdateView>,
+}
+
+impl IncidentView {
+    pub fn is_resolved(&self) -> bool {
+        self.status.is_resolved()
+    }
+
+    /// Every component any update touched, with the status the latest one gave it.
+    pub fn affected_components(&self) -> Vec<ComponentChange> {
+        let mut out: Vec<ComponentChange> = Vec::new();
+        for u in &self.updates {
+            for c in &u.components {
+                match out.iter_mut().find(|x| x.component_id == c.component_id) {
+                    Some(x) => x.new_status = c.new_status,
+                    None => out.push(c.clone()),
+                }
+            }
+        }
+        out
+    }
+
+    pub fn last_update_at(&self) -> DateTime<Utc> {
+        self.updates
+            .iter()
+            .map(|u| u.model.display_at)
+            .max()
+            .unwrap_or(self.model.started_at)
+    }
+}
+
+/// Loads views for these incidents, keeping their order, in a fixed number of queries.
+async fn views(
+    db: &impl ConnectionTrait,
+    incidents: Vec<incident::Model>,
+) -> Result<Vec<IncidentView>, sea_orm::DbErr> {
+    if incidents.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i32> = incidents.iter().map(|i| i.id).collect();
+    let updates = incident_update::Entity::find()
+        .filter(incident_update::Column::IncidentId.is_in(ids))
+        .order_by_asc(incident_update::Column::DisplayAt)
+        .order_by_asc(incident_update::Column::Id)
+        .all(db)
+        .await?;
+    let update_ids: Vec<i32> = updates.iter().map(|u| u.id).collect();
+    let changes = if update_ids.is_empty() {
+        Vec::new()
+    } else {
+        update_component::Entity::find()
+            .filter(update_component::Column::UpdateId.is_in(update_ids))
+            .all(db)
+            .await?
+    };
+    let names: HashMap<i32, String> = component::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    let authors: HashMap<i32, String> = staff::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    let mut by_incident: HashMap<i32, Vec<UpdateView>> = HashMap::new();
+    for u in updates {
+        let components = changes
+            .iter()
+            .filter(|c| c.update_id == u.id)
+            .map(|c| ComponentChange {
+                component_id: c.component_id,
+                name: names.get(&c.component_id).cloned().unwrap_or_default(),
+                old_status: ComponentStatus::parse(&c.old_status)
+                    .unwrap_or(ComponentStatus::Operational),
+                new_status: ComponentStatus::parse(&c.new_status)
+                    .unwrap_or(ComponentStatus::Operational),
+            })
+            .collect();
+        by_incident
+            .entry(u.incident_id)
+            .or_default()
+            .push(UpdateView {
+                status: IncidentStatus::parse(&u.status).unwrap_or(IncidentStatus::Investigating),
+                author_name: authors.get(&u.author_id).cloned().unwrap_or_default(),
+                components,
+                model: u,
+            });
+    }
+    Ok(incidents
+        .into_iter()
+        .map(|i| IncidentView {
+            status: IncidentStatus::parse(&i.status).unwrap_or(IncidentStatus::Investigating),
+            impact: Impact::parse(&i.impact).unwrap_or(Impact::None),
+            author_name: authors.get(&i.author_id).cloned().unwrap_or_default(),
+            updates: by_incident.remove(&i.id).unwrap_or_default(),
+            model: i,
+        })
+        .collect())
+}
+
+pub async fn load(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<IncidentView>, sea_orm::DbErr> {
+    let Some(i) = incident::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    Ok(views(db, vec![i]).await?.pop())
+}
+
+pub async fn load_update(
+    db: &impl ConnectionTrait,
+    update_id: i32,
+) -> Result<Option<incident_update::Model>, sea_orm::DbErr> {
+    incident_update::Entity::find_by_id(update_id).one(db).await
+}
+
+/// The most recent incidents, newest first, whatever their age.
+pub async fn recent(
+    db: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<Vec<IncidentView>, sea_orm::DbErr> {
+    let list = incident::Entity::find()
+        .order_by_desc(incident::Column::StartedAt)
+        .order_by_desc(incident::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    views(db, list).await
+}
+
+pub async fn unresolved(db: &impl ConnectionTrait) -> Result<Vec<IncidentView>, sea_orm::DbErr> {
+    let list = incident::Entity::find()
+        .filter(incident::Column::Status.ne(IncidentStatus::Resolved.as_str()))
+        .order_by_desc(incident::Column::StartedAt)
+        .all(db)
+        .await?;
+    views(db, list).await
+}
+
+/// One page of the history, newest first, and the number of pages.
+pub async fn history(
+    db: &DatabaseConnection,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<IncidentView>, u64), sea_orm::DbErr> {
+    let paginator = incident::Entity::find()
+        .order_by_desc(incident::Column::StartedAt)
+        .order_by_desc(incident::Column::Id)
+        .paginate(db, per_page);
+    let pages = paginator.num_pages().await?;
+    let list = paginator.fetch_page(page).await?;
+    Ok((views(db, list).await?, pages))
+}

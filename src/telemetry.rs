@@ -1,0 +1,8 @@
+//! Logs go through `tracing`; `RUST_LOG` picks what is shown.
+use tracing_subscriber::{fmt, EnvFilter};
+
+pub fn init() {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
+    let _ = fmt().with_env_filter(filter).with_target(false).try_init();
+}

@@ -1,0 +1,384 @@
+//! Publishing incidents and posting updates.
+use actix_web::{get, http::StatusCode, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+
+use super::{context, form_pairs, gate, page, see_other, Gate};
+use crate::domain::{
+    not_in_future, ComponentStatus, Impact, IncidentStatus, IncidentTitle, UpdateBody,
+};
+use crate::render::{markdown, time, views};
+use crate::state::AppState;
+use crate::store::{
+    self,
+    incidents::{NewIncident, NewUpdate},
+    StoreError,
+};
+use crate::web::{
+    auth, csrf,
+    form::{FieldErrors, FormData},
+    AppError,
+};
+
+/// Options for the selects, so the templates name each status once.
+fn choices(ctx: &mut tera::Context) {
+    let statuses: Vec<_> = IncidentStatus::ALL
+        .iter()
+        .map(|s| serde_json::json!({ "value": s.as_str(), "label": s.label() }))
+        .collect();
+    let impacts: Vec<_> = Impact::ALL
+        .iter()
+        .map(|s| serde_json::json!({ "value": s.as_str(), "label": s.label() }))
+        .collect();
+    let component_statuses: Vec<_> = ComponentStatus::ALL
+        .iter()
+        .map(|s| serde_json::json!({ "value": s.as_str(), "label": s.label() }))
+        .collect();
+    ctx.insert("statuses", &statuses);
+    ctx.insert("impacts", &impacts);
+    ctx.insert("component_statuses", &component_statuses);
+}
+
+async fn components_ctx(state: &AppState, ctx: &mut tera::Context) -> Result<(), AppError> {
+    let all = store::components::list(&state.db).await?;
+    ctx.insert("components", &views::components(&all));
+    Ok(())
+}
+
+/// Reads "component_<id>" fields: an empty value means "not affected".
+fn component_changes(form: &FormData, errors: &mut FieldErrors) -> Vec<(i32, ComponentStatus)> {
+    let mut out = Vec::new();
+    for (k, v) in &form.pairs {
+        let Some(id) = k
+            .strip_prefix("component_")
+            .and_then(|i| i.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if v.is_empty() {
+            continue;
+        }
+        if let Some(s) = errors.check(k, ComponentStatus::parse(v)) {
+            if !out.iter().any(|(c, _)| *c == id) {
+                out.push((id, s));
+            }
+        }
+    }
+    out
+}
+
+/// Reads an optional backdating field typed in the page's zone.
+fn when(form: &FormData, field: &str, state: &AppState, errors: &mut FieldErrors) -> DateTime<Utc> {
+    let now = store::now();
+    let raw = form.get(field).trim();
+    if raw.is_empty() {
+        return now;
+    }
+    match time::parse_input(raw, state.page_zone.tz()) {
+        Some(at) => errors.check(field, not_in_future(at, now)).unwrap_or(now),
+        None => {
+            errors.add(
+                field,
+                "Enter a date and time like 2008-02-28T12:38, or leave it empty for now.",
+            );
+            now
+        }
+    }
+}
+
+#[get("")]
+pub async fn list(
+    state: web::Data<AppState>,
+    me: auth::Staff,
+    token: csrf::CsrfToken,
+) -> Result<HttpResponse, AppError> {
+    let tz = state.page_zone.tz();
+    let open = store::incidents::unresolved(&state.db).await?;
+    let recent: Vec<_> = store::incidents::recent(&state.db, 50)
+        .await?
+        .into_iter()
+        .filter(|i| i.is_resolved())
+        .collect();
+    let mut ctx = context(Some(&me.0), &token, &state);
+    ctx.insert(
+        "open",
+        &open.iter().map(|i| views::post(i, tz)).collect::<Vec<_>>(),
+    );
+    ctx.insert(
+        "recent",
+        &recent
+            .iter()
+            .map(|i| views::post(i, tz))
+            .collect::<Vec<_>>(),
+    );
+    page(&state, "admin/incidents.html", &ctx, StatusCode::OK)
+}
+
+#[get("/incidents/new")]
+pub async fn new_page(
+    state: web::Data<AppState>,
+    me: auth::Staff,
+    token: csrf::CsrfToken,
+) -> Result<HttpResponse, AppError> {
+    let mut ctx = context(Some(&me.0), &token, &state);
+    ctx.insert(
+        "form",
+        &serde_json::json!({ "status": "investigating", "impact": "minor", "notify": "on" }),
+    );
+    choices(&mut ctx);
+    components_ctx(&state, &mut ctx).await?;
+    ctx.insert("zone", state.page_zone.name());
+    page(&state, "admin/new_incident.html", &ctx, StatusCode::OK)
+}
+
+#[post("/incidents")]
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    me: auth::MaybeStaff,
+    token: csrf::CsrfToken,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let form = form_pairs(&body)?;
+    let mut ctx = context(me.0.as_ref(), &token, &state);
+    ctx.insert(
+        "form",
+        &form
+            .clone()
+            .without(&["reauth_password", csrf::FIELD])
+            .values,
+    );
+    ctx.insert("zone", state.page_zone.name());
+    choices(&mut ctx);
+    components_ctx(&state, &mut ctx).await?;
+    let preview = form.get("action") == "preview";
+    if !form.get("message").trim().is_empty() {
+        ctx.insert("preview_html", &markdown::to_safe_html(form.get("message")));
+    }
+
+    let (me, cookie) = match gate(&req, &state, me.0, &form).await? {
+        Gate::Pass(me, cookie) => (me, cookie),
+        Gate::Refuse {
+            message,
+            reauth,
+            status,
+        } if !preview || status == StatusCode::FORBIDDEN => {
+            ctx.insert("error", &message);
+            ctx.insert("reauth", &reauth);
+            return page(&state, "admin/new_incident.html", &ctx, status);
+        }
+        Gate::Refuse { reauth, .. } => {
+            ctx.insert("reauth", &reauth);
+            return page(&state, "admin/new_incident.html", &ctx, StatusCode::OK);
+        }
+    };
+    ctx.insert(
+        "me",
+        &serde_json::json!({ "id": me.id, "name": me.name, "is_admin": me.is_admin }),
+    );
+
+    let mut errors = FieldErrors::default();
+    let title = errors.check("title", IncidentTitle::parse(form.get("title")));
+    let status = errors.check("status", IncidentStatus::parse(form.get("status")));
+    let impact = errors.check("impact", Impact::parse(form.get("impact")));
+    let body = errors.check("message", UpdateBody::parse(form.get("message")));
+    let components = component_changes(&form, &mut errors);
+    let at = when(&form, "started_at", &state, &mut errors);
+
+    let respond = |ctx: &mut tera::Context, errors: &FieldErrors, status: StatusCode| {
+        ctx.insert("errors", &errors.0);
+        if !errors.is_empty() {
+            ctx.insert(
+                "error",
+                "Nothing was published yet: please fix the fields marked below.",
+            );
+        }
+        let mut res = page(&state, "admin/new_incident.html", ctx, status)?;
+        if let Some(c) = &cookie {
+            res.add_cookie(c)
+                .map_err(|e| AppError::Internal(e.into()))?;
+        }
+        Ok::<_, AppError>(res)
+    };
+    if preview {
+        return respond(&mut ctx, &FieldErrors::default(), StatusCode::OK);
+    }
+    let (Some(title), Some(status), Some(impact), Some(body), true) =
+        (title, status, impact, body, errors.is_empty())
+    else {
+        return respond(&mut ctx, &errors, StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    let new = NewIncident {
+        title,
+        impact,
+        seed_key: None,
+        update: NewUpdate {
+            status,
+            body,
+            components,
+            at,
+            author_id: me.id,
+            notify: form.has("notify"),
+        },
+    };
+    match store::incidents::create(&state.db, new).await {
+        Ok(published) => {
+            state.published();
+            tracing::info!(
+                incident = published.incident_id,
+                staff = me.id,
+                "incident published"
+            );
+            let mut res = see_other(&format!("/admin/incidents/{}", published.incident_id));
+            if let Some(c) = cookie {
+                res.add_cookie(&c)
+                    .map_err(|e| AppError::Internal(e.into()))?;
+            }
+            Ok(res)
+        }
+        Err(StoreError::Conflict { field, message }) => {
+            errors.add(field, message);
+            respond(&mut ctx, &errors, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn show_ctx(state: &AppState, ctx: &mut tera::Context, id: i32) -> Result<(), AppError> {
+    let view = store::incidents::load(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    ctx.insert("post", &views::post(&view, state.page_zone.tz()));
+    ctx.insert("zone", state.page_zone.name());
+    ctx.insert(
+        "public_url",
+        &state.settings.link(&format!("incidents/{id}")),
+    );
+    choices(ctx);
+    components_ctx(state, ctx).await?;
+    Ok(())
+}
+
+#[get("/incidents/{id}")]
+pub async fn show(
+    state: web::Data<AppState>,
+    me: auth::Staff,
+    token: csrf::CsrfToken,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let mut ctx = context(Some(&me.0), &token, &state);
+    show_ctx(&state, &mut ctx, id).await?;
+    let current = store::incidents::load(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    ctx.insert(
+        "form",
+        &serde_json::json!({ "status": current.status.as_str(), "notify": "on" }),
+    );
+    page(&state, "admin/incident.html", &ctx, StatusCode::OK)
+}
+
+#[post("/incidents/{id}/updates")]
+pub async fn post_update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    me: auth::MaybeStaff,
+    token: csrf::CsrfToken,
+    id: web::Path<i32>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let form = form_pairs(&body)?;
+    let mut ctx = context(me.0.as_ref(), &token, &state);
+    show_ctx(&state, &mut ctx, id).await?;
+    ctx.insert(
+        "form",
+        &form
+            .clone()
+            .without(&["reauth_password", csrf::FIELD])
+            .values,
+    );
+    let preview = form.get("action") == "preview";
+    if !form.get("message").trim().is_empty() {
+        ctx.insert("preview_html", &markdown::to_safe_html(form.get("message")));
+    }
+
+    let (me, cookie) = match gate(&req, &state, me.0, &form).await? {
+        Gate::Pass(me, cookie) => (me, cookie),
+        Gate::Refuse {
+            message,
+            reauth,
+            status,
+        } if !preview || status == StatusCode::FORBIDDEN => {
+            ctx.insert("error", &message);
+            ctx.insert("reauth", &reauth);
+            return page(&state, "admin/incident.html", &ctx, status);
+        }
+        Gate::Refuse { reauth, .. } => {
+            ctx.insert("reauth", &reauth);
+            return page(&state, "admin/incident.html", &ctx, StatusCode::OK);
+        }
+    };
+    ctx.insert(
+        "me",
+        &serde_json::json!({ "id": me.id, "name": me.name, "is_admin": me.is_admin }),
+    );
+
+    let mut errors = FieldErrors::default();
+    let status = errors.check("status", IncidentStatus::parse(form.get("status")));
+    let body = errors.check("message", UpdateBody::parse(form.get("message")));
+    let components = component_changes(&form, &mut errors);
+    let at = when(&form, "at", &state, &mut errors);
+
+    let respond = |ctx: &mut tera::Context, errors: &FieldErrors, status: StatusCode| {
+        ctx.insert("errors", &errors.0);
+        if !errors.is_empty() {
+            ctx.insert(
+                "error",
+                "The update was not posted yet: please fix the fields marked below.",
+            );
+        }
+        let mut res = page(&state, "admin/incident.html", ctx, status)?;
+        if let Some(c) = &cookie {
+            res.add_cookie(c)
+                .map_err(|e| AppError::Internal(e.into()))?;
+        }
+        Ok::<_, AppError>(res)
+    };
+    if preview {
+        return respond(&mut ctx, &FieldErrors::default(), StatusCode::OK);
+    }
+    let (Some(status), Some(body), true) = (status, body, errors.is_empty()) else {
+        return respond(&mut ctx, &errors, StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    let update = NewUpdate {
+        status,
+        body,
+        components,
+        at,
+        author_id: me.id,
+        notify: form.has("notify"),
+    };
+    match store::incidents::post_update(&state.db, id, update).await {
+        Ok(_) => {
+            state.published();
+            tracing::info!(
+                incident = id,
+                staff = me.id,
+                status = status.as_str(),
+                "update posted"
+            );
+            let mut res = see_other(&format!("/admin/incidents/{id}"));
+            if let Some(c) = cookie {
+                res.add_cookie(&c)
+                    .map_err(|e| AppError::Internal(e.into()))?;
+            }
+            Ok(res)
+        }
+        Err(StoreError::Conflict { field, message }) => {
+            errors.add(field, message);
+            respond(&mut ctx, &errors, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

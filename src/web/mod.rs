@@ -1,0 +1,12 @@
+//! HTTP handlers: thin layers that parse, call `store`, and render.
+pub mod admin;
+pub mod assets;
+pub mod auth;
+pub mod csrf;
+pub mod error;
+pub mod form;
+pub mod public;
+pub mod security;
+pub mod throttle;
+
+pub use error::AppError;

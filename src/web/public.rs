@@ -1,0 +1,215 @@
+//! The public status page: what readers see, cached until the next write.
+use std::collections::HashMap;
+
+use actix_web::{
+    cookie::{time::Duration as CookieDuration, Cookie, SameSite},
+    get,
+    http::header,
+    web, HttpRequest, HttpResponse,
+};
+
+use super::AppError;
+use crate::domain::{OverallStatus, PageZone};
+use crate::render::{cache::CachedPage, time, views};
+use crate::state::AppState;
+use crate::store;
+
+const TZ_COOKIE: &str = "sp_tz";
+const RECENT: u64 = 10;
+const HISTORY_PER_PAGE: u64 = 20;
+
+/// The zone this reader sees times in, and a cookie to remember a new choice.
+pub fn reader_zone(req: &HttpRequest, state: &AppState) -> (PageZone, Option<Cookie<'static>>) {
+    let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .map(|q| q.into_inner())
+        .unwrap_or_default();
+    if let Some(z) = query.get("tz").and_then(|t| PageZone::parse(t).ok()) {
+        let cookie = Cookie::build(TZ_COOKIE, z.name().to_owned())
+            .path("/")
+            .same_site(SameSite::Lax)
+            .secure(state.settings.secure_cookies)
+            .max_age(CookieDuration::days(365))
+            .finish();
+        return (z, Some(cookie));
+    }
+    let remembered = req
+        .cookie(TZ_COOKIE)
+        .and_then(|c| PageZone::parse(c.value()).ok());
+    (remembered.unwrap_or(state.page_zone), None)
+}
+
+/// What every public page's layout needs.
+pub fn layout_context(state: &AppState, zone: PageZone) -> tera::Context {
+    let mut ctx = tera::Context::new();
+    ctx.insert("page_name", &state.settings.page_name);
+    ctx.insert("base_url", state.settings.base_url.as_str());
+    ctx.insert("zone", zone.name());
+    let mut zones: Vec<&str> = views::COMMON_ZONES.to_vec();
+    for z in [state.page_zone.name(), zone.name()] {
+        if !zones.contains(&z) {
+            zones.push(z);
+        }
+    }
+    ctx.insert("zones", &zones);
+    ctx.insert("page_zone", state.page_zone.name());
+    ctx
+}
+
+/// Serves a page from the cache, rendering it on a miss; answers 304 when the
+/// reader already has it.
+pub async fn cached<F, Fut>(
+    req: &HttpRequest,
+    state: &AppState,
+    key: String,
+    content_type: &'static str,
+    render: F,
+) -> Result<CachedPage, AppError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<String, AppError>>,
+{
+    let _ = req;
+    if let Some(page) = state.cache.get(&key) {
+        return Ok(page);
+    }
+    let generation = state.cache.generation();
+    let body = render().await?;
+    Ok(state.cache.put(key, generation, body.into(), content_type))
+}
+
+pub fn respond(
+    req: &HttpRequest,
+    page: CachedPage,
+    cookie: Option<Cookie<'static>>,
+) -> HttpResponse {
+    let fresh = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == page.etag));
+    let mut res = if fresh {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    res.insert_header((header::ETAG, page.etag.clone()))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::VARY, "Cookie"));
+    if let Some(c) = cookie {
+        res.cookie(c);
+    }
+    if fresh {
+        res.finish()
+    } else {
+        res.content_type(page.content_type).body(page.body)
+    }
+}
+
+#[get("/")]
+pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let (zone, cookie) = reader_zone(&req, &state);
+    let key = format!("/|{}", zone.name());
+    let page = cached(&req, &state, key, "text/html; charset=utf-8", || async {
+        let tz = zone.tz();
+        let components = store::components::list(&state.db).await?;
+        let overall = OverallStatus::from_components(components.iter().map(|c| c.status));
+        let open = store::incidents::unresolved(&state.db).await?;
+        let recent: Vec<_> = store::incidents::recent(&state.db, RECENT + open.len() as u64)
+            .await?
+            .into_iter()
+            .filter(|i| i.is_resolved())
+            .take(RECENT as usize)
+            .collect();
+        let mut ctx = layout_context(&state, zone);
+        ctx.insert("overall", overall.description());
+        ctx.insert("indicator", overall.indicator());
+        ctx.insert("components", &views::components(&components));
+        ctx.insert(
+            "open",
+            &open.iter().map(|i| views::post(i, tz)).collect::<Vec<_>>(),
+        );
+        let posts = recent.iter().map(|i| views::post(i, tz)).collect();
+        ctx.insert(
+            "days",
+            &views::by_heading(posts, |p| p.date_heading.clone()),
+        );
+        ctx.insert("path", "");
+        Ok(state.tera.render("public/index.html", &ctx)?)
+    })
+    .await?;
+    Ok(respond(&req, page, cookie))
+}
+
+#[get("/incidents/{id}")]
+pub async fn incident(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id: i32 = id.parse().map_err(|_| AppError::NotFound)?;
+    let (zone, cookie) = reader_zone(&req, &state);
+    let key = format!("/incidents/{id}|{}", zone.name());
+    let page = cached(&req, &state, key, "text/html; charset=utf-8", || async {
+        let view = store::incidents::load(&state.db, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let mut ctx = layout_context(&state, zone);
+        ctx.insert("post", &views::post(&view, zone.tz()));
+        ctx.insert("path", &format!("incidents/{id}"));
+        Ok(state.tera.render("public/incident.html", &ctx)?)
+    })
+    .await?;
+    Ok(respond(&req, page, cookie))
+}
+
+#[derive(serde::Deserialize)]
+pub struct HistoryQuery {
+    page: Option<String>,
+}
+
+#[get("/history")]
+pub async fn history(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<HistoryQuery>,
+) -> Result<HttpResponse, AppError> {
+    let page: u64 = q
+        .page
+        .as_deref()
+        .and_then(|p| p.parse().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1);
+    let (zone, cookie) = reader_zone(&req, &state);
+    let key = format!("/history?{page}|{}", zone.name());
+    let page = cached(&req, &state, key, "text/html; charset=utf-8", || async {
+        let tz = zone.tz();
+        let (list, pages) =
+            store::incidents::history(&state.db, page - 1, HISTORY_PER_PAGE).await?;
+        if page > 1 && list.is_empty() {
+            return Err(AppError::NotFound);
+        }
+        let months = views::by_heading(list.iter().map(|i| views::post(i, tz)).collect(), |p| {
+            let at = list
+                .iter()
+                .find(|i| i.model.id == p.id)
+                .map(|i| i.model.started_at)
+                .unwrap_or_default();
+            time::month_heading(at, tz)
+        });
+        let mut ctx = layout_context(&state, zone);
+        ctx.insert("months", &months);
+        ctx.insert("page", &page);
+        ctx.insert("pages", &pages.max(1));
+        ctx.insert("path", "history");
+        Ok(state.tera.render("public/history.html", &ctx)?)
+    })
+    .await?;
+    Ok(respond(&req, page, cookie))
+}
+
+#[get("/health")]
+pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    use sea_orm::ConnectionTrait;
+    state.db.execute_unprepared("SELECT 1").await?;
+    Ok(HttpResponse::Ok().content_type("text/plain").body("ok"))
+}
