@@ -87,9 +87,15 @@ pub async fn state(settings: Settings, db: DatabaseConnection) -> anyhow::Result
 }
 
 impl Application {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        // A base URL defaulted from a bind to port 0 (tests) names the port we got.
+        if settings.base_url.port() == Some(0) {
+            let _ = settings
+                .base_url
+                .set_port(Some(listener.local_addr()?.port()));
+        }
         let db = open_database(&settings).await?;
         let state = web::Data::new(state(settings, db).await?);
 

@@ -3,6 +3,7 @@
 pub use super::api_token::Entity as ApiToken;
 pub use super::component::Entity as Component;
 pub use super::component_group::Entity as ComponentGroup;
+pub use super::delivery::Entity as Delivery;
 pub use super::idempotency_key::Entity as IdempotencyKey;
 pub use super::incident::Entity as Incident;
 pub use super::incident_update::Entity as IncidentUpdate;
@@ -11,4 +12,6 @@ pub use super::session::Entity as Session;
 pub use super::setting::Entity as Setting;
 pub use super::signup_token::Entity as SignupToken;
 pub use super::staff::Entity as Staff;
+pub use super::subscriber::Entity as Subscriber;
+pub use super::subscriber_component::Entity as SubscriberComponent;
 pub use super::update_component::Entity as UpdateComponent;
