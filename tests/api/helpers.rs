@@ -136,8 +136,7 @@ pub fn test_settings(db_url: &str, dir: &TempDir, extra: &[(&str, &str)]) -> Set
         env.retain(|(name, _)| name != k);
         env.push((k.to_string(), v.to_string()));
     }
-    Settings::from_sources(Some(&dir.0.join("none.toml")).filter(|p| p.exists()), &env)
-        .expect("test settings")
+    Settings::from_sources(None, &env).expect("test settings")
 }
 
 pub async fn spawn_app() -> TestApp {
