@@ -1,0 +1,3 @@
+//! Open interfaces: the Statuspage-shaped objects shared by the read API, the
+//! write API and webhook payloads.
+pub mod statuspage;

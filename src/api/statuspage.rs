@@ -1,0 +1,566 @@
+//! The one place that owns the Statuspage v2 shape.
+//!
+//! The public read API (`/api/v2/*.json`), the write API's answers and the
+//! webhook payloads all serialise incidents, components and the page through
+//! these types and builders, so a field renamed here changes everywhere at once.
+//!
+//! Nothing here knows about HTTP: builders take the store's view models and a
+//! [`PageInfo`], and return plain serde structs.
+//!
+//! Statuspage ids are strings; our integer ids are rendered as decimal strings.
+//! Component groups are listed among the components, as Statuspage does, with
+//! `group: true` and ids of the form `group-<n>` so they never collide with a
+//! component's id. Times are ISO 8601 with the offset of the page's zone.
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::{ComponentStatus, OverallStatus, PageZone};
+use crate::render::time;
+use crate::state::AppState;
+use crate::store::components::ComponentView;
+use crate::store::incidents::{ComponentChange, IncidentView, UpdateView};
+
+/// What every object needs to know about the page it belongs to.
+#[derive(Debug, Clone)]
+pub struct PageInfo {
+    pub id: String,
+    pub name: String,
+    /// The public page, from the configured base URL, with a trailing slash.
+    pub url: String,
+    pub zone: PageZone,
+}
+
+impl PageInfo {
+    pub fn from_state(state: &AppState) -> Self {
+        Self {
+            id: state.page_id.clone(),
+            name: state.settings.page_name.clone(),
+            url: state.settings.link(""),
+            zone: state.page_zone,
+        }
+    }
+
+    /// An absolute link under the page's URL; `path` has no leading slash.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{}", self.url, path.trim_start_matches('/'))
+    }
+
+    /// ISO 8601 with the page zone's offset, the one time format of this API.
+    pub fn time(&self, at: DateTime<Utc>) -> String {
+        time::iso(at, self.zone.tz())
+    }
+}
+
+/// `page`: which page this is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    /// IANA name of the page's zone.
+    pub time_zone: String,
+    /// When anything the page shows last changed.
+    pub updated_at: String,
+}
+
+/// `status`: the page-wide rollup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Status {
+    /// One of `none`, `minor`, `major`, `critical`.
+    #[schema(pattern = "^(none|minor|major|critical)$")]
+    pub indicator: String,
+    /// "All Systems Operational", "Partial System Outage", ...
+    pub description: String,
+}
+
+/// A component, or a group of components (`group: true`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Component {
+    pub id: String,
+    pub name: String,
+    /// `operational`, `degraded_performance`, `partial_outage`, `major_outage` or `under_maintenance`.
+    #[schema(
+        pattern = "^(operational|degraded_performance|partial_outage|major_outage|under_maintenance)$"
+    )]
+    pub status: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub position: i32,
+    pub description: Option<String>,
+    pub showcase: bool,
+    pub start_date: Option<String>,
+    /// The group this component belongs to, if any.
+    pub group_id: Option<String>,
+    pub page_id: String,
+    /// True for a group, whose members are listed in `components`.
+    pub group: bool,
+    pub only_show_if_degraded: bool,
+    /// A group's members' ids; absent on a component.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub components: Option<Vec<String>>,
+}
+
+/// A component an update changed, with its status before and after.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AffectedComponent {
+    /// The component's id.
+    pub code: String,
+    pub name: String,
+    pub old_status: String,
+    pub new_status: String,
+}
+
+/// One update of an incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentUpdate {
+    pub id: String,
+    /// `investigating`, `identified`, `monitoring` or `resolved`.
+    #[schema(pattern = "^(investigating|identified|monitoring|resolved)$")]
+    pub status: String,
+    /// The message as written (Markdown).
+    pub body: String,
+    pub incident_id: String,
+    pub created_at: String,
+    pub updated_at: String,
+    /// When the update is shown as having happened (staff may backdate).
+    pub display_at: String,
+    pub affected_components: Vec<AffectedComponent>,
+    pub deliver_notifications: bool,
+    /// Beyond Statuspage: the display name of the staff member who wrote it.
+    pub author: String,
+}
+
+/// An incident with all its updates, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Incident {
+    pub id: String,
+    pub name: String,
+    /// `investigating`, `identified`, `monitoring` or `resolved`.
+    #[schema(pattern = "^(investigating|identified|monitoring|resolved)$")]
+    pub status: String,
+    /// `none`, `minor`, `major` or `critical`.
+    #[schema(pattern = "^(none|minor|major|critical)$")]
+    pub impact: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub monitoring_at: Option<String>,
+    pub resolved_at: Option<String>,
+    pub started_at: String,
+    /// The incident's public page.
+    pub shortlink: String,
+    pub page_id: String,
+    /// Newest first.
+    pub incident_updates: Vec<IncidentUpdate>,
+    /// The components any update touched, as they are now.
+    pub components: Vec<Component>,
+}
+
+/// A component's status change outside an incident, as webhooks carry it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentUpdate {
+    pub id: String,
+    pub component_id: String,
+    pub old_status: String,
+    pub new_status: String,
+    pub created_at: String,
+}
+
+/// `GET /api/v2/summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Summary {
+    pub page: Page,
+    pub status: Status,
+    pub components: Vec<Component>,
+    /// Unresolved incidents.
+    pub incidents: Vec<Incident>,
+    /// Always empty: statuspost has no scheduled maintenances yet.
+    pub scheduled_maintenances: Vec<Incident>,
+}
+
+/// `GET /api/v2/status.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusDocument {
+    pub page: Page,
+    pub status: Status,
+}
+
+/// `GET /api/v2/components.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentsDocument {
+    pub page: Page,
+    pub components: Vec<Component>,
+}
+
+/// `GET /api/v2/incidents.json` and `/api/v2/incidents/unresolved.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentsDocument {
+    pub page: Page,
+    pub incidents: Vec<Incident>,
+}
+
+// ---- builders ----------------------------------------------------------------
+
+/// The page-wide rollup of these components.
+///
+/// Statuspage's indicator has four values; a page under maintenance reads
+/// `minor` with the description "Service Under Maintenance".
+pub fn status(components: &[ComponentView]) -> Status {
+    overall(OverallStatus::from_components(
+        components.iter().map(|c| c.status),
+    ))
+}
+
+/// The `status` object of an already computed overall status.
+pub fn overall(o: OverallStatus) -> Status {
+    let indicator = match o {
+        OverallStatus::Operational => "none",
+        OverallStatus::Maintenance | OverallStatus::Degraded => "minor",
+        OverallStatus::PartialOutage => "major",
+        OverallStatus::MajorOutage => "critical",
+    };
+    Status {
+        indicator: indicator.to_owned(),
+        description: o.description().to_owned(),
+    }
+}
+
+/// The `page` object; `updated_at` is the latest change among what is shown.
+pub fn page(info: &PageInfo, updated_at: DateTime<Utc>) -> Page {
+    Page {
+        id: info.id.clone(),
+        name: info.name.clone(),
+        url: info.url.clone(),
+        time_zone: info.zone.name().to_owned(),
+        updated_at: info.time(updated_at),
+    }
+}
+
+/// When the page last changed, judged from what it shows: the latest component
+/// or incident change, else `fallback`.
+pub fn last_change(
+    components: &[ComponentView],
+    incidents: &[IncidentView],
+    fallback: DateTime<Utc>,
+) -> DateTime<Utc> {
+    components
+        .iter()
+        .map(|c| c.model.updated_at)
+        .chain(incidents.iter().map(|i| i.model.updated_at))
+        .max()
+        .unwrap_or(fallback)
+}
+
+/// The id a group has among the components.
+pub fn group_id(id: i32) -> String {
+    format!("group-{id}")
+}
+
+/// One component (not a group).
+pub fn component(info: &PageInfo, c: &ComponentView) -> Component {
+    Component {
+        id: c.model.id.to_string(),
+        name: c.model.name.clone(),
+        status: c.status.as_str().to_owned(),
+        created_at: info.time(c.model.created_at),
+        updated_at: info.time(c.model.updated_at),
+        position: c.model.position,
+        description: Some(c.model.description.clone()).filter(|d| !d.trim().is_empty()),
+        showcase: true,
+        start_date: None,
+        group_id: c.group.as_ref().map(|g| group_id(g.id)),
+        page_id: info.id.clone(),
+        group: false,
+        only_show_if_degraded: false,
+        components: None,
+    }
+}
+
+/// Every component and group, in page order: a group comes right before its
+/// members, with the worst status among them.
+pub fn components(info: &PageInfo, list: &[ComponentView]) -> Vec<Component> {
+    let mut out = Vec::new();
+    let mut seen_groups = Vec::new();
+    for c in list {
+        if let Some(g) = &c.group {
+            if !seen_groups.contains(&g.id) {
+                seen_groups.push(g.id);
+                let members: Vec<&ComponentView> = list
+                    .iter()
+                    .filter(|m| m.group.as_ref().is_some_and(|mg| mg.id == g.id))
+                    .collect();
+                let worst = members
+                    .iter()
+                    .map(|m| m.status)
+                    .max_by_key(|s| severity(*s))
+                    .unwrap_or(ComponentStatus::Operational);
+                let updated = members
+                    .iter()
+                    .map(|m| m.model.updated_at)
+                    .chain([g.updated_at])
+                    .max()
+                    .unwrap_or(g.updated_at);
+                out.push(Component {
+                    id: group_id(g.id),
+                    name: g.name.clone(),
+                    status: worst.as_str().to_owned(),
+                    created_at: info.time(g.created_at),
+                    updated_at: info.time(updated),
+                    position: g.position,
+                    description: None,
+                    showcase: false,
+                    start_date: None,
+                    group_id: None,
+                    page_id: info.id.clone(),
+                    group: true,
+                    only_show_if_degraded: false,
+                    components: Some(members.iter().map(|m| m.model.id.to_string()).collect()),
+                });
+            }
+        }
+        out.push(component(info, c));
+    }
+    out
+}
+
+fn severity(s: ComponentStatus) -> u8 {
+    match s {
+        ComponentStatus::Operational => 0,
+        ComponentStatus::UnderMaintenance => 1,
+        ComponentStatus::DegradedPerformance => 2,
+        ComponentStatus::PartialOutage => 3,
+        ComponentStatus::MajorOutage => 4,
+    }
+}
+
+fn affected(c: &ComponentChange) -> AffectedComponent {
+    AffectedComponent {
+        code: c.component_id.to_string(),
+        name: c.name.clone(),
+        old_status: c.old_status.as_str().to_owned(),
+        new_status: c.new_status.as_str().to_owned(),
+    }
+}
+
+/// One update of an incident.
+pub fn incident_update(info: &PageInfo, u: &UpdateView) -> IncidentUpdate {
+    IncidentUpdate {
+        id: u.model.id.to_string(),
+        status: u.status.as_str().to_owned(),
+        body: u.model.body.clone(),
+        incident_id: u.model.incident_id.to_string(),
+        created_at: info.time(u.model.created_at),
+        // Updates are append-only: never edited after they are posted.
+        updated_at: info.time(u.model.created_at),
+        display_at: info.time(u.model.display_at),
+        affected_components: u.components.iter().map(affected).collect(),
+        deliver_notifications: u.model.notify,
+        author: u.author_name.clone(),
+    }
+}
+
+/// An incident with its updates newest first. `all_components` is the current
+/// component list, from which the incident's `components` are taken.
+pub fn incident(info: &PageInfo, i: &IncidentView, all_components: &[ComponentView]) -> Incident {
+    let touched = i.affected_components();
+    Incident {
+        id: i.model.id.to_string(),
+        name: i.model.title.clone(),
+        status: i.status.as_str().to_owned(),
+        impact: i.impact.as_str().to_owned(),
+        created_at: info.time(i.model.created_at),
+        updated_at: info.time(i.model.updated_at),
+        monitoring_at: i.model.monitoring_at.map(|t| info.time(t)),
+        resolved_at: i.model.resolved_at.map(|t| info.time(t)),
+        started_at: info.time(i.model.started_at),
+        shortlink: info.link(&format!("incidents/{}", i.model.id)),
+        page_id: info.id.clone(),
+        incident_updates: i
+            .updates
+            .iter()
+            .rev()
+            .map(|u| incident_update(info, u))
+            .collect(),
+        components: touched
+            .iter()
+            .filter_map(|t| all_components.iter().find(|c| c.model.id == t.component_id))
+            .map(|c| component(info, c))
+            .collect(),
+    }
+}
+
+/// A component's change of status, for a webhook's `component_update`.
+/// `id` identifies the change (e.g. the outbox event's id).
+pub fn component_update(
+    info: &PageInfo,
+    id: i32,
+    component_id: i32,
+    old_status: ComponentStatus,
+    new_status: ComponentStatus,
+    at: DateTime<Utc>,
+) -> ComponentUpdate {
+    ComponentUpdate {
+        id: id.to_string(),
+        component_id: component_id.to_string(),
+        old_status: old_status.as_str().to_owned(),
+        new_status: new_status.as_str().to_owned(),
+        created_at: info.time(at),
+    }
+}
+
+/// `summary.json` from the current components and the unresolved incidents.
+pub fn summary(
+    info: &PageInfo,
+    components_list: &[ComponentView],
+    unresolved: &[IncidentView],
+    fallback: DateTime<Utc>,
+) -> Summary {
+    Summary {
+        page: page(info, last_change(components_list, unresolved, fallback)),
+        status: status(components_list),
+        components: components(info, components_list),
+        incidents: unresolved
+            .iter()
+            .map(|i| incident(info, i, components_list))
+            .collect(),
+        scheduled_maintenances: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Impact, IncidentStatus};
+    use crate::entity::{component, component_group, incident, incident_update};
+    use chrono::TimeZone;
+
+    fn info() -> PageInfo {
+        PageInfo {
+            id: "abc123".into(),
+            name: "Acme".into(),
+            url: "https://status.example.com/".into(),
+            zone: PageZone::parse("America/New_York").unwrap(),
+        }
+    }
+
+    fn at(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2008, 2, 28, h, 38, 0).unwrap()
+    }
+
+    fn comp(id: i32, status: ComponentStatus, group: Option<i32>) -> ComponentView {
+        ComponentView {
+            model: component::Model {
+                id,
+                name: format!("C{id}"),
+                description: String::new(),
+                group_id: group,
+                position: id,
+                status: status.as_str().into(),
+                created_at: at(10),
+                updated_at: at(11),
+            },
+            status,
+            group: group.map(|g| component_group::Model {
+                id: g,
+                name: "Group".into(),
+                position: 0,
+                created_at: at(10),
+                updated_at: at(10),
+            }),
+        }
+    }
+
+    #[test]
+    fn groups_precede_members_with_the_worst_status() {
+        let list = [
+            comp(1, ComponentStatus::Operational, Some(7)),
+            comp(2, ComponentStatus::PartialOutage, Some(7)),
+            comp(3, ComponentStatus::Operational, None),
+        ];
+        let out = components(&info(), &list);
+        let ids: Vec<_> = out.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["group-7", "1", "2", "3"]);
+        assert_eq!(out[0].status, "partial_outage");
+        assert_eq!(
+            out[0].components.as_deref(),
+            Some(&["1".into(), "2".into()][..])
+        );
+        assert_eq!(out[1].group_id.as_deref(), Some("group-7"));
+        assert_eq!(out[1].created_at, "2008-02-28T05:38:00-05:00");
+        assert_eq!(status(&list).indicator, "major");
+        assert_eq!(status(&[]).indicator, "none");
+    }
+
+    #[test]
+    fn updates_read_newest_first_with_their_changes() {
+        let update = |id: i32, h: u32, status: IncidentStatus| UpdateView {
+            model: incident_update::Model {
+                id,
+                incident_id: 5,
+                status: status.as_str().into(),
+                body: format!("update {id}"),
+                author_id: 1,
+                notify: true,
+                display_at: at(h),
+                created_at: at(h),
+            },
+            status,
+            author_name: "Shannon".into(),
+            components: vec![ComponentChange {
+                component_id: 3,
+                name: "C3".into(),
+                old_status: ComponentStatus::Operational,
+                new_status: ComponentStatus::MajorOutage,
+            }],
+        };
+        let view = IncidentView {
+            model: incident::Model {
+                id: 5,
+                title: "Live Site Issue".into(),
+                impact: "major".into(),
+                status: "resolved".into(),
+                started_at: at(12),
+                monitoring_at: None,
+                resolved_at: Some(at(17)),
+                author_id: 1,
+                seed_key: None,
+                created_at: at(12),
+                updated_at: at(17),
+            },
+            status: IncidentStatus::Resolved,
+            impact: Impact::Major,
+            author_name: "Shannon".into(),
+            updates: vec![
+                update(1, 12, IncidentStatus::Investigating),
+                update(2, 17, IncidentStatus::Resolved),
+            ],
+        };
+        let comps = [comp(3, ComponentStatus::MajorOutage, None)];
+        let out = incident(&info(), &view, &comps);
+        assert_eq!(out.incident_updates[0].id, "2");
+        assert_eq!(out.incident_updates[1].status, "investigating");
+        assert_eq!(out.shortlink, "https://status.example.com/incidents/5");
+        assert_eq!(
+            out.resolved_at.as_deref(),
+            Some("2008-02-28T12:38:00-05:00")
+        );
+        assert_eq!(out.components[0].id, "3");
+        let a = &out.incident_updates[0].affected_components[0];
+        assert_eq!(
+            (a.old_status.as_str(), a.new_status.as_str()),
+            ("operational", "major_outage")
+        );
+        assert_eq!(out.incident_updates[0].author, "Shannon");
+    }
+}
