@@ -72,6 +72,7 @@ pub async fn state(settings: Settings, db: DatabaseConnection) -> anyhow::Result
         crate::secrets::random_token()[..12].to_lowercase()
     })
     .await?;
+    let mailer = Arc::new(crate::notify::mail::Mailer::from_settings(&settings)?);
     let tera = crate::render::templates::load().map_err(|e| anyhow::anyhow!("templates: {e:?}"))?;
     Ok(AppState {
         db,
@@ -83,6 +84,7 @@ pub async fn state(settings: Settings, db: DatabaseConnection) -> anyhow::Result
         page_id,
         throttle: Default::default(),
         wake_worker: Arc::new(tokio::sync::Notify::new()),
+        mailer,
     })
 }
 

@@ -23,6 +23,8 @@ pub struct AppState {
     pub throttle: LoginThrottle,
     /// Wakes the in-process delivery worker when an event is written.
     pub wake_worker: Arc<tokio::sync::Notify>,
+    /// Sends every email: SMTP with pooled connections, or .eml files.
+    pub mailer: Arc<crate::notify::mail::Mailer>,
 }
 
 impl AppState {

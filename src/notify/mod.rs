@@ -1,4 +1,5 @@
 //! Subscriber notifications: the outbox events written with each update.
+pub mod mail;
 
 /// An incident was published or updated; the event names the update.
 pub const EVENT_INCIDENT: &str = "incident_update";

@@ -2,3 +2,5 @@
 //! reached over HTTP as users reach it. With TEST_DATABASE_URL set to a
 //! PostgreSQL server, every test runs on a throwaway PostgreSQL database.
 mod helpers;
+mod mailer;
+mod smtp_server;
