@@ -358,3 +358,47 @@ impl TestApp {
         self.post_form(&page, &action, &fields).await
     }
 }
+
+/// Whether CI is running us: there a missing tool is a failure, never a skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+}
+
+/// Whether an outside tool a test needs is here. In CI its absence fails the
+/// test; on a developer's machine the test says so loudly and is skipped, so a
+/// newcomer's first `cargo nextest run` passes.
+pub fn tool_available(found: bool, what: &str, install: &str) -> bool {
+    if found {
+        return true;
+    }
+    if in_ci() {
+        panic!("{what} is missing and CI never skips this test. Install it: {install}");
+    }
+    eprintln!(
+        "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
+         !! SKIPPED: {what} is not installed here, so this check did not run.\n\
+         !! Install it with: {install}\n\
+         !! (`bash .ci/run` installs it; in CI a missing tool fails the test.)\n\
+         !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
+    );
+    false
+}
+
+/// Cargo's target folder: where screenshots and CI tools are kept.
+pub fn target_dir() -> std::path::PathBuf {
+    let manifest = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => manifest.join(dir),
+        None => manifest.join("target"),
+    }
+}
+
+/// Whether `program` runs (`program arg` exits, whatever its status).
+pub fn runs(program: &str, arg: &str) -> bool {
+    std::process::Command::new(program)
+        .arg(arg)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok()
+}

@@ -2,5 +2,6 @@
 //! reached over HTTP as users reach it. With TEST_DATABASE_URL set to a
 //! PostgreSQL server, every test runs on a throwaway PostgreSQL database.
 mod helpers;
+mod html_quality;
 mod mailer;
 mod smtp_server;

@@ -1,0 +1,400 @@
+//! Every page a reader or a staff member sees is valid HTML5 and usable with a
+//! screen reader: one h1 and no skipped heading levels, a label for every
+//! control, a language, and a Content-Security-Policy on every response.
+//! The Nu HTML Checker (vnu.jar, from the npm package vnu-jar) validates the
+//! pages as served; `.ci/run` installs it.
+use std::path::PathBuf;
+
+use scraper::{ElementRef, Html, Selector};
+
+use crate::helpers::{
+    client, csrf_token, runs, spawn_app, target_dir, tool_available, TestApp, ADMIN_EMAIL,
+};
+
+struct Page {
+    name: String,
+    status: u16,
+    csp: Option<String>,
+    html: String,
+}
+
+async fn fetch(name: &str, res: reqwest::Response) -> Page {
+    Page {
+        name: name.to_owned(),
+        status: res.status().as_u16(),
+        csp: res
+            .headers()
+            .get("content-security-policy")
+            .map(|v| v.to_str().unwrap().to_owned()),
+        html: res.text().await.unwrap(),
+    }
+}
+
+/// Every page there is, each in the state that shows the most markup.
+async fn all_pages(app: &TestApp) -> Vec<Page> {
+    let mut pages = Vec::new();
+    let anon = client();
+
+    // The one-time setup page, while the link is still unused.
+    let setup_link = app.setup_link.clone().expect("a fresh app offers a setup link");
+    pages.push(fetch("setup", anon.get(&setup_link).send().await.unwrap()).await);
+    let token = csrf_token(&pages[0].html);
+    let res = anon
+        .post(&setup_link)
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", "not an email"),
+            ("name", ""),
+            ("password", "short"),
+            ("password_confirm", "other"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    pages.push(fetch("setup-errors", res).await);
+
+    pages.push(fetch("login", anon.get(app.url("/admin/login")).send().await.unwrap()).await);
+    let token = csrf_token(&pages.last().unwrap().html);
+    let res = anon
+        .post(app.url("/admin/login"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", ADMIN_EMAIL),
+            ("password", "wrong password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    pages.push(fetch("login-failed", res).await);
+
+    app.sign_in_admin().await;
+    let api = app.add_component("API").await;
+    app.add_component("Website").await;
+    let open = app
+        .publish(
+            "Elevated error rates",
+            "identified",
+            "Requests to the **API** fail for some users.\n\n- EU region\n- US region\n\nSee [our notes](https://example.com/notes) and `retry`.",
+            &[(format!("component_{api}").as_str(), "partial_outage")],
+        )
+        .await;
+    let resolved = app
+        .publish("Slow dashboard", "investigating", "Looking into it.", &[])
+        .await;
+    let res = app
+        .post_update(resolved, "resolved", "Fixed *for good*.", &[])
+        .await;
+    assert_eq!(res.status(), 303);
+
+    for (name, path) in [
+        ("index", "/".to_owned()),
+        ("incident", format!("/incidents/{resolved}")),
+        ("incident-open", format!("/incidents/{open}")),
+        ("history", "/history".to_owned()),
+        ("history-zone", "/history?tz=America/New_York".to_owned()),
+        ("not-found", "/no/such/page".to_owned()),
+        ("admin-incidents", "/admin".to_owned()),
+        ("admin-new-incident", "/admin/incidents/new".to_owned()),
+        ("admin-incident", format!("/admin/incidents/{open}")),
+        ("admin-components", "/admin/components".to_owned()),
+        ("admin-staff", "/admin/staff".to_owned()),
+    ] {
+        pages.push(fetch(name, app.get(&path).await).await);
+    }
+
+    // Forms shown again with what was typed and the errors.
+    let res = app
+        .post_form(
+            "/admin/incidents/new",
+            "/admin/incidents",
+            &[
+                ("title", ""),
+                ("status", "investigating"),
+                ("impact", "bogus"),
+                ("message", "Draft **text**"),
+                (format!("component_{api}").as_str(), "on_fire"),
+                // A browser sends only well-formed times; this one is in the future.
+                ("started_at", "2999-01-01T00:00"),
+                ("action", "publish"),
+            ],
+        )
+        .await;
+    pages.push(fetch("admin-new-incident-errors", res).await);
+    let res = app
+        .post_form(
+            &format!("/admin/incidents/{open}"),
+            &format!("/admin/incidents/{open}/updates"),
+            &[
+                ("status", "monitoring"),
+                ("message", "A fix is *rolling out*."),
+                ("action", "preview"),
+            ],
+        )
+        .await;
+    pages.push(fetch("admin-update-preview", res).await);
+    let res = app
+        .post_form(
+            "/admin/components",
+            &format!("/admin/components/{api}"),
+            &[
+                ("name", ""),
+                ("group", ""),
+                ("position", "first"),
+                ("status", "operational"),
+                ("description", ""),
+            ],
+        )
+        .await;
+    pages.push(fetch("admin-component-errors", res).await);
+    pages
+}
+
+fn select<'a>(doc: &'a Html, css: &str) -> Vec<ElementRef<'a>> {
+    doc.select(&Selector::parse(css).unwrap()).collect()
+}
+
+/// What is wrong with a page for a screen reader user; empty when nothing is.
+fn accessibility_problems(page: &Page) -> Vec<String> {
+    let mut problems = Vec::new();
+    let doc = Html::parse_document(&page.html);
+
+    match select(&doc, "html").first().and_then(|h| h.value().attr("lang")) {
+        Some(lang) if !lang.trim().is_empty() => {}
+        _ => problems.push("<html> has no lang".into()),
+    }
+    match &page.csp {
+        Some(csp) if csp.contains("default-src") => {}
+        other => problems.push(format!("Content-Security-Policy is {other:?}")),
+    }
+
+    let levels: Vec<u8> = select(&doc, "h1, h2, h3, h4, h5, h6")
+        .iter()
+        .map(|h| h.value().name()[1..].parse().unwrap())
+        .collect();
+    let h1s = levels.iter().filter(|l| **l == 1).count();
+    if h1s != 1 {
+        problems.push(format!("{h1s} h1 headings (headings: {levels:?})"));
+    }
+    if levels.first() != Some(&1) {
+        problems.push(format!("the first heading is not h1: {levels:?}"));
+    }
+    for pair in levels.windows(2) {
+        if pair[1] > pair[0] + 1 {
+            problems.push(format!(
+                "h{} follows h{}, skipping a level (headings: {levels:?})",
+                pair[1], pair[0]
+            ));
+        }
+    }
+
+    let labelled: Vec<&str> = select(&doc, "label[for]")
+        .iter()
+        .filter(|l| !l.text().collect::<String>().trim().is_empty())
+        .filter_map(|l| l.value().attr("for"))
+        .collect();
+    for control in select(&doc, "input, select, textarea") {
+        let el = control.value();
+        if matches!(
+            el.attr("type"),
+            Some("hidden" | "submit" | "button" | "reset" | "image")
+        ) {
+            continue;
+        }
+        let by_for = el.attr("id").is_some_and(|id| labelled.contains(&id));
+        let by_aria = ["aria-label", "aria-labelledby"]
+            .iter()
+            .any(|a| el.attr(a).is_some_and(|v| !v.trim().is_empty()));
+        let wrapped = control
+            .ancestors()
+            .filter_map(ElementRef::wrap)
+            .any(|a| a.value().name() == "label");
+        if !(by_for || by_aria || wrapped) {
+            problems.push(format!(
+                "unlabelled <{} name={:?} id={:?}>",
+                el.name(),
+                el.attr("name"),
+                el.attr("id")
+            ));
+        }
+    }
+    for button in select(&doc, "button") {
+        if button.text().collect::<String>().trim().is_empty()
+            && button.value().attr("aria-label").is_none()
+        {
+            problems.push("a button without text".into());
+        }
+    }
+    problems
+}
+
+#[tokio::test]
+async fn every_page_is_accessible_and_valid_html5() {
+    let app = spawn_app().await;
+    let pages = all_pages(&app).await;
+
+    let expected_status = |name: &str| match name {
+        "not-found" => 404,
+        "setup-errors" | "admin-new-incident-errors" | "admin-component-errors" => 422,
+        "login-failed" => 401,
+        _ => 200,
+    };
+    let mut problems = Vec::new();
+    for page in &pages {
+        assert_eq!(
+            page.status,
+            expected_status(&page.name),
+            "{}:\n{}",
+            page.name,
+            page.html
+        );
+        for p in accessibility_problems(page) {
+            problems.push(format!("{}: {p}", page.name));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "accessibility problems:\n{}",
+        problems.join("\n")
+    );
+    // On the front page a resolved incident sits under its date's heading.
+    let index = pages.iter().find(|p| p.name == "index").unwrap();
+    assert_eq!(
+        crate::helpers::texts(&index.html, "h3.date + .post h4"),
+        ["Slow dashboard (Resolved)"]
+    );
+    // The error pages must still show what was typed and why it failed.
+    let errors = pages
+        .iter()
+        .find(|p| p.name == "admin-new-incident-errors")
+        .unwrap();
+    assert!(errors.html.contains("aria-invalid=\"true\""));
+    assert!(errors.html.contains("Draft **text**"));
+
+    let Some(jar) = vnu_jar() else { return };
+    let dir = app.dir.0.join("html");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = Vec::new();
+    for page in &pages {
+        let file = dir.join(format!("{}.html", page.name));
+        std::fs::write(&file, &page.html).unwrap();
+        files.push(file);
+    }
+    let css = dir.join("style.css");
+    std::fs::write(&css, app.get("/assets/style.css").await.text().await.unwrap()).unwrap();
+    files.push(css);
+    let out = std::process::Command::new("java")
+        .arg("-jar")
+        .arg(&jar)
+        .args(["--errors-only", "--also-check-css"])
+        .args(&files)
+        .output()
+        .expect("java runs");
+    let report = String::from_utf8_lossy(&out.stderr).into_owned()
+        + &String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && report.trim().is_empty(),
+        "the Nu HTML Checker found errors in {} pages:\n{report}",
+        pages.len()
+    );
+}
+
+/// vnu.jar from VNU_JAR, else where `.ci/run` puts it.
+fn vnu_jar() -> Option<PathBuf> {
+    let jar = std::env::var_os("VNU_JAR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("ci-tools/node_modules/vnu-jar/build/dist/vnu.jar"));
+    let found = jar.is_file() && runs("java", "-version");
+    tool_available(
+        found,
+        &format!("the Nu HTML Checker ({}) or java", jar.display()),
+        "npm install --ignore-scripts --prefix target/ci-tools vnu-jar (and a Java runtime), or set VNU_JAR",
+    )
+    .then_some(jar)
+}
+
+/// WCAG relative luminance of "#rrggbb".
+fn luminance(hex: &str) -> f64 {
+    let hex = hex.trim_start_matches('#');
+    assert_eq!(hex.len(), 6, "colour #{hex}");
+    let channel = |i: usize| {
+        let c = u8::from_str_radix(&hex[i..i + 2], 16).unwrap() as f64 / 255.0;
+        if c <= 0.03928 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4)
+}
+
+fn contrast(a: &str, b: &str) -> f64 {
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+#[tokio::test]
+async fn text_colours_meet_wcag_aa_contrast() {
+    let app = spawn_app().await;
+    let css = app.get("/assets/style.css").await.text().await.unwrap();
+    // The palette is the custom properties in :root.
+    let var = |name: &str| -> String {
+        let start = css
+            .find(&format!("--{name}:"))
+            .unwrap_or_else(|| panic!("--{name} in style.css"));
+        let rest = &css[start + name.len() + 3..];
+        rest[..rest.find(';').unwrap()].trim().to_owned()
+    };
+    let white = "#ffffff".to_owned();
+    // (text, background, where), each pair as the stylesheet puts them together.
+    let mut pairs = vec![
+        (var("fg"), var("bg"), "body text"),
+        (var("muted"), var("bg"), "muted text, footer"),
+        (var("accent"), var("bg"), "links, secondary buttons"),
+        (white.clone(), var("accent"), "primary buttons"),
+        (var("fg"), "#f6f8fa".to_owned(), "code blocks"),
+        (var("fg"), "#fff5f5".to_owned(), "alerts"),
+        (var("fg"), "#f3fbf5".to_owned(), "notices"),
+        (var("critical"), "#fff5f5".to_owned(), "field errors in alerts"),
+    ];
+    for status in ["ok", "minor", "major", "critical", "maint"] {
+        pairs.push((var(status), var("bg"), "status text and badges"));
+        pairs.push((white.clone(), var(status), "banner"));
+    }
+    let mut failures = Vec::new();
+    for (fg, bg, place) in &pairs {
+        let ratio = contrast(fg, bg);
+        // 4.5:1 is AA for normal text; the badges and help text are small.
+        if ratio < 4.5 {
+            failures.push(format!("{place}: {fg} on {bg} is {ratio:.2}:1"));
+        }
+    }
+    assert!(failures.is_empty(), "below 4.5:1:\n{}", failures.join("\n"));
+    // The arithmetic itself: black on white is 21:1, a colour on itself 1:1.
+    assert!((contrast("#000000", "#ffffff") - 21.0).abs() < 0.01);
+    assert!((contrast("#57606a", "#57606a") - 1.0).abs() < 0.001);
+}
+
+#[test]
+fn the_checker_finds_what_it_looks_for() {
+    let page = Page {
+        name: "bad".into(),
+        status: 200,
+        csp: None,
+        html: "<!doctype html><html><body><h2>A</h2><h4>B</h4>\
+               <input name=q><label for=q2></label><input id=q2><button></button></body></html>"
+            .into(),
+    };
+    let problems = accessibility_problems(&page).join("\n");
+    for expected in [
+        "no lang",
+        "Content-Security-Policy",
+        "0 h1",
+        "not h1",
+        "h4 follows h2",
+        "name=Some(\"q\")",
+        "id=Some(\"q2\")",
+        "button without text",
+    ] {
+        assert!(problems.contains(expected), "{expected} in:\n{problems}");
+    }
+}
