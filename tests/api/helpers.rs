@@ -1,3 +1,6 @@
+//! The integration test harness. Each test binary that includes it uses a part.
+#![allow(dead_code)]
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sea_orm::DatabaseConnection;

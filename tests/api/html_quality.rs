@@ -36,7 +36,10 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
     let anon = client();
 
     // The one-time setup page, while the link is still unused.
-    let setup_link = app.setup_link.clone().expect("a fresh app offers a setup link");
+    let setup_link = app
+        .setup_link
+        .clone()
+        .expect("a fresh app offers a setup link");
     pages.push(fetch("setup", anon.get(&setup_link).send().await.unwrap()).await);
     let token = csrf_token(&pages[0].html);
     let res = anon
@@ -53,7 +56,13 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         .unwrap();
     pages.push(fetch("setup-errors", res).await);
 
-    pages.push(fetch("login", anon.get(app.url("/admin/login")).send().await.unwrap()).await);
+    pages.push(
+        fetch(
+            "login",
+            anon.get(app.url("/admin/login")).send().await.unwrap(),
+        )
+        .await,
+    );
     let token = csrf_token(&pages.last().unwrap().html);
     let res = anon
         .post(app.url("/admin/login"))
@@ -158,7 +167,10 @@ fn accessibility_problems(page: &Page) -> Vec<String> {
     let mut problems = Vec::new();
     let doc = Html::parse_document(&page.html);
 
-    match select(&doc, "html").first().and_then(|h| h.value().attr("lang")) {
+    match select(&doc, "html")
+        .first()
+        .and_then(|h| h.value().attr("lang"))
+    {
         Some(lang) if !lang.trim().is_empty() => {}
         _ => problems.push("<html> has no lang".into()),
     }
@@ -280,7 +292,11 @@ async fn every_page_is_accessible_and_valid_html5() {
         files.push(file);
     }
     let css = dir.join("style.css");
-    std::fs::write(&css, app.get("/assets/style.css").await.text().await.unwrap()).unwrap();
+    std::fs::write(
+        &css,
+        app.get("/assets/style.css").await.text().await.unwrap(),
+    )
+    .unwrap();
     files.push(css);
     let out = std::process::Command::new("java")
         .arg("-jar")
@@ -289,8 +305,8 @@ async fn every_page_is_accessible_and_valid_html5() {
         .args(&files)
         .output()
         .expect("java runs");
-    let report = String::from_utf8_lossy(&out.stderr).into_owned()
-        + &String::from_utf8_lossy(&out.stdout);
+    let report =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success() && report.trim().is_empty(),
         "the Nu HTML Checker found errors in {} pages:\n{report}",
@@ -354,7 +370,11 @@ async fn text_colours_meet_wcag_aa_contrast() {
         (var("fg"), "#f6f8fa".to_owned(), "code blocks"),
         (var("fg"), "#fff5f5".to_owned(), "alerts"),
         (var("fg"), "#f3fbf5".to_owned(), "notices"),
-        (var("critical"), "#fff5f5".to_owned(), "field errors in alerts"),
+        (
+            var("critical"),
+            "#fff5f5".to_owned(),
+            "field errors in alerts",
+        ),
     ];
     for status in ["ok", "minor", "major", "critical", "maint"] {
         pairs.push((var(status), var("bg"), "status text and badges"));

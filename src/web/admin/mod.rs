@@ -77,6 +77,8 @@ pub fn see_other(to: &str) -> HttpResponse {
 }
 
 /// Outcome of checking who submits a staff form.
+// Built once per request and matched at once: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Gate {
     /// Go ahead; a fresh session cookie to set when the form carried credentials.
     Pass(staff_entity::Model, Option<Cookie<'static>>),
