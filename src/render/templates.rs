@@ -30,7 +30,25 @@ pub fn load() -> Result<Tera, tera::Error> {
     tera.add_raw_templates(TEMPLATES.iter().copied())?;
     // Subjects and plain-text mail bodies are not HTML: tera escapes only `.html`.
     tera.autoescape_on(vec![".html"]);
+    tera.set_escape_fn(escape_html);
     Ok(tera)
+}
+
+/// Escapes what can break out of HTML text or a quoted attribute. Unlike tera's
+/// default it leaves `/` alone, so URLs and zone names read as they are.
+pub fn escape_html(input: &str) -> String {
+    let mut out = String::with_capacity(input.len() + input.len() / 8);
+    for c in input.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -38,5 +56,14 @@ mod tests {
     #[test]
     fn all_templates_parse() {
         super::load().unwrap();
+    }
+
+    #[test]
+    fn escaping_covers_attribute_breakouts() {
+        assert_eq!(
+            super::escape_html("<a href=\"x\" onclick='y'>&</a>"),
+            "&lt;a href=&quot;x&quot; onclick=&#x27;y&#x27;&gt;&amp;&lt;/a&gt;"
+        );
+        assert_eq!(super::escape_html("Europe/Berlin"), "Europe/Berlin");
     }
 }

@@ -1,7 +1,13 @@
 //! Integration tests: the real app on port 0 with a fresh database per test,
 //! reached over HTTP as users reach it. With TEST_DATABASE_URL set to a
 //! PostgreSQL server, every test runs on a throwaway PostgreSQL database.
+mod admin_forms;
+mod cli;
+mod demo;
+#[allow(dead_code)] // each test binary that includes the harness uses a different part of it
 mod helpers;
 mod html_quality;
 mod mailer;
+mod public_page;
+mod sign_in;
 mod smtp_server;

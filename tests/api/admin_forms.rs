@@ -1,0 +1,404 @@
+use crate::helpers::{csrf_token, spawn_app, texts};
+use statuspost::store;
+
+#[tokio::test]
+async fn the_new_incident_form_has_every_labelled_field() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    app.add_component("API").await;
+    let html = app.get_html("/admin/incidents/new").await;
+    for label in [
+        "Title",
+        "Status",
+        "Impact",
+        "Message",
+        "Notify subscribers",
+        "API",
+    ] {
+        assert!(
+            texts(&html, "label").iter().any(|l| l.starts_with(label)),
+            "no label {label}"
+        );
+    }
+    assert_eq!(texts(&html, "legend"), vec!["Affected components"]);
+    assert!(texts(&html, "button").contains(&"Preview".to_owned()));
+    assert!(texts(&html, "button").contains(&"Publish".to_owned()));
+    assert!(
+        html.contains(
+            "<input id=\"notify\" name=\"notify\" type=\"checkbox\" value=\"on\" checked>"
+        ),
+        "notify is ticked by default"
+    );
+}
+
+#[tokio::test]
+async fn publishing_records_the_incident_and_its_first_update() {
+    let app = spawn_app().await;
+    let me = app.sign_in_admin().await;
+    let api = app.add_component("API").await;
+    let field = format!("component_{api}");
+    let id = app
+        .publish(
+            "Checkout failing",
+            "investigating",
+            "We are **looking** into it.",
+            &[(field.as_str(), "major_outage")],
+        )
+        .await;
+    let view = store::incidents::load(&app.db, id).await.unwrap().unwrap();
+    assert_eq!(view.model.title, "Checkout failing");
+    assert_eq!(view.model.status, "investigating");
+    assert_eq!(view.model.author_id, me);
+    assert_eq!(view.updates.len(), 1);
+    assert_eq!(view.updates[0].model.body, "We are **looking** into it.");
+    assert_eq!(
+        view.updates[0].components[0].new_status.as_str(),
+        "major_outage"
+    );
+    assert_eq!(
+        view.updates[0].components[0].old_status.as_str(),
+        "operational"
+    );
+    let comp = store::components::find(&app.db, api)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(comp.status, "major_outage");
+    let html = app.get_html(&format!("/admin/incidents/{id}")).await;
+    assert!(html.contains("Post an update"));
+}
+
+#[tokio::test]
+async fn resolving_sets_the_resolved_time_and_reopening_clears_it() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let id = app
+        .publish("Slow pages", "investigating", "Looking.", &[])
+        .await;
+    let res = app.post_update(id, "resolved", "All good now.", &[]).await;
+    assert_eq!(res.status(), 303);
+    let inc = store::incidents::load(&app.db, id).await.unwrap().unwrap();
+    assert_eq!(inc.model.status, "resolved");
+    assert!(inc.model.resolved_at.is_some());
+
+    // A follow-up after resolution is allowed and keeps it resolved.
+    assert_eq!(
+        app.post_update(id, "resolved", "Post-mortem to follow.", &[])
+            .await
+            .status(),
+        303
+    );
+    // Reopening is allowed too.
+    assert_eq!(
+        app.post_update(id, "investigating", "It is back.", &[])
+            .await
+            .status(),
+        303
+    );
+    let inc = store::incidents::load(&app.db, id).await.unwrap().unwrap();
+    assert_eq!(inc.model.status, "investigating");
+    assert!(inc.model.resolved_at.is_none());
+    assert_eq!(inc.updates.len(), 4);
+}
+
+#[tokio::test]
+async fn bad_input_comes_back_with_everything_typed() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let api = app.add_component("API").await;
+    let field = format!("component_{api}");
+    let message = "A long careful message\nwith two lines & <angle> brackets";
+    let page = app.get_html("/admin/incidents/new").await;
+    let token = csrf_token(&page);
+    let res = app
+        .client
+        .post(app.url("/admin/incidents"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("title", "   "),
+            ("status", "exploded"),
+            ("impact", "major"),
+            ("message", message),
+            (field.as_str(), "partial_outage"),
+            ("action", "publish"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert_eq!(texts(&html, "#title-error"), vec!["Enter a title."]);
+    assert!(texts(&html, "#status-error")[0].starts_with("Unknown status \"exploded\""));
+    assert_eq!(
+        texts(&html, "textarea#message"),
+        vec![message.split_whitespace().collect::<Vec<_>>().join(" ")]
+    );
+    assert!(html.contains("A long careful message\nwith two lines &amp; &lt;angle&gt; brackets"));
+    assert!(
+        html.contains("<option value=\"partial_outage\" selected>"),
+        "component choice kept"
+    );
+    assert!(
+        store::incidents::recent(&app.db, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing published"
+    );
+}
+
+#[tokio::test]
+async fn a_message_over_the_limit_is_refused_and_kept() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let long = "x".repeat(20_001);
+    let res = app
+        .post_form(
+            "/admin/incidents/new",
+            "/admin/incidents",
+            &[
+                ("title", "Big"),
+                ("status", "investigating"),
+                ("impact", "minor"),
+                ("message", long.as_str()),
+                ("action", "publish"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(texts(&html, "#message-error")[0].starts_with("The message is too long"));
+    assert!(html.contains(&long));
+}
+
+#[tokio::test]
+async fn a_stale_csrf_token_keeps_the_text() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let res = app
+        .client
+        .post(app.url("/admin/incidents"))
+        .form(&[
+            ("csrf_token", "stale"),
+            ("title", "Database down"),
+            ("status", "investigating"),
+            ("impact", "critical"),
+            ("message", "Every word matters."),
+            ("action", "publish"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let html = res.text().await.unwrap();
+    assert!(texts(&html, "[role=alert]")[0].starts_with("This form had expired"));
+    assert!(html.contains("value=\"Database down\""));
+    assert!(html.contains("Every word matters."));
+    // The re-rendered form carries a fresh token that works.
+    let token = csrf_token(&html);
+    let res = app
+        .client
+        .post(app.url("/admin/incidents"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("title", "Database down"),
+            ("status", "investigating"),
+            ("impact", "critical"),
+            ("message", "Every word matters."),
+            ("action", "publish"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+}
+
+#[tokio::test]
+async fn a_session_that_expired_while_typing_loses_nothing() {
+    use sea_orm::EntityTrait;
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let page = app.get_html("/admin/incidents/new").await;
+    let token = csrf_token(&page);
+    // The session runs out while the staff member types.
+    statuspost::entity::session::Entity::delete_many()
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let fields = [
+        ("csrf_token", token.as_str()),
+        ("title", "Payments down"),
+        ("status", "identified"),
+        ("impact", "critical"),
+        ("message", "Card payments fail at the bank."),
+        ("action", "publish"),
+    ];
+    let res = app
+        .client
+        .post(app.url("/admin/incidents"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let html = res.text().await.unwrap();
+    assert!(texts(&html, "[role=alert]")[0].starts_with("Your session has expired"));
+    assert!(html.contains("value=\"Payments down\""));
+    assert!(html.contains("Card payments fail at the bank."));
+    assert_eq!(
+        texts(&html, "legend").last().map(String::as_str),
+        Some("Sign in again to save")
+    );
+
+    // Signing in inside the same form publishes it.
+    let mut again = fields.to_vec();
+    again.push(("reauth_email", crate::helpers::ADMIN_EMAIL));
+    again.push(("reauth_password", crate::helpers::ADMIN_PASSWORD));
+    let res = app
+        .client
+        .post(app.url("/admin/incidents"))
+        .form(&again)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        app.get("/admin").await.status(),
+        200,
+        "and the staff member is signed in again"
+    );
+    let list = store::incidents::recent(&app.db, 10).await.unwrap();
+    assert_eq!(list[0].model.title, "Payments down");
+}
+
+#[tokio::test]
+async fn preview_renders_without_publishing() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let res = app
+        .post_form(
+            "/admin/incidents/new",
+            "/admin/incidents",
+            &[
+                ("title", "Draft"),
+                ("status", "investigating"),
+                ("impact", "minor"),
+                ("message", "Some **bold** <script>x</script>"),
+                ("action", "preview"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("<strong>bold</strong>"));
+    assert!(!html.contains("<script>x"));
+    assert!(html.contains("value=\"Draft\""));
+    assert!(store::incidents::recent(&app.db, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn backdating_is_allowed_but_not_the_future() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let id = app
+        .publish(
+            "Old outage",
+            "resolved",
+            "Recorded afterwards.",
+            &[("started_at", "2020-05-01T10:00")],
+        )
+        .await;
+    let inc = store::incidents::load(&app.db, id).await.unwrap().unwrap();
+    assert_eq!(
+        inc.model.started_at.to_rfc3339(),
+        "2020-05-01T10:00:00+00:00"
+    );
+
+    let res = app
+        .post_form(
+            "/admin/incidents/new",
+            "/admin/incidents",
+            &[
+                ("title", "Future"),
+                ("status", "investigating"),
+                ("impact", "minor"),
+                ("message", "x"),
+                ("started_at", "2999-01-01T00:00"),
+                ("action", "publish"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        texts(&res.text().await.unwrap(), "#started_at-error"),
+        vec!["The time cannot be in the future."]
+    );
+
+    // An update cannot predate its incident.
+    let res = app
+        .post_update(id, "resolved", "Earlier?", &[("at", "2019-01-01T00:00")])
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("cannot be earlier than the incident"));
+}
+
+#[tokio::test]
+async fn components_are_managed_from_the_admin() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let id = app.add_component("Database").await;
+    let res = app
+        .post_form(
+            "/admin/components",
+            &format!("/admin/components/{id}"),
+            &[
+                ("name", "Primary database"),
+                ("group", "Backend"),
+                ("position", "2"),
+                ("status", "degraded_performance"),
+                ("description", "Postgres"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.get_html("/").await;
+    assert!(texts(&html, "ul.components li")
+        .contains(&"Backend / Primary database Degraded Performance".to_owned()));
+    assert_eq!(texts(&html, ".banner"), vec!["Degraded System Service"]);
+
+    let res = app
+        .post_form(
+            "/admin/components",
+            &format!("/admin/components/{id}"),
+            &[
+                ("name", ""),
+                ("group", "Backend"),
+                ("position", "many"),
+                ("status", "operational"),
+                ("description", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Enter a name."));
+    assert!(html.contains("Enter a whole number"));
+    assert!(html.contains("value=\"many\""));
+
+    let res = app
+        .post_form(
+            "/admin/components",
+            &format!("/admin/components/{id}/delete"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(store::components::list(&app.db).await.unwrap().is_empty());
+}

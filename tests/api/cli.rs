@@ -1,0 +1,201 @@
+//! The binary as an operator runs it.
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::helpers::{TempDir, TestDatabase};
+
+fn statuspost(db: &TestDatabase, dir: &TempDir) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_statuspost"));
+    cmd.current_dir(&dir.0)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn");
+    cmd
+}
+
+#[test]
+fn help_documents_every_command() {
+    let out = Command::new(env!("CARGO_BIN_EXE_statuspost"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    for cmd in ["serve", "migrate", "user", "demo"] {
+        assert!(help.contains(cmd), "{cmd} missing from:\n{help}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_statuspost"))
+        .args(["user", "add", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        help.contains("--email") && help.contains("--name") && help.contains("--admin"),
+        "{help}"
+    );
+}
+
+#[tokio::test]
+async fn user_add_reads_the_password_from_stdin() {
+    let dir = TempDir::new();
+    let db = TestDatabase::new(&dir).await;
+    let mut child = statuspost(&db, &dir)
+        .args([
+            "user",
+            "add",
+            "--email",
+            "ops@example.com",
+            "--name",
+            "Ops Person",
+            "--admin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "added Ops Person <ops@example.com> (admin)"
+    );
+
+    let conn = statuspost::store::connect(&db.url).await.unwrap();
+    let ok =
+        statuspost::store::staff::authenticate(&conn, "ops@example.com", "a long enough password")
+            .await
+            .unwrap();
+    assert!(ok.is_some_and(|s| s.is_admin));
+
+    // A short password is refused with a clear line.
+    let mut child = statuspost(&db, &dir)
+        .args(["user", "add", "--email", "b@example.com", "--name", "B"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"short\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10 characters"));
+}
+
+#[tokio::test]
+async fn demo_runs_twice_without_duplicating() {
+    let dir = TempDir::new();
+    let db = TestDatabase::new(&dir).await;
+    let first = statuspost(&db, &dir).arg("demo").output().unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stdout).contains("loaded the demo incident"));
+    let second = statuspost(&db, &dir).arg("demo").output().unwrap();
+    assert!(second.status.success());
+    assert!(String::from_utf8_lossy(&second.stdout).contains("already loaded"));
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_with_one_clear_line() {
+    let dir = TempDir::new();
+    let out = Command::new(env!("CARGO_BIN_EXE_statuspost"))
+        .current_dir(&dir.0)
+        .env("STATUSPOST_TIMEZONE", "Mars/Olympus")
+        .env("RUST_LOG", "off")
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("Unknown time zone \"Mars/Olympus\""), "{err}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_statuspost"))
+        .current_dir(&dir.0)
+        .env("DATABASE_URL", "postgres://nobody:secret@127.0.0.1:1/none")
+        .env("RUST_LOG", "off")
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("cannot open the database at postgres://nobody:***@127.0.0.1:1/none"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("secret"),
+        "the password is never printed: {err}"
+    );
+}
+
+#[tokio::test]
+async fn migrate_brings_a_new_database_up_to_date() {
+    let dir = TempDir::new();
+    let db = TestDatabase::new(&dir).await;
+    let out = statuspost(&db, &dir).arg("migrate").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "database is up to date"
+    );
+}
+
+#[tokio::test]
+async fn serve_runs_from_any_folder_and_creates_its_database() {
+    let dir = TempDir::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_statuspost"))
+        .current_dir(&dir.0)
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = crate::helpers::client();
+    let mut page = None;
+    for _ in 0..100 {
+        if let Ok(res) = client.get(format!("http://127.0.0.1:{port}/")).send().await {
+            page = Some(res.text().await.unwrap());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let page = page.expect("the server answered");
+    assert!(page.contains("All Systems Operational"));
+    assert!(page.contains("/assets/style.css"));
+    assert!(
+        dir.0.join("statuspost.db").exists(),
+        "the SQLite file is created on first start"
+    );
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains("Create the first admin at http://127.0.0.1:"),
+        "{log}"
+    );
+}

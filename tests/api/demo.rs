@@ -1,0 +1,38 @@
+use crate::helpers::{spawn_app, texts};
+
+#[tokio::test]
+async fn the_demo_reads_as_the_seed_does() {
+    let app = spawn_app().await;
+    assert!(statuspost::demo::load(&app.db, false).await.unwrap());
+    assert!(
+        !statuspost::demo::load(&app.db, false).await.unwrap(),
+        "running it twice adds nothing"
+    );
+    // The demo sets the page's zone for the next start; a fresh app reads it.
+    let app = crate::helpers::spawn_app_on(app.database, app.dir, &[]).await;
+    let html = app.get_html("/").await;
+    assert_eq!(texts(&html, "h3.date"), vec!["Thursday, February 28, 2008"]);
+    assert_eq!(
+        texts(&html, "article h4"),
+        vec!["Live Site Issue: File Names (Resolved)"]
+    );
+    assert_eq!(
+        texts(&html, ".update-heading"),
+        vec!["UPDATE 12:38 PM EST - Issue Resolved"]
+    );
+    assert_eq!(texts(&html, ".signature"), vec!["Shannon", "Shannon"]);
+    let body = texts(&html, ".body");
+    assert!(body[0].starts_with("We are working to resolve an issue with downloads"));
+    assert!(body[0].ends_with("Regards,"));
+    assert!(
+        body[1].starts_with("The issue with the file names being the same has now been resolved.")
+    );
+    assert!(body[1].ends_with("Thank you for bearing with us during this hectic time,"));
+    assert_eq!(
+        statuspost::store::incidents::recent(&app.db, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
