@@ -4,7 +4,6 @@
 mod admin_forms;
 mod cli;
 mod demo;
-#[allow(dead_code)] // each test binary that includes the harness uses a different part of it
 mod helpers;
 mod html_quality;
 mod mailer;
