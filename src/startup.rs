@@ -9,6 +9,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::config::Settings;
 use crate::domain::PageZone;
+use crate::notify::webhook::WebhookSender;
 use crate::state::AppState;
 use crate::store;
 
@@ -74,6 +75,7 @@ pub async fn state(settings: Settings, db: DatabaseConnection) -> anyhow::Result
     .await?;
     let mailer = Arc::new(crate::notify::mail::Mailer::from_settings(&settings)?);
     let tera = crate::render::templates::load().map_err(|e| anyhow::anyhow!("templates: {e:?}"))?;
+    let webhooks = WebhookSender::new(settings.webhook_allow_private);
     Ok(AppState {
         db,
         settings,
@@ -85,6 +87,7 @@ pub async fn state(settings: Settings, db: DatabaseConnection) -> anyhow::Result
         throttle: Default::default(),
         wake_worker: Arc::new(tokio::sync::Notify::new()),
         mailer,
+        webhooks,
     })
 }
 

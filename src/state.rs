@@ -6,6 +6,7 @@ use tera::Tera;
 
 use crate::config::Settings;
 use crate::domain::PageZone;
+use crate::notify::webhook::WebhookSender;
 use crate::render::cache::PageCache;
 use crate::web::throttle::LoginThrottle;
 
@@ -25,6 +26,9 @@ pub struct AppState {
     pub wake_worker: Arc<tokio::sync::Notify>,
     /// Sends every email: SMTP with pooled connections, or .eml files.
     pub mailer: Arc<crate::notify::mail::Mailer>,
+    /// Sends subscribers' webhooks; refuses private addresses unless
+    /// `webhook_allow_private`.
+    pub webhooks: WebhookSender,
 }
 
 impl AppState {

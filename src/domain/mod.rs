@@ -5,6 +5,7 @@ mod incident;
 mod staff;
 mod text;
 mod timezone;
+mod webhook_url;
 
 pub use component::{ComponentStatus, OverallStatus};
 pub use email::EmailAddress;
@@ -12,6 +13,7 @@ pub use incident::{Impact, IncidentStatus};
 pub use staff::{DisplayName, Password};
 pub use text::{ComponentName, IncidentTitle, UpdateBody};
 pub use timezone::PageZone;
+pub use webhook_url::WebhookUrl;
 
 /// Why a value was refused, in words a staff member can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -10,3 +10,5 @@ mod mailer;
 mod public_page;
 mod sign_in;
 mod smtp_server;
+mod webhook_receiver;
+mod webhooks;
