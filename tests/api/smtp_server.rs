@@ -1,6 +1,7 @@
 //! A small real SMTP server for tests: it speaks enough SMTP over TCP for lettre
 //! (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT), keeps every message it
 //! accepts, and can be stopped and started again on the same port.
+#![allow(dead_code)] // a harness: not every helper is used by every test
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

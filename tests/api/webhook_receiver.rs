@@ -1,6 +1,7 @@
 //! A real HTTP webhook receiver for tests: a small HTTP/1.1 server on
 //! 127.0.0.1:0 that records every request and checks its Standard Webhooks
 //! signature with the `standardwebhooks` crate, as a subscriber would.
+#![allow(dead_code)] // a harness: not every helper is used by every test
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
