@@ -11,6 +11,8 @@ pub struct Settings {
     pub bind: String,
     /// Every link we put in a page, an email or a webhook starts with this.
     pub base_url: url::Url,
+    /// True when no base URL was configured and it was made from `bind`.
+    base_url_from_bind: bool,
     pub page_name: String,
     /// The page's zone when set here; otherwise the one stored in the database, else UTC.
     pub timezone: Option<PageZone>,
@@ -97,9 +99,9 @@ impl Settings {
         let bind = var("STATUSPOST_BIND")
             .or(file.bind)
             .unwrap_or_else(|| "127.0.0.1:8080".into());
-        let base_url_text = var("STATUSPOST_BASE_URL")
-            .or(file.base_url)
-            .unwrap_or_else(|| format!("http://{bind}"));
+        let configured_base_url = var("STATUSPOST_BASE_URL").or(file.base_url);
+        let base_url_from_bind = configured_base_url.is_none();
+        let base_url_text = configured_base_url.unwrap_or_else(|| format!("http://{bind}"));
         let mut base_url = url::Url::parse(&base_url_text).map_err(|e| {
             ConfigError(format!(
                 "STATUSPOST_BASE_URL={base_url_text} is not a URL: {e}"
@@ -161,7 +163,19 @@ impl Settings {
             session_hours,
             secure_cookies,
             base_url,
+            base_url_from_bind,
         })
+    }
+
+    /// Changes the address to listen on (`serve --bind`, or the port the OS
+    /// gave for port 0); a base URL made from the bind follows it.
+    pub fn set_bind(&mut self, bind: &str) {
+        self.bind = bind.to_owned();
+        if self.base_url_from_bind {
+            if let Ok(u) = url::Url::parse(&format!("http://{bind}/")) {
+                self.base_url = u;
+            }
+        }
     }
 
     /// An absolute link to `path` (which must not start with '/') under the base URL.
@@ -215,6 +229,20 @@ mod tests {
         assert!(!e.contains('\n'));
         assert!(Settings::from_sources(None, &env(&[("STATUSPOST_SECRET_KEY", "short")])).is_err());
         assert!(Settings::from_sources(None, &env(&[("STATUSPOST_BASE_URL", "ftp://x")])).is_err());
+    }
+
+    #[test]
+    fn a_derived_base_url_follows_the_bind() {
+        let mut s = Settings::from_sources(None, &env(&[])).unwrap();
+        s.set_bind("127.0.0.1:9999");
+        assert_eq!(s.link(""), "http://127.0.0.1:9999/");
+        let mut s = Settings::from_sources(
+            None,
+            &env(&[("STATUSPOST_BASE_URL", "https://status.example.com")]),
+        )
+        .unwrap();
+        s.set_bind("127.0.0.1:9999");
+        assert_eq!(s.link(""), "https://status.example.com/");
     }
 
     #[test]

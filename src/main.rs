@@ -67,7 +67,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve { bind: None }) {
         Command::Serve { bind } => {
             if let Some(bind) = bind {
-                settings.bind = bind;
+                settings.set_bind(&bind);
             }
             let app = Application::build(settings).await?;
             tracing::info!(port = app.port(), "statuspost is serving");

@@ -9,5 +9,6 @@ pub fn init() {
         .with_target(false)
         // stdout is for what a command prints; logs go to stderr.
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }

@@ -26,18 +26,19 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         .connect_timeout(std::time::Duration::from_secs(5))
         .acquire_timeout(std::time::Duration::from_secs(10));
     if url.starts_with("sqlite:") {
-        // One writer at a time is all SQLite allows; a small pool with WAL keeps
-        // readers from blocking on it.
-        opts.max_connections(8);
+        // SQLite has one writer at a time; WAL keeps readers from waiting on it,
+        // and a busy timeout makes writers queue instead of failing. FULL sync:
+        // a committed update survives a power cut, not only a crash.
+        opts.max_connections(8).map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
+                .busy_timeout(std::time::Duration::from_secs(10))
+                .foreign_keys(true)
+        });
     } else {
         opts.max_connections(20);
     }
     let db = Database::connect(opts).await?;
-    if url.starts_with("sqlite:") {
-        use sea_orm::ConnectionTrait;
-        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;")
-            .await?;
-    }
     Ok(db)
 }
 

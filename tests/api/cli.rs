@@ -160,42 +160,48 @@ async fn migrate_brings_a_new_database_up_to_date() {
 
 #[tokio::test]
 async fn serve_runs_from_any_folder_and_creates_its_database() {
+    use std::io::BufRead;
     let dir = TempDir::new();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_statuspost"))
         .current_dir(&dir.0)
         .env_remove("DATABASE_URL")
-        .env("RUST_LOG", "warn")
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "info")
+        .args(["serve", "--bind", "127.0.0.1:0"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let client = crate::helpers::client();
-    let mut page = None;
-    for _ in 0..100 {
-        if let Ok(res) = client.get(format!("http://127.0.0.1:{port}/")).send().await {
-            page = Some(res.text().await.unwrap());
-            break;
+    // The log says which port it got and how to make the first admin.
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut log = String::new();
+    let port: u16 = loop {
+        let line = lines
+            .next()
+            .expect("the server logs before it serves")
+            .unwrap();
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains("statuspost is serving") {
+            break line.rsplit("port=").next().unwrap().trim().parse().unwrap();
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    };
+    let res = crate::helpers::client()
+        .get(format!("http://127.0.0.1:{port}/"))
+        .send()
+        .await;
     child.kill().unwrap();
-    let out = child.wait_with_output().unwrap();
-    let page = page.expect("the server answered");
+    child.wait().unwrap();
+    let page = res.expect("the server answered").text().await.unwrap();
     assert!(page.contains("All Systems Operational"));
     assert!(page.contains("/assets/style.css"));
     assert!(
         dir.0.join("statuspost.db").exists(),
         "the SQLite file is created on first start"
     );
-    let log = String::from_utf8_lossy(&out.stderr);
     assert!(
-        log.contains("Create the first admin at http://127.0.0.1:"),
+        log.contains(&format!(
+            "Create the first admin at http://127.0.0.1:{port}/admin/setup/"
+        )),
         "{log}"
     );
 }
