@@ -1,0 +1,440 @@
+//! The staff flow in a real browser: headless Chromium driven through
+//! chromedriver. Create the first admin from the setup link, sign out and in,
+//! add a component, preview and publish an incident, resolve it, and read the
+//! public page on a desktop and on a phone. Each step leaves a screenshot in
+//! target/screenshots/.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them).
+//! Without them the test fails in CI and is skipped, loudly, elsewhere.
+#[path = "api/helpers.rs"]
+mod helpers;
+
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{elements::Element, Client, ClientBuilder, Locator};
+use helpers::{runs, spawn_app, target_dir, tool_available, TempDir};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const EMAIL: &str = "robin@example.com";
+const NAME: &str = "Robin Ops";
+const PASSWORD: &str = "a long enough passphrase";
+
+/// A chromedriver of this test's own, stopped when dropped.
+struct ChromeDriver {
+    child: Child,
+    port: u16,
+}
+
+impl ChromeDriver {
+    fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        // A process group of its own, so Chromium goes with it even when a
+        // failed assertion leaves the session open.
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let driver = Self { child, port };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not listen on port {port} within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        driver
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn browser(driver: &ChromeDriver, profile: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-dev-shm-usage",
+                "--no-first-run",
+                "--window-size=1200,1500",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a Chromium session")
+}
+
+/// Where screenshots go; emptied at the start so none is stale.
+fn screenshot_dir() -> PathBuf {
+    let dir = target_dir().join("screenshots");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    dir
+}
+
+struct Steps<'a> {
+    c: &'a Client,
+    base: String,
+    shots: PathBuf,
+    n: u32,
+}
+
+impl Steps<'_> {
+    async fn goto(&self, path: &str) {
+        self.c.goto(&format!("{}{path}", self.base)).await.unwrap();
+    }
+
+    async fn shot(&mut self, name: &str) {
+        self.n += 1;
+        let png = self.c.screenshot().await.unwrap();
+        std::fs::write(self.shots.join(format!("{:02}-{name}.png", self.n)), png).unwrap();
+    }
+
+    /// The control a `<label>` with exactly this text names.
+    async fn field(&self, label: &str) -> Element {
+        self.labelled(&format!("//label[normalize-space()='{label}']"))
+            .await
+    }
+
+    async fn labelled(&self, label_xpath: &str) -> Element {
+        let label = self
+            .c
+            .find(Locator::XPath(label_xpath))
+            .await
+            .unwrap_or_else(|e| panic!("a label {label_xpath}: {e}"));
+        let id = label.attr("for").await.unwrap().expect("label has for");
+        self.c
+            .find(Locator::Id(&id))
+            .await
+            .unwrap_or_else(|e| panic!("the control #{id}: {e}"))
+    }
+
+    async fn fill(&self, label: &str, text: &str) {
+        let input = self.field(label).await;
+        input.clear().await.unwrap();
+        input.send_keys(text).await.unwrap();
+    }
+
+    async fn button(&self, text: &str) {
+        self.c
+            .find(Locator::XPath(&format!(
+                "//button[starts-with(normalize-space(), '{text}')]"
+            )))
+            .await
+            .unwrap_or_else(|e| panic!("a button {text}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    async fn path(&self) -> String {
+        self.c.current_url().await.unwrap().path().to_owned()
+    }
+
+    /// Waits for the browser to land on a path that `ok` accepts.
+    async fn wait_path(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let path = self.path().await;
+            if ok(&path) {
+                return path;
+            }
+            assert!(Instant::now() < deadline, "never reached {what}; at {path}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.c
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .text()
+            .await
+            .unwrap()
+    }
+
+    async fn texts(&self, css: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in self.c.find_all(Locator::Css(css)).await.unwrap() {
+            out.push(e.text().await.unwrap());
+        }
+        out
+    }
+
+    /// Whether an element matching `css` has this text now; false while the
+    /// page is still being replaced.
+    async fn has_text(&self, css: &str, text: &str) -> bool {
+        let Ok(found) = self.c.find_all(Locator::Css(css)).await else {
+            return false;
+        };
+        for e in found {
+            if e.text().await.is_ok_and(|t| t == text) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Fails when the page is wider than the window (a horizontal scroll bar).
+    async fn assert_no_horizontal_scroll(&self, page: &str) {
+        let widths = self
+            .c
+            .execute(
+                "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let (scroll, client) = (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap());
+        assert!(
+            scroll <= client,
+            "{page} scrolls sideways on a phone: {scroll}px of content in {client}px"
+        );
+    }
+}
+
+/// "UPDATE 8:15 PM UTC - Issue Resolved", whatever the time.
+fn is_resolved_heading(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix("UPDATE ") else {
+        return false;
+    };
+    let Some(clock) = rest.strip_suffix(" - Issue Resolved") else {
+        return false;
+    };
+    let mut parts = clock.split(' ');
+    let (Some(hm), Some(ampm), Some(zone), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let Some((h, m)) = hm.split_once(':') else {
+        return false;
+    };
+    h.parse::<u8>().is_ok_and(|h| (1..=12).contains(&h))
+        && m.len() == 2
+        && m.parse::<u8>().is_ok_and(|m| m < 60)
+        && matches!(ampm, "AM" | "PM")
+        && zone == "UTC"
+}
+
+#[test]
+fn resolved_heading_shape() {
+    assert!(is_resolved_heading("UPDATE 12:38 PM UTC - Issue Resolved"));
+    assert!(!is_resolved_heading("UPDATE 12:38 PM UTC - Monitoring"));
+    assert!(!is_resolved_heading("UPDATE 13:38 PM UTC - Issue Resolved"));
+}
+
+#[tokio::test]
+async fn staff_publish_and_resolve_an_incident_in_chromium() {
+    let found = Path::new(CHROMIUM).exists() && runs("chromedriver", "--version");
+    if !tool_available(
+        found,
+        "Chromium and chromedriver",
+        "apt-get install -y chromium chromium-driver",
+    ) {
+        return;
+    }
+    let app = spawn_app().await;
+    let driver = ChromeDriver::start();
+    let profile = TempDir::new();
+    let c = browser(&driver, &profile.0).await;
+    let mut s = Steps {
+        c: &c,
+        base: app.address.clone(),
+        shots: screenshot_dir(),
+        n: 0,
+    };
+    let outcome = flow(&mut s, &app).await;
+    // Close the browser whatever happened, then report.
+    let _ = c.close().await;
+    drop(driver);
+    outcome.unwrap_or_else(|e| panic!("{e}"));
+}
+
+async fn flow(s: &mut Steps<'_>, app: &helpers::TestApp) -> Result<(), String> {
+    // The first admin comes from the one-time link the server logs at start.
+    let setup = app.setup_link.clone().ok_or("no setup link")?;
+    s.c.goto(&setup).await.unwrap();
+    assert_eq!(s.text("h1").await, "Create your account");
+    s.fill("Email", EMAIL).await;
+    s.fill("Display name", NAME).await;
+    s.fill("Password", PASSWORD).await;
+    s.fill("Password again", PASSWORD).await;
+    s.shot("setup").await;
+    s.button("Create account").await;
+    s.wait_path("/admin", |p| p == "/admin").await;
+    assert_eq!(s.text("h1").await, "Incidents");
+
+    // Sign out, and back in through the login form.
+    s.button("Sign out").await;
+    s.wait_path("/admin/login", |p| p == "/admin/login").await;
+    s.fill("Email", EMAIL).await;
+    s.fill("Password", PASSWORD).await;
+    s.shot("sign-in").await;
+    s.button("Sign in").await;
+    s.wait_path("/admin", |p| p == "/admin").await;
+
+    s.goto("/admin/components").await;
+    s.fill("Name", "API").await;
+    s.button("Add component").await;
+    s.wait_path("/admin/components", |p| p == "/admin/components")
+        .await;
+    let added = s.c.find(Locator::Css("form.component-form")).await;
+    added.map_err(|e| format!("the component was not added: {e}"))?;
+    s.shot("components").await;
+
+    s.c.find(Locator::LinkText("New incident"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    s.wait_path("/admin/incidents/new", |p| p == "/admin/incidents/new")
+        .await;
+    s.fill("Title", "Sign-in failures").await;
+    s.field("Status")
+        .await
+        .select_by_value("identified")
+        .await
+        .unwrap();
+    s.field("Impact")
+        .await
+        .select_by_value("major")
+        .await
+        .unwrap();
+    s.labelled("//fieldset//label[starts-with(normalize-space(), 'API')]")
+        .await
+        .select_by_value("partial_outage")
+        .await
+        .unwrap();
+    s.fill(
+        "Message",
+        "Some people **cannot sign in**.\n\n- on the web\n- in the mobile app\n\nWe are on it.",
+    )
+    .await;
+    s.button("Preview").await;
+    s.c.find(Locator::Css(".preview"))
+        .await
+        .map_err(|e| format!("no preview: {e}"))?;
+    assert_eq!(s.text(".preview strong").await, "cannot sign in");
+    assert_eq!(
+        s.texts(".preview li").await,
+        ["on the web", "in the mobile app"]
+    );
+    assert_eq!(s.text(".preview .signature").await, NAME);
+    // The form keeps everything typed for the real publish.
+    let title = s.field("Title").await.prop("value").await.unwrap();
+    assert_eq!(title.as_deref(), Some("Sign-in failures"));
+    s.shot("preview").await;
+
+    s.button("Publish").await;
+    let admin_page = s
+        .wait_path("the incident's admin page", |p| {
+            p.strip_prefix("/admin/incidents/")
+                .is_some_and(|id| id.parse::<i32>().is_ok())
+        })
+        .await;
+    assert_eq!(s.text("h1").await, "Sign-in failures");
+    s.shot("published").await;
+
+    s.goto("/").await;
+    assert_eq!(s.text(".banner").await, "Partial System Outage");
+    assert_eq!(s.text("#open-heading").await, "Incidents in progress");
+    s.shot("public-open").await;
+
+    s.goto(&admin_page).await;
+    s.field("Status")
+        .await
+        .select_by_value("resolved")
+        .await
+        .unwrap();
+    s.labelled("//fieldset//label[starts-with(normalize-space(), 'API')]")
+        .await
+        .select_by_value("operational")
+        .await
+        .unwrap();
+    s.fill("Message", "Everyone can sign in again.").await;
+    s.button("Post update").await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !s.has_text(".update .body", "Everyone can sign in again.").await {
+        if Instant::now() > deadline {
+            return Err("the update never showed on the admin page".into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(s.text("h1").await, "Sign-in failures (Resolved)");
+    s.shot("resolved").await;
+
+    // What a reader sees.
+    s.goto("/").await;
+    assert_eq!(s.text(".banner").await, "All Systems Operational");
+    assert_eq!(
+        s.texts(".post h4").await,
+        ["Sign-in failures (Resolved)"],
+        "the resolved incident is listed under its day"
+    );
+    let heading = s.text(".update-heading").await;
+    assert!(is_resolved_heading(&heading), "update heading: {heading}");
+    assert_eq!(s.texts(".post .signature").await, [NAME, NAME]);
+    assert_eq!(s.text(".components .cs").await, "Operational");
+    s.shot("public-resolved").await;
+
+    s.c.find(Locator::LinkText("Sign-in failures (Resolved)"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    s.wait_path("the public incident page", |p| p.starts_with("/incidents/"))
+        .await;
+    assert_eq!(s.text("h1").await, "Sign-in failures (Resolved)");
+    let title = s.c.title().await.unwrap();
+    assert!(title.starts_with("Sign-in failures (Resolved)"), "{title}");
+    s.shot("public-incident").await;
+
+    // A phone: everything fits the width.
+    s.c.set_window_size(390, 844).await.unwrap();
+    for (path, name) in [
+        ("/", "phone-public"),
+        ("/history", "phone-history"),
+        (admin_page.as_str(), "phone-admin-incident"),
+        ("/admin/incidents/new", "phone-new-incident"),
+    ] {
+        s.goto(path).await;
+        s.assert_no_horizontal_scroll(path).await;
+        s.shot(name).await;
+    }
+    Ok(())
+}
