@@ -388,7 +388,10 @@ async fn flow(s: &mut Steps<'_>, app: &helpers::TestApp) -> Result<(), String> {
     s.fill("Message", "Everyone can sign in again.").await;
     s.button("Post update").await;
     let deadline = Instant::now() + Duration::from_secs(15);
-    while !s.has_text(".update .body", "Everyone can sign in again.").await {
+    while !s
+        .has_text(".update .body", "Everyone can sign in again.")
+        .await
+    {
         if Instant::now() > deadline {
             return Err("the update never showed on the admin page".into());
         }
