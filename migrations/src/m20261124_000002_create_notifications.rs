@@ -54,18 +54,18 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        // One subscription per address (email) or per URL (webhook).
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_subscribers_kind_email_url")
-                    .table(Subscribers::Table)
-                    .col(Subscribers::Kind)
-                    .col(Subscribers::Email)
-                    .col(Subscribers::WebhookUrl)
-                    .to_owned(),
-            )
-            .await?;
+        // One subscription per address (email, compared without case) or per URL
+        // (webhook): partial unique indexes, which SQLite and PostgreSQL both have,
+        // so a resubscribe racing another can never make a second row.
+        let db = manager.get_connection();
+        db.execute_unprepared(
+            "CREATE UNIQUE INDEX idx_subscribers_email ON subscribers (lower(email)) WHERE kind = 'email'",
+        )
+        .await?;
+        db.execute_unprepared(
+            "CREATE UNIQUE INDEX idx_subscribers_webhook_url ON subscribers (webhook_url) WHERE kind = 'webhook'",
+        )
+        .await?;
 
         manager
             .create_table(

@@ -3,6 +3,7 @@ pub mod components;
 pub mod incidents;
 pub mod settings;
 pub mod staff;
+pub mod subscribers;
 
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 

@@ -1,0 +1,349 @@
+//! Public subscribing: an email address (double opt-in) or a webhook, the
+//! confirmation link, and the unsubscribe link every message carries.
+use actix_web::{
+    get, http::StatusCode, middleware::from_fn, post, web, HttpRequest, HttpResponse,
+};
+
+use super::{
+    csrf,
+    form::{FieldErrors, FormData},
+    public::{layout_context, reader_zone},
+    AppError,
+};
+use crate::domain::EmailAddress;
+use crate::entity::subscriber;
+use crate::render::views;
+use crate::state::AppState;
+use crate::store::{
+    self,
+    subscribers::{EmailSignup, WebhookUrl},
+    StoreError,
+};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/subscribe")
+            .wrap(from_fn(csrf::ensure_cookie))
+            .service(form_page)
+            .service(subscribe_email)
+            .service(sent)
+            .service(subscribe_webhook)
+            .service(confirm),
+    )
+    // No CSRF cookie here: the token in the URL is the credential, and a mail
+    // client's one-click POST (RFC 8058) carries no cookie.
+    .service(unsubscribe_page)
+    .service(unsubscribe);
+}
+
+/// Which of the two forms failed, to refill it and show its errors.
+struct Failed<'a> {
+    form_name: &'static str,
+    form: &'a FormData,
+    errors: FieldErrors,
+    message: &'a str,
+}
+
+fn chosen_components(form: &FormData) -> Vec<i32> {
+    form.pairs
+        .iter()
+        .filter(|(k, _)| k == "components")
+        .filter_map(|(_, v)| v.trim().parse().ok())
+        .collect()
+}
+
+fn base_context(req: &HttpRequest, state: &AppState, path: &str) -> tera::Context {
+    let (zone, _) = reader_zone(req, state);
+    let mut ctx = layout_context(state, zone);
+    ctx.insert("path", path);
+    ctx
+}
+
+fn html(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        // Pages reached by a secret link do not pass it on to other sites.
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .body(body)
+}
+
+async fn render_form(
+    req: &HttpRequest,
+    state: &AppState,
+    token: &csrf::CsrfToken,
+    failed: Option<Failed<'_>>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let mut ctx = base_context(req, state, "subscribe");
+    ctx.insert("csrf_token", &token.0);
+    let components = store::components::list(&state.db).await?;
+    ctx.insert("components", &views::components(&components));
+    let (failed_form, values, errors, chosen) = match &failed {
+        Some(f) => (
+            f.form_name,
+            f.form.values.clone(),
+            f.errors.0.clone(),
+            chosen_components(f.form),
+        ),
+        None => ("", Default::default(), Default::default(), Vec::new()),
+    };
+    ctx.insert("failed", failed_form);
+    ctx.insert("form", &values);
+    ctx.insert("errors", &errors);
+    ctx.insert("chosen", &chosen);
+    if let Some(f) = &failed {
+        ctx.insert("error", f.message);
+    }
+    Ok(html(status, state.tera.render("public/subscribe.html", &ctx)?))
+}
+
+#[get("")]
+pub async fn form_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: csrf::CsrfToken,
+) -> Result<HttpResponse, AppError> {
+    render_form(&req, &state, &token, None, StatusCode::OK).await
+}
+
+fn read_form(body: &[u8]) -> Result<FormData, AppError> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .map(FormData::new)
+        .map_err(|_| AppError::BadRequest("The form could not be read.".into()))
+}
+
+#[post("/email")]
+pub async fn subscribe_email(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: csrf::CsrfToken,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let form = read_form(&body)?;
+    let fail = |errors, message, status| {
+        let form = &form;
+        let (req, state, token) = (&req, &state, &token);
+        async move {
+            render_form(
+                req,
+                state,
+                token,
+                Some(Failed {
+                    form_name: "email",
+                    form,
+                    errors,
+                    message,
+                }),
+                status,
+            )
+            .await
+        }
+    };
+    if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
+        return fail(
+            FieldErrors::default(),
+            csrf::STALE_MESSAGE,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    let mut errors = FieldErrors::default();
+    let Some(email) = errors.check("email", EmailAddress::parse(form.get("email"))) else {
+        return fail(
+            errors,
+            "You are not subscribed yet: please fix the field marked below.",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    match store::subscribers::subscribe_email(&state.db, &email, &chosen_components(&form))
+        .await?
+    {
+        EmailSignup::Confirm { subscriber, token } => {
+            // Sent in the background: the answer must not take longer, or fail,
+            // for a new address than for one already subscribed.
+            let state = state.clone();
+            tokio::spawn(async move {
+                if let Err(e) = crate::notify::confirm::send(&state, &subscriber, &token).await {
+                    tracing::warn!(subscriber = subscriber.id, error = %e, "confirmation email not sent");
+                }
+            });
+        }
+        EmailSignup::AlreadyConfirmed => {
+            tracing::info!("sign-up for an address already confirmed; nothing sent");
+        }
+    }
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", "/subscribe/sent"))
+        .finish())
+}
+
+#[get("/sent")]
+pub async fn sent(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let ctx = base_context(&req, &state, "subscribe/sent");
+    Ok(html(
+        StatusCode::OK,
+        state.tera.render("public/subscribe_sent.html", &ctx)?,
+    ))
+}
+
+#[post("/webhook")]
+pub async fn subscribe_webhook(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: csrf::CsrfToken,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let form = read_form(&body)?;
+    let fail = |errors, message, status| {
+        let form = &form;
+        let (req, state, token) = (&req, &state, &token);
+        async move {
+            render_form(
+                req,
+                state,
+                token,
+                Some(Failed {
+                    form_name: "webhook",
+                    form,
+                    errors,
+                    message,
+                }),
+                status,
+            )
+            .await
+        }
+    };
+    if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
+        return fail(
+            FieldErrors::default(),
+            csrf::STALE_MESSAGE,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    let mut errors = FieldErrors::default();
+    let url = errors.check("webhook_url", WebhookUrl::parse(form.get("webhook_url")));
+    let contact = errors.check("email", EmailAddress::parse(form.get("email")));
+    let (Some(url), Some(contact)) = (url, contact) else {
+        return fail(
+            errors,
+            "The webhook was not added: please fix the fields marked below.",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    match store::subscribers::subscribe_webhook(
+        &state.db,
+        &url,
+        &contact,
+        &chosen_components(&form),
+    )
+    .await
+    {
+        Ok((subscriber, secret)) => {
+            let mut ctx = base_context(&req, &state, "subscribe");
+            ctx.insert("webhook_url", url.as_str());
+            ctx.insert("secret", &secret);
+            ctx.insert(
+                "unsubscribe_url",
+                &state.settings.link(&store::subscribers::unsubscribe_path(
+                    &subscriber.unsubscribe_token,
+                )),
+            );
+            Ok(html(
+                StatusCode::OK,
+                state.tera.render("public/subscribe_webhook.html", &ctx)?,
+            ))
+        }
+        Err(StoreError::Conflict { field, message }) => {
+            let mut errors = FieldErrors::default();
+            errors.add(field, message);
+            fail(
+                errors,
+                "The webhook was not added: please fix the fields marked below.",
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[get("/confirm/{token}")]
+pub async fn confirm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let confirmed = store::subscribers::confirm(&state.db, &token).await?;
+    let mut ctx = base_context(&req, &state, "subscribe");
+    ctx.insert("confirmed", &confirmed.is_some());
+    if let Some(s) = &confirmed {
+        ctx.insert(
+            "unsubscribe_url",
+            &state
+                .settings
+                .link(&store::subscribers::unsubscribe_path(&s.unsubscribe_token)),
+        );
+    }
+    let status = if confirmed.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::GONE
+    };
+    Ok(html(
+        status,
+        state.tera.render("public/subscribe_confirm.html", &ctx)?,
+    ))
+}
+
+fn describe(s: &subscriber::Model) -> String {
+    match &s.webhook_url {
+        Some(url) if s.kind == store::subscribers::WEBHOOK => format!("the webhook {url}"),
+        _ => s.email.clone(),
+    }
+}
+
+/// Never unsubscribes by itself: link scanners and prefetchers follow GETs.
+#[get("/unsubscribe/{token}")]
+pub async fn unsubscribe_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let found = store::subscribers::find_by_unsubscribe_token(&state.db, &token).await?;
+    let mut ctx = base_context(&req, &state, "");
+    ctx.insert("found", &found.is_some());
+    ctx.insert("done", &false);
+    ctx.insert("subject", &found.as_ref().map(describe));
+    ctx.insert("action", &format!("/unsubscribe/{}", urlencoding::encode(&token)));
+    Ok(html(
+        StatusCode::OK,
+        state.tera.render("public/unsubscribe.html", &ctx)?,
+    ))
+}
+
+/// RFC 8058 one-click: a POST of `List-Unsubscribe=One-Click` (urlencoded or
+/// multipart, as mail providers send it) unsubscribes at once. The confirm
+/// button of the GET page posts the same. Any POST counts: only a deliberate
+/// action sends one, and the unguessable token is the credential.
+#[post("/unsubscribe/{token}")]
+pub async fn unsubscribe(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let removed = store::subscribers::unsubscribe(&state.db, &token).await?;
+    if removed {
+        tracing::info!("a subscriber unsubscribed");
+    }
+    let mut ctx = base_context(&req, &state, "");
+    ctx.insert("found", &false);
+    ctx.insert("done", &true);
+    Ok(html(
+        StatusCode::OK,
+        state.tera.render("public/unsubscribe.html", &ctx)?,
+    ))
+}
