@@ -10,5 +10,6 @@ pub mod secrets;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod subscriber_csv;
 pub mod telemetry;
 pub mod web;

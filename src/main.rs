@@ -32,6 +32,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage subscribers.
+    Subscribers {
+        #[command(subcommand)]
+        command: SubscribersCommand,
+    },
     /// Load the demo incident (the February 28, 2008 post); running it twice adds nothing.
     Demo,
 }
@@ -49,6 +54,15 @@ enum UserCommand {
         #[arg(long)]
         admin: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum SubscribersCommand {
+    /// Import subscribers from a CSV file with a header row naming its columns:
+    /// email or webhook_url, and optionally components (names separated by ';')
+    /// and secret. Imported subscribers are confirmed; rows already subscribed
+    /// are skipped; bad rows are reported by line number and the rest imported.
+    Import { file: PathBuf },
 }
 
 #[tokio::main]
@@ -100,6 +114,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 staff.email,
                 if staff.is_admin { " (admin)" } else { "" }
             );
+        }
+        Command::Subscribers {
+            command: SubscribersCommand::Import { file },
+        } => {
+            let input = std::fs::File::open(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let db = startup::open_database(&settings).await?;
+            let report = statuspost::subscriber_csv::import(&db, input).await?;
+            for (line, message) in &report.errors {
+                eprintln!("{}: line {line}: {message}", file.display());
+            }
+            println!(
+                "imported {} new subscribers; {} confirmed that were waiting for confirmation; {} already subscribed; {} rows not imported",
+                report.added,
+                report.confirmed,
+                report.present,
+                report.errors.len()
+            );
+            if !report.errors.is_empty() {
+                anyhow::bail!(
+                    "{} rows of {} were not imported (listed above); the others were",
+                    report.errors.len(),
+                    file.display()
+                );
+            }
         }
         Command::Demo => {
             let db = startup::open_database(&settings).await?;

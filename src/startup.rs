@@ -131,6 +131,7 @@ impl Application {
                 .service(crate::web::public::history)
                 .service(crate::web::public::health)
                 .configure(crate::web::admin::configure)
+                .configure(crate::web::subscribe::configure)
                 .default_service(web::to(not_found))
         })
         .listen(listener)?

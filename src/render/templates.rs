@@ -23,6 +23,15 @@ const TEMPLATES: &[(&str, &str)] = embedded![
     "admin/incident.html",
     "admin/components.html",
     "admin/staff.html",
+    "public/subscribe.html",
+    "public/subscribe_sent.html",
+    "public/subscribe_webhook.html",
+    "public/subscribe_confirm.html",
+    "public/unsubscribe.html",
+    "admin/subscribers.html",
+    "email/confirm.subject.txt",
+    "email/confirm.txt",
+    "email/confirm.html",
 ];
 
 pub fn load() -> Result<Tera, tera::Error> {

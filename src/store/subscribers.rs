@@ -14,9 +14,9 @@ use sea_orm::{
 
 use super::{now, StoreError};
 use crate::domain::EmailAddress;
-pub use interim::WebhookUrl;
 use crate::entity::{component, subscriber, subscriber_component};
 use crate::secrets;
+pub use interim::WebhookUrl;
 
 pub const EMAIL: &str = "email";
 pub const WEBHOOK: &str = "webhook";
@@ -77,7 +77,7 @@ pub fn state_of(m: &subscriber::Model) -> &'static str {
 pub enum EmailSignup {
     /// A new or still unconfirmed address: mail it this confirmation token.
     Confirm {
-        subscriber: subscriber::Model,
+        subscriber: Box<subscriber::Model>,
         token: String,
     },
     /// Already subscribed and confirmed: nothing changes and nothing is sent.
@@ -91,10 +91,7 @@ fn is_unique_violation(e: &DbErr) -> bool {
 fn email_match(email: &str) -> Condition {
     Condition::all()
         .add(subscriber::Column::Kind.eq(EMAIL))
-        .add(
-            Expr::expr(Func::lower(Expr::col(subscriber::Column::Email)))
-                .eq(email.to_lowercase()),
-        )
+        .add(Expr::expr(Func::lower(Expr::col(subscriber::Column::Email))).eq(email.to_lowercase()))
 }
 
 pub async fn find_email(
@@ -122,7 +119,10 @@ pub async fn find(db: &impl ConnectionTrait, id: i32) -> Result<Option<Subscribe
     let Some(model) = subscriber::Entity::find_by_id(id).one(db).await? else {
         return Ok(None);
     };
-    let components = components_of(db, &[id]).await?.remove(&id).unwrap_or_default();
+    let components = components_of(db, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
     Ok(Some(SubscriberView { model, components }))
 }
 
@@ -253,7 +253,7 @@ pub async fn subscribe_email(
         set_components(&txn, row.id, components).await?;
         txn.commit().await?;
         return Ok(EmailSignup::Confirm {
-            subscriber: row,
+            subscriber: Box::new(row),
             token,
         });
     }
@@ -296,7 +296,10 @@ pub async fn confirm(
         .exec(&txn)
         .await?;
     txn.commit().await?;
-    Ok((res.rows_affected == 1).then(|| subscriber::Model {
+    if res.rows_affected != 1 {
+        return Ok(None);
+    }
+    Ok(Some(subscriber::Model {
         confirmed_at: Some(at),
         confirm_token_hash: None,
         confirm_expires_at: None,
@@ -312,9 +315,11 @@ pub async fn subscribe_webhook(
     contact: &EmailAddress,
     components: &[i32],
 ) -> Result<(subscriber::Model, String), StoreError> {
-    let conflict = || StoreError::Conflict {
+    let conflict = || {
+        StoreError::Conflict {
         field: "webhook_url",
         message: "This URL is already subscribed. To get a new secret, ask the page's staff to rotate it.".into(),
+    }
     };
     let txn = db.begin().await?;
     if find_webhook(&txn, url).await?.is_some() {
@@ -467,7 +472,10 @@ pub async fn import(db: &DatabaseConnection, row: ImportRow) -> Result<Imported,
 pub async fn rotate_secret(db: &DatabaseConnection, id: i32) -> Result<String, StoreError> {
     let secret = new_webhook_secret();
     let res = subscriber::Entity::update_many()
-        .col_expr(subscriber::Column::Secret, Expr::value(Some(secret.clone())))
+        .col_expr(
+            subscriber::Column::Secret,
+            Expr::value(Some(secret.clone())),
+        )
         .filter(subscriber::Column::Id.eq(id))
         .filter(subscriber::Column::Kind.eq(WEBHOOK))
         .exec(db)
@@ -589,11 +597,18 @@ mod interim {
         pub fn parse(s: &str) -> Result<Self, ParseError> {
             let err = || ParseError::new("Enter a URL like https://example.com/webhooks/status.");
             let s = s.trim();
-            if s.is_empty() || s.len() > 2000 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            if s.is_empty()
+                || s.len() > 2000
+                || s.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
                 return Err(err());
             }
             let url = url::Url::parse(s).map_err(|_| err())?;
-            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() || !url.username().is_empty() || url.password().is_some() {
+            if !matches!(url.scheme(), "http" | "https")
+                || url.host_str().is_none()
+                || !url.username().is_empty()
+                || url.password().is_some()
+            {
                 return Err(err());
             }
             Ok(Self(url))
@@ -618,7 +633,13 @@ mod tests {
         assert!(is_valid_webhook_secret(
             "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
         ));
-        for bad in ["", "whsec_", "whsec_c2hvcnQ=", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_!!!"] {
+        for bad in [
+            "",
+            "whsec_",
+            "whsec_c2hvcnQ=",
+            "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "whsec_!!!",
+        ] {
             assert!(!is_valid_webhook_secret(bad), "{bad}");
         }
     }

@@ -7,6 +7,7 @@ pub mod error;
 pub mod form;
 pub mod public;
 pub mod security;
+pub mod subscribe;
 pub mod throttle;
 
 pub use error::AppError;

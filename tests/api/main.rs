@@ -12,3 +12,4 @@ mod sign_in;
 mod smtp_server;
 mod webhook_receiver;
 mod webhooks;
+mod subscribe;

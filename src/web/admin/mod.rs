@@ -4,6 +4,7 @@ mod components;
 mod incidents;
 mod session;
 mod staff;
+mod subscribers;
 
 use actix_web::{
     cookie::Cookie, http::StatusCode, middleware::from_fn, web, HttpRequest, HttpResponse,
@@ -33,7 +34,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(components::delete)
             .service(staff::index)
             .service(staff::create)
-            .service(staff::update),
+            .service(staff::update)
+            .service(subscribers::index)
+            .service(subscribers::create)
+            .service(subscribers::delete)
+            .service(subscribers::rotate)
+            .service(subscribers::export),
     );
 }
 
