@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 use sea_orm::DatabaseConnection;
 
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, WebhookUrl};
 use crate::render::time;
 use crate::store::{
     self,
-    subscribers::{ImportRow, Imported, SubscriberView, WebhookUrl},
+    subscribers::{ImportRow, Imported, SubscriberView},
 };
 
 /// Separates component names in the `components` column.

@@ -13,10 +13,9 @@ use sea_orm::{
 };
 
 use super::{now, StoreError};
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, WebhookUrl};
 use crate::entity::{component, subscriber, subscriber_component};
 use crate::secrets;
-pub use interim::WebhookUrl;
 
 pub const EMAIL: &str = "email";
 pub const WEBHOOK: &str = "webhook";
@@ -584,40 +583,6 @@ pub async fn count_active(db: &DatabaseConnection) -> Result<u64, DbErr> {
         .filter(subscriber::Column::DisabledAt.is_null())
         .count(db)
         .await
-}
-
-/// Stands in for `domain::WebhookUrl` (Helper E) until it lands on main.
-mod interim {
-    use crate::domain::ParseError;
-
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    pub struct WebhookUrl(url::Url);
-
-    impl WebhookUrl {
-        pub fn parse(s: &str) -> Result<Self, ParseError> {
-            let err = || ParseError::new("Enter a URL like https://example.com/webhooks/status.");
-            let s = s.trim();
-            if s.is_empty()
-                || s.len() > 2000
-                || s.chars().any(|c| c.is_whitespace() || c.is_control())
-            {
-                return Err(err());
-            }
-            let url = url::Url::parse(s).map_err(|_| err())?;
-            if !matches!(url.scheme(), "http" | "https")
-                || url.host_str().is_none()
-                || !url.username().is_empty()
-                || url.password().is_some()
-            {
-                return Err(err());
-            }
-            Ok(Self(url))
-        }
-
-        pub fn as_str(&self) -> &str {
-            self.0.as_str()
-        }
-    }
 }
 
 #[cfg(test)]

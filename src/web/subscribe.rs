@@ -8,15 +8,11 @@ use super::{
     public::{layout_context, reader_zone},
     AppError,
 };
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, WebhookUrl};
 use crate::entity::subscriber;
 use crate::render::views;
 use crate::state::AppState;
-use crate::store::{
-    self,
-    subscribers::{EmailSignup, WebhookUrl},
-    StoreError,
-};
+use crate::store::{self, subscribers::EmailSignup, StoreError};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(

@@ -10,6 +10,6 @@ mod mailer;
 mod public_page;
 mod sign_in;
 mod smtp_server;
+mod subscribe;
 mod webhook_receiver;
 mod webhooks;
-mod subscribe;

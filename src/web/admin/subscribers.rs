@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use actix_web::{get, http::StatusCode, post, web, HttpRequest, HttpResponse};
 
 use super::{context, form_pairs, page, see_other};
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, WebhookUrl};
 use crate::render::{time, views};
 use crate::state::AppState;
-use crate::store::{self, subscribers::WebhookUrl, StoreError};
+use crate::store::{self, StoreError};
 use crate::web::{
     auth, csrf,
     form::{FieldErrors, FormData},
