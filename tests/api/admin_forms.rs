@@ -402,3 +402,42 @@ async fn components_are_managed_from_the_admin() {
     assert_eq!(res.status(), 303);
     assert!(store::components::list(&app.db).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_database_failure_mid_publish_keeps_the_text() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let api = app.add_component("API").await;
+    // Break the write half-way: the incident row goes in, the component change cannot.
+    app.db
+        .execute_unprepared("DROP TABLE update_components")
+        .await
+        .unwrap();
+    let field = format!("component_{api}");
+    let res = app
+        .post_form(
+            "/admin/incidents/new",
+            "/admin/incidents",
+            &[
+                ("title", "Search is down"),
+                ("status", "investigating"),
+                ("impact", "major"),
+                ("message", "Every word of this matters."),
+                (field.as_str(), "major_outage"),
+                ("action", "publish"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 503);
+    let html = res.text().await.unwrap();
+    assert!(texts(&html, "[role=alert]")[0]
+        .starts_with("Nothing was saved: the database did not answer."));
+    assert!(html.contains("value=\"Search is down\""));
+    assert!(html.contains("Every word of this matters."));
+    // The transaction rolled back whole: no half-published incident.
+    assert!(store::incidents::recent(&app.db, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}

@@ -239,9 +239,16 @@ pub async fn create(
             errors.add(field, message);
             respond(&mut ctx, &errors, StatusCode::UNPROCESSABLE_ENTITY)
         }
-        Err(e) => Err(e.into()),
+        Err(e) => {
+            tracing::error!(error = ?e, "publishing failed");
+            ctx.insert("error", UNAVAILABLE);
+            respond(&mut ctx, &errors, StatusCode::SERVICE_UNAVAILABLE)
+        }
     }
 }
+
+/// Shown when the database fails mid-submit: nothing was saved, nothing typed is lost.
+const UNAVAILABLE: &str = "Nothing was saved: the database did not answer. Your text is kept below; submit again in a moment.";
 
 async fn show_ctx(state: &AppState, ctx: &mut tera::Context, id: i32) -> Result<(), AppError> {
     let view = store::incidents::load(&state.db, id)
@@ -379,6 +386,11 @@ pub async fn post_update(
             errors.add(field, message);
             respond(&mut ctx, &errors, StatusCode::UNPROCESSABLE_ENTITY)
         }
-        Err(e) => Err(e.into()),
+        Err(StoreError::NotFound) => Err(AppError::NotFound),
+        Err(e) => {
+            tracing::error!(error = ?e, incident = id, "posting an update failed");
+            ctx.insert("error", UNAVAILABLE);
+            respond(&mut ctx, &errors, StatusCode::SERVICE_UNAVAILABLE)
+        }
     }
 }
