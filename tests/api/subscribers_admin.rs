@@ -1,0 +1,257 @@
+//! Subscribers for staff: list, search, add, remove, rotate a webhook's secret,
+//! export as CSV.
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use statuspost::entity::subscriber;
+
+use crate::helpers::{attr, client, csrf_token, spawn_app, texts, TestApp};
+use crate::subscribe::{app_with_mail, confirmed_subscriber, subscribe, subscriber_by_email};
+
+async fn add(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::Response {
+    app.post_form("/admin/subscribers", "/admin/subscribers", fields)
+        .await
+}
+
+fn row_texts(page: &str) -> Vec<String> {
+    texts(page, "table.subscribers tbody tr")
+}
+
+#[tokio::test]
+async fn staff_only() {
+    let app = spawn_app().await;
+    for path in ["/admin/subscribers", "/admin/subscribers.csv"] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 303, "{path}");
+        assert!(res.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/admin/login"));
+    }
+    let res = client()
+        .post(app.url("/admin/subscribers"))
+        .form(&[("email", "x@example.com")])
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(res.status(), 200);
+    assert_eq!(
+        subscriber::Entity::find().count(&app.db).await.unwrap(),
+        0,
+        "nothing added without a session"
+    );
+}
+
+#[tokio::test]
+async fn staff_list_search_add_and_remove_subscribers() {
+    let (app, smtp) = app_with_mail().await;
+    app.sign_in_admin().await;
+    let api = app.add_component("API").await;
+    confirmed_subscriber(&app, &smtp, "reader@example.com").await;
+    subscribe(&app, "pending@example.com", &[]).await;
+
+    // Staff add an address: confirmed at once, with the components ticked.
+    let res = add(
+        &app,
+        &[
+            ("email", "added@example.com"),
+            ("components", &api.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let added = subscriber_by_email(&app, "added@example.com")
+        .await
+        .remove(0);
+    assert!(added.confirmed_at.is_some(), "staff-added means confirmed");
+
+    // A bad address comes back beside its field with the text kept.
+    let res = add(&app, &[("email", "nope"), ("webhook_url", "")]).await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert_eq!(attr(&page, "#email", "value").as_deref(), Some("nope"));
+    assert_eq!(texts(&page, ".field-error").len(), 1);
+
+    // Adding an address already subscribed is refused, not duplicated.
+    let res = add(&app, &[("email", "READER@example.com")]).await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(
+        subscriber::Entity::find()
+            .filter(subscriber::Column::Kind.eq("email"))
+            .count(&app.db)
+            .await
+            .unwrap(),
+        3
+    );
+
+    // A webhook: its secret is on the next page, once.
+    let res = add(
+        &app,
+        &[
+            ("email", "ops@example.com"),
+            ("webhook_url", "https://hooks.example.com/ours"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    let secret = texts(&page, "#secret").remove(0);
+    assert!(secret.starts_with("whsec_"));
+
+    let page = app.get_html("/admin/subscribers").await;
+    assert!(!page.contains(&secret), "the secret is not listed");
+    let rows = row_texts(&page);
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    let row = |needle: &str| {
+        rows.iter()
+            .find(|r| r.contains(needle))
+            .unwrap_or_else(|| panic!("no row with {needle}: {rows:?}"))
+            .clone()
+    };
+    assert!(row("reader@example.com").contains("Confirmed"));
+    assert!(row("pending@example.com").contains("Awaiting confirmation"));
+    assert!(row("added@example.com").contains("API"));
+    assert!(row("hooks.example.com/ours").contains("webhook"));
+
+    // Search matches address or URL, literally.
+    let page = app.get_html("/admin/subscribers?q=HOOKS.example").await;
+    let rows = row_texts(&page);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].contains("hooks.example.com/ours"));
+    let page = app.get_html("/admin/subscribers?q=pending").await;
+    assert_eq!(row_texts(&page).len(), 1);
+    let page = app.get_html("/admin/subscribers?q=%25").await;
+    assert!(row_texts(&page).is_empty(), "% is not a wildcard");
+
+    // Remove.
+    let page = app.get_html("/admin/subscribers?q=pending").await;
+    let action = attr(&page, "form[action$='/delete']", "action").unwrap();
+    let res = app
+        .client
+        .post(app.url(&action))
+        .form(&[("csrf_token", csrf_token(&page).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert!(subscriber_by_email(&app, "pending@example.com")
+        .await
+        .is_empty());
+    // Without the CSRF token nothing is removed.
+    let page = app.get_html("/admin/subscribers?q=reader").await;
+    let action = attr(&page, "form[action$='/delete']", "action").unwrap();
+    let res = app
+        .client
+        .post(app.url(&action))
+        .form(&[("csrf_token", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        subscriber_by_email(&app, "reader@example.com").await.len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn staff_rotate_a_webhook_secret_shown_once() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let res = add(
+        &app,
+        &[
+            ("email", "ops@example.com"),
+            ("webhook_url", "https://hooks.example.com/rotate"),
+        ],
+    )
+    .await;
+    let first = texts(&res.text().await.unwrap(), "#secret").remove(0);
+
+    let page = app.get_html("/admin/subscribers").await;
+    let action = attr(&page, "form[action$='/rotate']", "action").unwrap();
+    let res = app
+        .client
+        .post(app.url(&action))
+        .form(&[("csrf_token", csrf_token(&page).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    let second = texts(&page, "#secret").remove(0);
+    assert!(second.starts_with("whsec_"));
+    assert_ne!(first, second);
+    let row = subscriber_by_email(&app, "ops@example.com").await.remove(0);
+    assert_eq!(row.secret.as_deref(), Some(second.as_str()));
+    assert!(!app.get_html("/admin/subscribers").await.contains(&second));
+}
+
+#[tokio::test]
+async fn csv_export_has_a_header_and_defuses_formulas() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let api = app
+        .add_component("=HYPERLINK(\"http://evil.example\")")
+        .await;
+    for email in ["plain@example.com", "=cmd@example.com", "+1@example.com"] {
+        let res = add(&app, &[("email", email), ("components", &api.to_string())]).await;
+        assert_eq!(res.status(), 303, "{email}");
+    }
+    add(
+        &app,
+        &[
+            ("email", "-ops@example.com"),
+            ("webhook_url", "https://hooks.example.com/csv"),
+        ],
+    )
+    .await;
+
+    let res = app.get("/admin/subscribers.csv").await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    let body = res.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "kind",
+            "email",
+            "webhook_url",
+            "components",
+            "status",
+            "confirmed_at",
+            "created_at"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 4);
+    for r in &rows {
+        for cell in r.iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "a cell a spreadsheet would run: {cell:?}"
+            );
+        }
+    }
+    assert_eq!(&rows[0][1], "plain@example.com");
+    assert_eq!(&rows[0][4], "confirmed");
+    assert_eq!(&rows[1][1], "'=cmd@example.com");
+    assert_eq!(&rows[1][3], "'=HYPERLINK(\"http://evil.example\")");
+    assert_eq!(&rows[2][1], "'+1@example.com");
+    assert_eq!(&rows[3][0], "webhook");
+    assert_eq!(&rows[3][1], "'-ops@example.com");
+    assert_eq!(&rows[3][2], "https://hooks.example.com/csv");
+    assert!(!body.contains("whsec_"), "secrets are never exported");
+}
