@@ -155,6 +155,75 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         )
         .await;
     pages.push(fetch("admin-component-errors", res).await);
+
+    // Subscribing, with the components to choose from.
+    pages.push(fetch("subscribe", app.get("/subscribe").await).await);
+    let res = app
+        .post_form(
+            "/subscribe",
+            "/subscribe/email",
+            &[
+                ("email", "not an address"),
+                ("components", &api.to_string()),
+            ],
+        )
+        .await;
+    pages.push(fetch("subscribe-errors", res).await);
+    let res = app
+        .post_form(
+            "/subscribe",
+            "/subscribe/webhook",
+            &[("webhook_url", "ftp://x"), ("email", "")],
+        )
+        .await;
+    pages.push(fetch("subscribe-webhook-errors", res).await);
+    pages.push(fetch("subscribe-sent", app.get("/subscribe/sent").await).await);
+    let res = app
+        .post_form(
+            "/subscribe",
+            "/subscribe/webhook",
+            &[
+                ("webhook_url", "https://hooks.example.com/status"),
+                ("email", "ops@example.com"),
+            ],
+        )
+        .await;
+    pages.push(fetch("subscribe-webhook-secret", res).await);
+    pages.push(
+        fetch(
+            "subscribe-confirm-invalid",
+            app.get("/subscribe/confirm/unknown").await,
+        )
+        .await,
+    );
+    let hook = statuspost::store::subscribers::search(&app.db, "hooks.example.com", 0, 1)
+        .await
+        .unwrap()
+        .0
+        .remove(0);
+    let unsubscribe = format!("/unsubscribe/{}", hook.model.unsubscribe_token);
+    pages.push(fetch("unsubscribe", app.get(&unsubscribe).await).await);
+    pages.push(fetch("admin-subscribers", app.get("/admin/subscribers").await).await);
+    let res = app
+        .post_form(
+            "/admin/subscribers",
+            "/admin/subscribers",
+            &[("email", "nope"), ("webhook_url", "nope")],
+        )
+        .await;
+    pages.push(fetch("admin-subscribers-errors", res).await);
+    let page = app.get_html("/admin/subscribers").await;
+    let rotate = crate::helpers::attr(&page, "form[action$='/rotate']", "action").unwrap();
+    let res = app
+        .client
+        .post(app.url(&rotate))
+        .form(&[("csrf_token", csrf_token(&page).as_str())])
+        .send()
+        .await
+        .unwrap();
+    pages.push(fetch("admin-subscribers-secret", res).await);
+    let res = client().post(app.url(&unsubscribe)).send().await.unwrap();
+    pages.push(fetch("unsubscribed", res).await);
     pages
 }
 
@@ -248,6 +317,8 @@ async fn every_page_is_accessible_and_valid_html5() {
         "not-found" => 404,
         "setup-errors" | "admin-new-incident-errors" | "admin-component-errors" => 422,
         "login-failed" => 401,
+        "subscribe-errors" | "subscribe-webhook-errors" | "admin-subscribers-errors" => 422,
+        "subscribe-confirm-invalid" => 410,
         _ => 200,
     };
     let mut problems = Vec::new();
