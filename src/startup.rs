@@ -85,6 +85,7 @@ pub async fn state(settings: Settings, db: DatabaseConnection) -> anyhow::Result
         page_zone,
         page_id,
         throttle: Default::default(),
+        signup_throttle: Default::default(),
         wake_worker: Arc::new(tokio::sync::Notify::new()),
         mailer,
         webhooks,

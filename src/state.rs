@@ -22,6 +22,8 @@ pub struct AppState {
     /// Stable id of this page in the Statuspage-shaped API and webhooks.
     pub page_id: String,
     pub throttle: LoginThrottle,
+    /// Caps confirmation emails per address, so the form cannot flood an inbox.
+    pub signup_throttle: LoginThrottle,
     /// Wakes the in-process delivery worker when an event is written.
     pub wake_worker: Arc<tokio::sync::Notify>,
     /// Sends every email: SMTP with pooled connections, or .eml files.

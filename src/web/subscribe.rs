@@ -154,8 +154,19 @@ pub async fn subscribe_email(
         )
         .await;
     };
+    // A few confirmations per address come freely; after that each waits longer
+    // (30 s, doubling, up to 15 min). Meanwhile the address and its last link are
+    // left alone, and the answer is the same as ever.
+    let throttle_key = [format!("confirm:{}", email.as_str().to_lowercase())];
+    if state.signup_throttle.wait(&throttle_key).is_some() {
+        tracing::warn!("confirmation emails to one address throttled");
+        return Ok(HttpResponse::SeeOther()
+            .insert_header(("Location", "/subscribe/sent"))
+            .finish());
+    }
     match store::subscribers::subscribe_email(&state.db, &email, &chosen_components(&form)).await? {
         EmailSignup::Confirm { subscriber, token } => {
+            state.signup_throttle.failed(&throttle_key);
             // Sent in the background: the answer must not take longer, or fail,
             // for a new address than for one already subscribed.
             let state = state.clone();

@@ -532,3 +532,32 @@ async fn the_confirm_button_and_a_multipart_one_click_unsubscribe_too() {
         .unwrap();
     assert_eq!(res.status(), 200);
 }
+
+#[tokio::test]
+async fn the_form_cannot_flood_an_inbox() {
+    let (app, smtp) = app_with_mail().await;
+    // Five confirmations to one address go out, each replacing the last link.
+    let mut last = String::new();
+    for n in 0..5 {
+        assert_eq!(
+            subscribe(&app, "victim@example.com", &[]).await.status(),
+            303
+        );
+        last = confirm_link(&mail_to(&smtp, "victim@example.com", n).await);
+    }
+    let before = subscriber_by_email(&app, "victim@example.com")
+        .await
+        .remove(0);
+    // The sixth answers the same but sends nothing and leaves the last link working.
+    let res = subscribe(&app, "Victim@example.com", &[]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/subscribe/sent");
+    let after = subscriber_by_email(&app, "victim@example.com")
+        .await
+        .remove(0);
+    assert_eq!(after.confirm_token_hash, before.confirm_token_hash);
+    assert_eq!(app.get(&path_of(&last)).await.status(), 200);
+    // Other addresses are not held up.
+    subscribe(&app, "other@example.com", &[]).await;
+    mail_to(&smtp, "other@example.com", 0).await;
+}
