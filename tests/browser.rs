@@ -193,6 +193,16 @@ impl Steps<'_> {
         out
     }
 
+    /// Waits for an element that the page after a click will have.
+    async fn wait_for(&self, css: &str, what: &str) -> Result<Element, String> {
+        self.c
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Css(css))
+            .await
+            .map_err(|e| format!("{what} ({css}) never showed: {e}"))
+    }
+
     /// Whether an element matching `css` has this text now; false while the
     /// page is still being replaced.
     async fn has_text(&self, css: &str, text: &str) -> bool {
@@ -309,10 +319,8 @@ async fn flow(s: &mut Steps<'_>, app: &helpers::TestApp) -> Result<(), String> {
     s.goto("/admin/components").await;
     s.fill("Name", "API").await;
     s.button("Add component").await;
-    s.wait_path("/admin/components", |p| p == "/admin/components")
-        .await;
-    let added = s.c.find(Locator::Css("form.component-form")).await;
-    added.map_err(|e| format!("the component was not added: {e}"))?;
+    s.wait_for("form.component-form", "the added component")
+        .await?;
     s.shot("components").await;
 
     s.c.find(Locator::LinkText("New incident"))
@@ -345,9 +353,7 @@ async fn flow(s: &mut Steps<'_>, app: &helpers::TestApp) -> Result<(), String> {
     )
     .await;
     s.button("Preview").await;
-    s.c.find(Locator::Css(".preview"))
-        .await
-        .map_err(|e| format!("no preview: {e}"))?;
+    s.wait_for(".preview", "the preview").await?;
     assert_eq!(s.text(".preview strong").await, "cannot sign in");
     assert_eq!(
         s.texts(".preview li").await,
