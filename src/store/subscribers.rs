@@ -504,20 +504,6 @@ pub async fn remove(db: &DatabaseConnection, id: i32) -> Result<(), StoreError> 
     Ok(())
 }
 
-/// Stops deliveries to a subscriber (e.g. a webhook answering 410 Gone).
-pub async fn disable(db: &impl ConnectionTrait, id: i32, reason: &str) -> Result<(), DbErr> {
-    subscriber::Entity::update_many()
-        .col_expr(subscriber::Column::DisabledAt, Expr::value(Some(now())))
-        .col_expr(
-            subscriber::Column::DisabledReason,
-            Expr::value(Some(reason.to_owned())),
-        )
-        .filter(subscriber::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
 fn search_condition(query: &str) -> Condition {
     let q = query.trim().to_lowercase();
     if q.is_empty() {
