@@ -125,17 +125,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             for (line, message) in &report.errors {
                 eprintln!("{}: line {line}: {message}", file.display());
             }
+            let n = |count: usize, one: &str, many: &str| {
+                format!("{count} {}", if count == 1 { one } else { many })
+            };
             println!(
-                "imported {} new subscribers; {} confirmed that were waiting for confirmation; {} already subscribed; {} rows not imported",
-                report.added,
+                "imported {}; {} confirmed that were waiting for confirmation; {} already subscribed; {} not imported",
+                n(report.added, "new subscriber", "new subscribers"),
                 report.confirmed,
                 report.present,
-                report.errors.len()
+                n(report.errors.len(), "row", "rows"),
             );
             if !report.errors.is_empty() {
                 anyhow::bail!(
-                    "{} rows of {} were not imported (listed above); the others were",
-                    report.errors.len(),
+                    "{} of {} not imported (listed above); the others were",
+                    n(report.errors.len(), "row", "rows"),
                     file.display()
                 );
             }

@@ -199,3 +199,22 @@ async fn an_export_imports_back_and_a_good_file_exits_cleanly() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 1"));
 }
+
+#[test]
+fn help_names_the_columns() {
+    let out = Command::new(env!("CARGO_BIN_EXE_statuspost"))
+        .args(["subscribers", "import", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    for word in [
+        "email",
+        "webhook_url",
+        "components",
+        "';'",
+        "secret",
+        "FILE",
+    ] {
+        assert!(help.contains(word), "{word} missing from:\n{help}");
+    }
+}
