@@ -17,6 +17,10 @@ impl MigrationTrait for Migration {
                     .col(integer_null(NotificationEvents::IncidentId))
                     .col(integer_null(NotificationEvents::UpdateId))
                     .col(integer_null(NotificationEvents::ComponentId))
+                    // A component event's change, as it was: by the time the
+                    // event is sent the component may have changed again.
+                    .col(string_null(NotificationEvents::OldStatus))
+                    .col(string_null(NotificationEvents::NewStatus))
                     .col(timestamp_with_time_zone(NotificationEvents::CreatedAt))
                     .col(timestamp_with_time_zone_null(
                         NotificationEvents::ExpandedAt,
@@ -167,6 +171,8 @@ enum NotificationEvents {
     IncidentId,
     UpdateId,
     ComponentId,
+    OldStatus,
+    NewStatus,
     CreatedAt,
     ExpandedAt,
 }

@@ -11,6 +11,8 @@ pub struct Model {
     pub incident_id: Option<i32>,
     pub update_id: Option<i32>,
     pub component_id: Option<i32>,
+    pub old_status: Option<String>,
+    pub new_status: Option<String>,
     pub created_at: DateTimeUtc,
     pub expanded_at: Option<DateTimeUtc>,
 }

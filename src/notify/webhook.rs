@@ -15,6 +15,9 @@ use reqwest::StatusCode;
 use super::ssrf::{self, Blocked, VettingResolver};
 use crate::domain::WebhookUrl;
 
+mod payload;
+pub use payload::{incident_as_of, payload, Notice, Subject};
+
 /// How long a receiver has to answer, from connecting to the status line.
 pub const TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -108,7 +111,16 @@ impl WebhookSender {
             .send()
             .await;
         match result {
-            Ok(res) => outcome_of(res.status(), res.headers(), Utc::now()),
+            Ok(res) => match outcome_of(res.status(), res.headers(), Utc::now()) {
+                WebhookOutcome::Retry { error, retry_after } => {
+                    let error = match snippet(res).await {
+                        Some(text) => format!("{error}: {text}"),
+                        None => error,
+                    };
+                    WebhookOutcome::Retry { error, retry_after }
+                }
+                other => other,
+            },
             Err(e) => self.failure(e),
         }
     }
@@ -150,6 +162,32 @@ pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &[u8]) -> Result<H
     );
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     Ok(headers)
+}
+
+/// The start of a failed answer's body, on one line, for staff reading the
+/// delivery's last error: receivers often say there what went wrong.
+async fn snippet(mut res: reqwest::Response) -> Option<String> {
+    const MAX_BYTES: usize = 1024;
+    const MAX_CHARS: usize = 200;
+    let mut buf = Vec::new();
+    // Within the client's timeout; a body that never ends is cut short by it.
+    while buf.len() < MAX_BYTES {
+        match res.chunk().await {
+            Ok(Some(chunk)) => buf.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    buf.truncate(MAX_BYTES);
+    let text = String::from_utf8_lossy(&buf);
+    let mut one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    one_line.retain(|c| !c.is_control());
+    if one_line.is_empty() {
+        return None;
+    }
+    if one_line.chars().count() > MAX_CHARS {
+        one_line = one_line.chars().take(MAX_CHARS).collect::<String>() + "...";
+    }
+    Some(one_line)
 }
 
 /// Judges a receiver's answer.

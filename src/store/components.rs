@@ -121,7 +121,8 @@ pub async fn update(
 ) -> Result<component::Model, StoreError> {
     let txn = db.begin().await?;
     let current = find(&txn, id).await?.ok_or(StoreError::NotFound)?;
-    let status_changed = current.status != input.status.as_str();
+    let old_status = current.status.clone();
+    let status_changed = old_status != input.status.as_str();
     let group_id = group_id(&txn, input.group.as_ref(), input.position).await?;
     let mut m: component::ActiveModel = current.into();
     m.name = Set(input.name.as_str().to_owned());
@@ -135,6 +136,8 @@ pub async fn update(
         notification_event::ActiveModel {
             kind: Set(crate::notify::EVENT_COMPONENT.to_owned()),
             component_id: Set(Some(id)),
+            old_status: Set(Some(old_status)),
+            new_status: Set(Some(input.status.as_str().to_owned())),
             created_at: Set(now()),
             ..Default::default()
         }

@@ -13,6 +13,8 @@ pub enum Behaviour {
     /// This status, with these extra headers, once the signature checks out
     /// (401 when it does not).
     Status(u16, Vec<(String, String)>),
+    /// This status with this body, once the signature checks out.
+    StatusBody(u16, String),
     /// Reads the request, then never answers and never closes.
     Hang,
     /// Reads the request, sends the start of a status line, then stalls.
@@ -135,15 +137,21 @@ async fn serve(
                 std::future::pending::<()>().await;
                 return;
             }
-            Behaviour::Status(status, headers) => (status, headers),
+            Behaviour::Status(status, headers) => (status, headers, String::new()),
+            Behaviour::StatusBody(status, body) => (status, vec![], body),
         };
-        let (code, headers) = if verified { status } else { (401, vec![]) };
-        let mut head = format!("HTTP/1.1 {code} Test\r\ncontent-length: 0\r\n");
+        let (code, headers, body) = if verified {
+            status
+        } else {
+            (401, vec![], String::new())
+        };
+        let mut answer = format!("HTTP/1.1 {code} Test\r\ncontent-length: {}\r\n", body.len());
         for (k, v) in headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
+            answer.push_str(&format!("{k}: {v}\r\n"));
         }
-        head.push_str("\r\n");
-        if stream.get_mut().write_all(head.as_bytes()).await.is_err() {
+        answer.push_str("\r\n");
+        answer.push_str(&body);
+        if stream.get_mut().write_all(answer.as_bytes()).await.is_err() {
             return;
         }
     }

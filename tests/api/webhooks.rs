@@ -7,9 +7,12 @@
 //! that the guard refuses without connecting.
 use std::time::Duration;
 
-use statuspost::notify::webhook::{WebhookOutcome, WebhookSender};
+use sea_orm::{EntityTrait, QueryOrder};
+use statuspost::api::statuspage::{self, PageInfo};
+use statuspost::entity::notification_event;
+use statuspost::notify::webhook::{payload, Notice, WebhookOutcome, WebhookSender};
 
-use crate::helpers::spawn_app_with;
+use crate::helpers::{spawn_app_with, TestApp};
 use crate::webhook_receiver::{Behaviour, WebhookReceiver};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -91,6 +94,33 @@ async fn a_500_is_retried_with_the_same_webhook_id() {
     for req in &got {
         assert_eq!(req.verified, Ok(()));
         assert_eq!(req.header("webhook-id"), "evt_42");
+    }
+}
+
+#[tokio::test]
+async fn the_receivers_explanation_is_kept_on_one_line() {
+    let receiver = WebhookReceiver::start_with(
+        SECRET,
+        Behaviour::StatusBody(
+            500,
+            format!("{{\"error\":\r\n \"database down\"}}{}", "x".repeat(5000)),
+        ),
+    )
+    .await;
+    let outcome = local_sender()
+        .send(&receiver.url("/"), SECRET, "evt_1", BODY)
+        .await;
+    match outcome {
+        WebhookOutcome::Retry { error, .. } => {
+            assert!(
+                error.starts_with(
+                    "HTTP 500 Internal Server Error: {\"error\": \"database down\"}xxx"
+                ),
+                "{error}"
+            );
+            assert!(error.ends_with("...") && error.len() < 300, "{error}");
+        }
+        other => panic!("expected a retry, got {other:?}"),
     }
 }
 
@@ -290,4 +320,187 @@ async fn bad_urls_and_secrets_are_refused_unsent() {
         );
     }
     assert_eq!(receiver.connections(), 0);
+}
+
+/// An app whose links start at https://status.example.com/, with no worker of
+/// its own: these tests build and send the payloads themselves.
+async fn payload_app() -> TestApp {
+    spawn_app_with(&[
+        ("STATUSPOST_BASE_URL", "https://status.example.com/"),
+        ("STATUSPOST_RUN_WORKER", "false"),
+        ("STATUSPOST_WEBHOOK_ALLOW_PRIVATE", "true"),
+    ])
+    .await
+}
+
+async fn events(app: &TestApp) -> Vec<notification_event::Model> {
+    notification_event::Entity::find()
+        .order_by_asc(notification_event::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap()
+}
+
+/// Builds the payload of `event` for a subscriber with unsubscribe token
+/// "tok123", sends it to a verifying receiver and returns what arrived.
+async fn deliver(app: &TestApp, event: &notification_event::Model) -> serde_json::Value {
+    let info = PageInfo::from_state(&app.state);
+    let notice = Notice::load(&app.db, &info, event)
+        .await
+        .unwrap()
+        .expect("the event names something");
+    let unsubscribe = app
+        .state
+        .settings
+        .link(&format!("unsubscribe/{}", "tok123"));
+    let body = payload(&info, &notice, &unsubscribe, chrono::Utc::now());
+    let bytes = serde_json::to_vec(&body).unwrap();
+    let receiver = WebhookReceiver::start(SECRET).await;
+    let id = format!("evt_{}", event.id);
+    assert_eq!(
+        app.state
+            .webhooks
+            .send(&receiver.url("/"), SECRET, &id, &bytes)
+            .await,
+        WebhookOutcome::Delivered
+    );
+    let got = receiver.received().pop().unwrap();
+    assert_eq!(got.verified, Ok(()));
+    assert_eq!(got.header("webhook-id"), id);
+    got.json()
+}
+
+fn keys(v: &serde_json::Value) -> Vec<&str> {
+    let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    k.sort();
+    k
+}
+
+#[tokio::test]
+async fn an_incident_payload_tells_of_the_update_as_it_stood() {
+    let app = payload_app().await;
+    app.sign_in_admin().await;
+    let api = app.add_component("API").await;
+    let field = format!("component_{api}");
+    let incident = app
+        .publish(
+            "Checkout is slow",
+            "investigating",
+            "We are **looking** into it.",
+            &[(field.as_str(), "major_outage")],
+        )
+        .await;
+    let res = app
+        .post_update(
+            incident,
+            "resolved",
+            "Fixed.",
+            &[(field.as_str(), "operational")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let events = events(&app).await;
+    assert_eq!(events.len(), 2);
+
+    // The first update's payload, sent after the second was posted.
+    let first = deliver(&app, &events[0]).await;
+    assert_eq!(keys(&first), ["incident", "meta", "page"]);
+    assert_eq!(
+        first["meta"]["unsubscribe"],
+        "https://status.example.com/unsubscribe/tok123"
+    );
+    let generated = first["meta"]["generated_at"].as_str().unwrap();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(generated).is_ok(),
+        "{generated}"
+    );
+    assert_eq!(first["page"]["id"], app.state.page_id.as_str());
+    // The page as it is now: all resolved.
+    assert_eq!(first["page"]["status_indicator"], "none");
+    assert_eq!(
+        first["page"]["status_description"],
+        "All Systems Operational"
+    );
+    // The shape is the API's own, field for field.
+    let inc: statuspage::Incident = serde_json::from_value(first["incident"].clone()).unwrap();
+    assert_eq!(inc.id, incident.to_string());
+    assert_eq!(inc.name, "Checkout is slow");
+    assert_eq!(
+        inc.shortlink,
+        format!("https://status.example.com/incidents/{incident}")
+    );
+    assert_eq!(inc.status, "investigating");
+    assert_eq!(inc.resolved_at, None);
+    assert_eq!(inc.incident_updates.len(), 1);
+    assert_eq!(inc.incident_updates[0].body, "We are **looking** into it.");
+    assert_eq!(
+        inc.incident_updates[0].affected_components[0].new_status,
+        "major_outage"
+    );
+
+    let second = deliver(&app, &events[1]).await;
+    let inc: statuspage::Incident = serde_json::from_value(second["incident"].clone()).unwrap();
+    assert_eq!(inc.status, "resolved");
+    assert!(inc.resolved_at.is_some());
+    let bodies: Vec<&str> = inc
+        .incident_updates
+        .iter()
+        .map(|u| u.body.as_str())
+        .collect();
+    assert_eq!(
+        bodies,
+        ["Fixed.", "We are **looking** into it."],
+        "newest first"
+    );
+}
+
+#[tokio::test]
+async fn a_component_payload_tells_of_the_change_it_was() {
+    let app = payload_app().await;
+    app.sign_in_admin().await;
+    let id = app.add_component("Database").await;
+    for status in ["partial_outage", "operational"] {
+        let res = app
+            .post_form(
+                "/admin/components",
+                &format!("/admin/components/{id}"),
+                &[
+                    ("name", "Database"),
+                    ("group", ""),
+                    ("position", "0"),
+                    ("status", status),
+                    ("description", ""),
+                    ("notify", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+    }
+    let events = events(&app).await;
+    assert_eq!(events.len(), 2);
+
+    // Sent after the component recovered, it still tells of the outage.
+    let body = deliver(&app, &events[0]).await;
+    assert_eq!(
+        keys(&body),
+        ["component", "component_update", "meta", "page"]
+    );
+    assert_eq!(
+        body["meta"]["unsubscribe"],
+        "https://status.example.com/unsubscribe/tok123"
+    );
+    let update: statuspage::ComponentUpdate =
+        serde_json::from_value(body["component_update"].clone()).unwrap();
+    assert_eq!(update.component_id, id.to_string());
+    assert_eq!(update.old_status, "operational");
+    assert_eq!(update.new_status, "partial_outage");
+    let component: statuspage::Component =
+        serde_json::from_value(body["component"].clone()).unwrap();
+    assert_eq!(component.id, id.to_string());
+    assert_eq!(component.name, "Database");
+    assert_eq!(component.status, "partial_outage");
+
+    let body = deliver(&app, &events[1]).await;
+    assert_eq!(body["component_update"]["old_status"], "partial_outage");
+    assert_eq!(body["component_update"]["new_status"], "operational");
 }

@@ -1,0 +1,158 @@
+//! The body of a subscriber webhook, in the shape of Statuspage's:
+//!
+//! ```json
+//! { "meta": { "unsubscribe": "https://status.example.com/unsubscribe/…",
+//!             "generated_at": "2026-11-24T20:30:00+00:00" },
+//!   "page": { "id": "…", "status_indicator": "major",
+//!             "status_description": "Partial System Outage" },
+//!   "incident": { …, "incident_updates": [ … ] } }
+//! ```
+//!
+//! or, for a component's change of status outside an incident,
+//! `"component": {…}, "component_update": {…}` in place of `incident`. The
+//! objects themselves come from [`crate::api::statuspage`], the one owner of
+//! the Statuspage shapes.
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
+use serde_json::{json, Value};
+
+use crate::api::statuspage::{self, PageInfo};
+use crate::domain::{ComponentStatus, IncidentStatus};
+use crate::entity::notification_event;
+use crate::store;
+use crate::store::incidents::IncidentView;
+
+/// What a webhook tells of.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Subject {
+    /// An incident as it stood when the update was posted.
+    Incident(statuspage::Incident),
+    /// A component's change of status outside an incident.
+    Component {
+        component: statuspage::Component,
+        update: statuspage::ComponentUpdate,
+    },
+}
+
+/// Everything a webhook says of one event except what differs per subscriber
+/// (`meta`): built once per event, however many subscribers it goes to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    /// The page's overall status when the notice was made.
+    pub status: statuspage::Status,
+    pub subject: Subject,
+}
+
+impl Notice {
+    /// What `event` tells of; `Ok(Err(why))` when what it names is gone.
+    pub async fn load(
+        db: &impl ConnectionTrait,
+        info: &PageInfo,
+        event: &notification_event::Model,
+    ) -> Result<Result<Self, String>, sea_orm::DbErr> {
+        let components = store::components::list(db).await?;
+        let status = statuspage::status(&components);
+        let subject = match (event.incident_id, event.update_id, event.component_id) {
+            (Some(incident_id), Some(update_id), _) => {
+                let Some(view) = store::incidents::load(db, incident_id).await? else {
+                    return Ok(Err(format!("incident {incident_id} is gone")));
+                };
+                let Some(then) = incident_as_of(&view, update_id) else {
+                    return Ok(Err(format!("update {update_id} is gone")));
+                };
+                Subject::Incident(statuspage::incident(info, &then, &components))
+            }
+            (_, _, Some(component_id)) => {
+                let Some(c) = components.iter().find(|c| c.model.id == component_id) else {
+                    return Ok(Err(format!("component {component_id} is gone")));
+                };
+                let parse =
+                    |s: &Option<String>| s.as_deref().and_then(|s| ComponentStatus::parse(s).ok());
+                // Events always record the change; the fallbacks only matter
+                // for a row written by hand.
+                let new_status = parse(&event.new_status).unwrap_or(c.status);
+                let old_status = parse(&event.old_status).unwrap_or(new_status);
+                let mut component = statuspage::component(info, c);
+                // The component as the change left it, even if it moved on since.
+                component.status = new_status.as_str().to_owned();
+                Subject::Component {
+                    component,
+                    update: statuspage::component_update(
+                        info,
+                        event.id,
+                        component_id,
+                        old_status,
+                        new_status,
+                        event.created_at,
+                    ),
+                }
+            }
+            _ => return Ok(Err(format!("event {} names nothing to tell", event.id))),
+        };
+        Ok(Ok(Self { status, subject }))
+    }
+}
+
+/// The incident as it stood right after update `update_id` was posted: that
+/// update and the ones posted before it, and the status they gave it. A
+/// receiver reading `incident_updates[0]` then reads the update it is being
+/// told of, even when the delivery comes late, after later updates.
+/// `None` when the incident has no such update.
+pub fn incident_as_of(view: &IncidentView, update_id: i32) -> Option<IncidentView> {
+    let posted = view.updates.iter().find(|u| u.model.id == update_id)?;
+    let mut then = view.clone();
+    // Ids grow in the order updates are posted; display times may be backdated.
+    then.updates.retain(|u| u.model.id <= update_id);
+    then.model.updated_at = posted.model.created_at;
+    // Replay the store's rule: an update sets where the incident stands only
+    // if it is the latest by display time (a backdated one fills in history).
+    let mut posting_order: Vec<_> = then.updates.iter().collect();
+    posting_order.sort_by_key(|u| u.model.id);
+    let mut latest_at = None;
+    let (mut status, mut resolved_at, mut monitoring_at) = (then.status, None, None);
+    for u in posting_order {
+        if latest_at.is_some_and(|at| u.model.display_at < at) {
+            continue;
+        }
+        latest_at = Some(u.model.display_at);
+        status = u.status;
+        resolved_at = u.status.is_resolved().then_some(u.model.display_at);
+        if u.status == IncidentStatus::Monitoring && monitoring_at.is_none() {
+            monitoring_at = Some(u.model.display_at);
+        }
+    }
+    then.status = status;
+    then.model.status = status.as_str().to_owned();
+    then.model.resolved_at = resolved_at;
+    then.model.monitoring_at = monitoring_at;
+    Some(then)
+}
+
+/// The webhook body for one subscriber. `unsubscribe_url` is
+/// `settings.link(&format!("unsubscribe/{token}"))` with the subscriber's token.
+pub fn payload(
+    info: &PageInfo,
+    notice: &Notice,
+    unsubscribe_url: &str,
+    generated_at: DateTime<Utc>,
+) -> Value {
+    let mut body = json!({
+        "meta": {
+            "unsubscribe": unsubscribe_url,
+            "generated_at": info.time(generated_at),
+        },
+        "page": {
+            "id": info.id,
+            "status_indicator": notice.status.indicator,
+            "status_description": notice.status.description,
+        },
+    });
+    match &notice.subject {
+        Subject::Incident(incident) => body["incident"] = json!(incident),
+        Subject::Component { component, update } => {
+            body["component"] = json!(component);
+            body["component_update"] = json!(update);
+        }
+    }
+    body
+}
