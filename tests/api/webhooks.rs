@@ -504,3 +504,77 @@ async fn a_component_payload_tells_of_the_change_it_was() {
     assert_eq!(body["component_update"]["old_status"], "partial_outage");
     assert_eq!(body["component_update"]["new_status"], "operational");
 }
+
+#[tokio::test]
+async fn an_incident_as_of_its_latest_update_is_the_incident_as_stored() {
+    // incident_as_of replays the store's rule for where an incident stands
+    // (backdated updates fill in history without moving it): after every
+    // post, replaying up to the latest update must give what the store has.
+    let app = payload_app().await;
+    app.sign_in_admin().await;
+    let ago = |hours: i64| {
+        (chrono::Utc::now() - chrono::Duration::hours(hours))
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+    let incident = app
+        .publish(
+            "Search is down",
+            "investigating",
+            "Looking.",
+            &[("started_at", ago(5).as_str())],
+        )
+        .await;
+    let steps = [
+        ("identified", "Found it.", ago(3)),
+        ("monitoring", "A fix is out.", String::new()),
+        // Backdated between the first two: history only.
+        ("resolved", "It had cleared up by then.", ago(4)),
+        ("resolved", "Resolved now.", String::new()),
+        ("monitoring", "Backdated note.", ago(2)),
+    ];
+    for (status, message, at) in steps {
+        let res = app
+            .post_update(incident, status, message, &[("at", at.as_str())])
+            .await;
+        assert_eq!(res.status(), 303, "{message}");
+        let now = statuspost::store::incidents::load(&app.db, incident)
+            .await
+            .unwrap()
+            .unwrap();
+        let latest = now.updates.iter().map(|u| u.model.id).max().unwrap();
+        let then = statuspost::notify::webhook::incident_as_of(&now, latest).unwrap();
+        assert_eq!(then.status, now.status, "after {message}");
+        assert_eq!(then.model.status, now.model.status, "after {message}");
+        assert_eq!(
+            then.model.resolved_at, now.model.resolved_at,
+            "after {message}"
+        );
+        assert_eq!(
+            then.model.monitoring_at, now.model.monitoring_at,
+            "after {message}"
+        );
+        assert_eq!(then.updates.len(), now.updates.len());
+    }
+    let now = statuspost::store::incidents::load(&app.db, incident)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        now.model.status, "resolved",
+        "the backdated note moved nothing"
+    );
+
+    // Earlier: as of "A fix is out." the incident was being monitored.
+    let fix = now
+        .updates
+        .iter()
+        .find(|u| u.model.body == "A fix is out.")
+        .unwrap();
+    let then = statuspost::notify::webhook::incident_as_of(&now, fix.model.id).unwrap();
+    assert_eq!(then.model.status, "monitoring");
+    assert_eq!(then.model.resolved_at, None);
+    assert!(then.model.monitoring_at.is_some());
+    assert_eq!(then.updates.len(), 3);
+    assert!(statuspost::notify::webhook::incident_as_of(&now, 999_999).is_none());
+}
