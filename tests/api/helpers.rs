@@ -377,7 +377,11 @@ pub fn tool_available(found: bool, what: &str, install: &str) -> bool {
     if in_ci() {
         panic!("{what} is missing and CI never skips this test. Install it: {install}");
     }
-    eprintln!(
+    // Straight to the process's stderr, past libtest's capture, so a plain
+    // `cargo test` shows it too; .config/nextest.toml shows these tests' output.
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
         "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
          !! SKIPPED: {what} is not installed here, so this check did not run.\n\
          !! Install it with: {install}\n\
