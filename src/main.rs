@@ -37,6 +37,11 @@ enum Command {
         #[command(subcommand)]
         command: SubscribersCommand,
     },
+    /// Manage API tokens (also on the admin page /admin/tokens).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Load the demo incident (the February 28, 2008 post); running it twice adds nothing.
     Demo,
 }
@@ -63,6 +68,27 @@ enum SubscribersCommand {
     /// and secret. Imported subscribers are confirmed; rows already subscribed
     /// are skipped; bad rows are reported by line number and the rest imported.
     Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token and print it; it is shown only this once.
+    Add {
+        /// Who or what uses it, e.g. "deploy script".
+        #[arg(long)]
+        name: String,
+        /// read (list and get) or write (also create, update, delete).
+        #[arg(long, default_value = "read")]
+        scope: String,
+        /// The staff member whose name writes through this token appear under
+        /// (default: the first admin).
+        #[arg(long = "as")]
+        as_staff: Option<String>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by its id.
+    Revoke { id: i32 },
 }
 
 #[tokio::main]
@@ -143,12 +169,65 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
         }
+        Command::Token { command } => token(&settings, command).await?,
         Command::Demo => {
             let db = startup::open_database(&settings).await?;
             if statuspost::demo::load(&db, settings.timezone.is_some()).await? {
                 println!("loaded the demo incident; open {}", settings.link(""));
             } else {
                 println!("the demo incident is already loaded");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()> {
+    use statuspost::store::{api_tokens, staff};
+    let db = startup::open_database(settings).await?;
+    match command {
+        TokenCommand::Add {
+            name,
+            scope,
+            as_staff,
+        } => {
+            let scope = api_tokens::Scope::parse(&scope)?;
+            if name.trim().is_empty() || name.chars().count() > 100 {
+                anyhow::bail!("--name must be 1 to 100 characters");
+            }
+            let owner = match as_staff {
+                Some(email) => staff::find_by_email(&db, &email)
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("no staff account {email}"))?,
+                None => staff::list(&db)
+                    .await?
+                    .into_iter()
+                    .filter(|s| s.is_admin && s.active)
+                    .min_by_key(|s| s.id)
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "no admin yet: add one with `statuspost user add --admin` first"
+                        )
+                    })?,
+            };
+            let (_, secret) = api_tokens::create(&db, &name, scope, owner.id).await?;
+            println!("{secret}");
+        }
+        TokenCommand::List => {
+            for t in api_tokens::list(&db).await? {
+                let state = match (t.revoked_at, t.last_used_at) {
+                    (Some(at), _) => format!("revoked {}", at.to_rfc3339()),
+                    (None, Some(at)) => format!("last used {}", at.to_rfc3339()),
+                    (None, None) => "never used".into(),
+                };
+                println!("{}\t{}\t{}\t{}", t.id, t.scope, t.name, state);
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            if api_tokens::revoke(&db, id).await? {
+                println!("revoked token {id}");
+            } else {
+                anyhow::bail!("no live token {id}");
             }
         }
     }

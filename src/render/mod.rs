@@ -1,5 +1,7 @@
 //! Turning view models into bytes: markdown, times, templates and the page cache.
+pub mod badge;
 pub mod cache;
+pub mod feeds;
 pub mod markdown;
 pub mod templates;
 pub mod time;

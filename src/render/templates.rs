@@ -32,6 +32,7 @@ const TEMPLATES: &[(&str, &str)] = embedded![
     "email/confirm.subject.txt",
     "email/confirm.txt",
     "email/confirm.html",
+    "admin/tokens.html",
 ];
 
 pub fn load() -> Result<Tera, tera::Error> {

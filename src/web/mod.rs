@@ -1,9 +1,13 @@
 //! HTTP handlers: thin layers that parse, call `store`, and render.
 pub mod admin;
+pub mod api_v1;
+pub mod api_v2;
 pub mod assets;
 pub mod auth;
+pub mod badge;
 pub mod csrf;
 pub mod error;
+pub mod feeds;
 pub mod form;
 pub mod public;
 pub mod security;

@@ -5,6 +5,7 @@ mod incidents;
 mod session;
 mod staff;
 mod subscribers;
+mod tokens;
 
 use actix_web::{
     cookie::Cookie, http::StatusCode, middleware::from_fn, web, HttpRequest, HttpResponse,
@@ -39,7 +40,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(subscribers::create)
             .service(subscribers::delete)
             .service(subscribers::rotate)
-            .service(subscribers::export),
+            .service(subscribers::export)
+            .service(tokens::index)
+            .service(tokens::create)
+            .service(tokens::revoke),
     );
 }
 

@@ -1,0 +1,113 @@
+//! Bearer tokens of the write API. A token is shown once; only its SHA-256 is kept.
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+
+use super::now;
+use crate::entity::api_token;
+use crate::secrets;
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Read,
+    Write,
+}
+
+impl Scope {
+    pub fn parse(s: &str) -> Result<Self, crate::domain::ParseError> {
+        match s.trim() {
+            "read" => Ok(Self::Read),
+            "write" => Ok(Self::Write),
+            other => Err(crate::domain::ParseError::new(format!(
+                "Unknown scope \"{other}\": choose read or write."
+            ))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+        }
+    }
+}
+
+/// Every token starts with this, so a leaked one is easy to recognise in logs and scanners.
+pub const PREFIX: &str = "sp_";
+
+/// Makes a token; returns its row and the token itself, which is never stored.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    name: &str,
+    scope: Scope,
+    created_by: i32,
+) -> Result<(api_token::Model, String), sea_orm::DbErr> {
+    let token = format!("{PREFIX}{}", secrets::random_token());
+    let m = api_token::ActiveModel {
+        name: Set(name.trim().to_owned()),
+        scope: Set(scope.as_str().to_owned()),
+        token_hash: Set(secrets::sha256_hex(&token)),
+        created_by: Set(created_by),
+        created_at: Set(now()),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok((m, token))
+}
+
+/// The live token `token` names, noting when it was used. Use is recorded at
+/// most once a minute so that a busy client does not turn every read into a write.
+pub async fn authenticate(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> Result<Option<api_token::Model>, sea_orm::DbErr> {
+    if !token.starts_with(PREFIX) || token.len() > 200 {
+        return Ok(None);
+    }
+    let Some(m) = api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(secrets::sha256_hex(token)))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let at = now();
+    if m.last_used_at
+        .is_none_or(|t| at - t > chrono::Duration::minutes(1))
+    {
+        let mut a: api_token::ActiveModel = m.clone().into();
+        a.last_used_at = Set(Some(at));
+        return Ok(Some(a.update(db).await?));
+    }
+    Ok(Some(m))
+}
+
+/// Every token, live ones first, newest first.
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<api_token::Model>, sea_orm::DbErr> {
+    let mut all = api_token::Entity::find()
+        .order_by_desc(api_token::Column::CreatedAt)
+        .order_by_desc(api_token::Column::Id)
+        .all(db)
+        .await?;
+    all.sort_by_key(|t| t.revoked_at.is_some());
+    Ok(all)
+}
+
+/// Revokes a token; false when there is no such live token.
+pub async fn revoke(db: &impl ConnectionTrait, id: i32) -> Result<bool, sea_orm::DbErr> {
+    let res = api_token::Entity::update_many()
+        .col_expr(
+            api_token::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(now()),
+        )
+        .filter(api_token::Column::Id.eq(id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected > 0)
+}

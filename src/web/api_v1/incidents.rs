@@ -1,0 +1,266 @@
+//! Incidents and their updates.
+use std::collections::BTreeMap;
+
+use actix_web::{get, http::StatusCode, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{
+    idempotent, json, parse_json, path_id, read_body, written, ApiError, Caller, ErrorBody,
+};
+use crate::api::statuspage::{self as sp, PageInfo};
+use crate::domain::{
+    not_in_future, ComponentStatus, Impact, IncidentStatus, IncidentTitle, UpdateBody,
+};
+use crate::state::AppState;
+use crate::store::{
+    self,
+    incidents::{NewIncident, NewUpdate},
+};
+
+/// How many incidents the list returns.
+const LIST: u64 = 50;
+
+/// A new incident and its first update.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewIncidentBody {
+    /// The title, one line, 200 characters at most.
+    pub name: String,
+    /// `investigating` (default), `identified`, `monitoring` or `resolved`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// `none`, `minor` (default), `major` or `critical`.
+    #[serde(default)]
+    pub impact: Option<String>,
+    /// The first update's message, Markdown.
+    pub message: String,
+    /// Component id -> new status, e.g. `{"3": "major_outage"}`.
+    #[serde(default)]
+    pub components: Option<BTreeMap<String, String>>,
+    /// Notify subscribers (default true).
+    #[serde(default)]
+    pub notify: Option<bool>,
+    /// When it started (ISO 8601 with offset); default now. Not in the future.
+    #[serde(default)]
+    pub started_at: Option<String>,
+}
+
+/// An update to post on an incident.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUpdateBody {
+    /// `investigating`, `identified`, `monitoring` or `resolved`.
+    pub status: String,
+    /// Markdown.
+    pub message: String,
+    /// Component id -> new status.
+    #[serde(default)]
+    pub components: Option<BTreeMap<String, String>>,
+    /// Notify subscribers (default true).
+    #[serde(default)]
+    pub notify: Option<bool>,
+    /// When it happened (ISO 8601 with offset); default now. Not in the future.
+    #[serde(default)]
+    pub display_at: Option<String>,
+}
+
+fn field<T>(name: &str, r: Result<T, crate::domain::ParseError>) -> Result<T, ApiError> {
+    r.map_err(|e| ApiError::invalid(name, e.0))
+}
+
+fn components(
+    map: Option<BTreeMap<String, String>>,
+) -> Result<Vec<(i32, ComponentStatus)>, ApiError> {
+    let mut out = Vec::new();
+    for (id, status) in map.unwrap_or_default() {
+        let name = format!("components.{id}");
+        let id = id
+            .parse::<i32>()
+            .map_err(|_| ApiError::invalid(&name, "Component ids are whole numbers."))?;
+        out.push((id, field(&name, ComponentStatus::parse(&status))?));
+    }
+    Ok(out)
+}
+
+fn when(name: &str, raw: Option<String>) -> Result<DateTime<Utc>, ApiError> {
+    let now = store::now();
+    match raw {
+        None => Ok(now),
+        Some(s) => {
+            let at = DateTime::parse_from_rfc3339(s.trim())
+                .map_err(|_| {
+                    ApiError::invalid(name, "Give a time like 2008-02-28T12:38:00-05:00.")
+                })?
+                .with_timezone(&Utc);
+            // Stored times keep whole microseconds.
+            let at = DateTime::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at);
+            field(name, not_in_future(at, now))
+        }
+    }
+}
+
+async fn incident_json(state: &AppState, id: i32) -> Result<sp::Incident, ApiError> {
+    let view = store::incidents::load(&state.db, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let comps = store::components::list(&state.db).await?;
+    Ok(sp::incident(&PageInfo::from_state(state), &view, &comps))
+}
+
+/// The 50 most recent incidents, newest first.
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "v1", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Incidents", body = [sp::Incident]),
+        (status = 401, description = "No valid token", body = ErrorBody),
+    ))]
+#[get("/incidents")]
+pub async fn list_incidents(
+    state: web::Data<AppState>,
+    _caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let info = PageInfo::from_state(&state);
+    let comps = store::components::list(&state.db).await?;
+    let list = store::incidents::recent(&state.db, LIST).await?;
+    let out: Vec<sp::Incident> = list
+        .iter()
+        .map(|i| sp::incident(&info, i, &comps))
+        .collect();
+    json(StatusCode::OK, &out)
+}
+
+/// One incident with all its updates, newest first.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "v1", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Incident id")),
+    responses(
+        (status = 200, description = "The incident", body = sp::Incident),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such incident", body = ErrorBody),
+    ))]
+#[get("/incidents/{id}")]
+pub async fn get_incident(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&id)?;
+    json(StatusCode::OK, &incident_json(&state, id).await?)
+}
+
+/// Publishes an incident with its first update; subscribers are notified as from the staff form.
+#[utoipa::path(post, path = "/api/v1/incidents", tag = "v1", security(("bearer" = [])),
+    request_body = NewIncidentBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first result")),
+    responses(
+        (status = 201, description = "Published", body = sp::Incident),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "A read token", body = ErrorBody),
+        (status = 409, description = "Idempotency-Key reused or in progress", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 422, description = "Invalid field", body = ErrorBody),
+    ))]
+#[post("/incidents")]
+pub async fn create_incident(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_write()?;
+    let body = read_body(payload).await?;
+    idempotent(&req, &state, &caller, &body, || async {
+        let input: NewIncidentBody = parse_json(&body)?;
+        let new = NewIncident {
+            title: field("name", IncidentTitle::parse(&input.name))?,
+            impact: match &input.impact {
+                Some(i) => field("impact", Impact::parse(i))?,
+                None => Impact::Minor,
+            },
+            seed_key: None,
+            update: NewUpdate {
+                status: match &input.status {
+                    Some(s) => field("status", IncidentStatus::parse(s))?,
+                    None => IncidentStatus::Investigating,
+                },
+                body: field("message", UpdateBody::parse(&input.message))?,
+                components: components(input.components)?,
+                at: when("started_at", input.started_at)?,
+                author_id: caller.0.created_by,
+                notify: input.notify.unwrap_or(true),
+            },
+        };
+        let published = store::incidents::create(&state.db, new).await?;
+        state.published();
+        tracing::info!(
+            incident = published.incident_id,
+            token = caller.0.id,
+            "incident published through the API"
+        );
+        written(
+            StatusCode::CREATED,
+            &incident_json(&state, published.incident_id).await?,
+        )
+    })
+    .await
+}
+
+/// Posts an update; subscribers are notified as from the staff form.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/updates", tag = "v1", security(("bearer" = [])),
+    request_body = NewUpdateBody,
+    params(
+        ("id" = String, Path, description = "Incident id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first result"),
+    ),
+    responses(
+        (status = 201, description = "Posted; the incident as it now reads", body = sp::Incident),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "A read token", body = ErrorBody),
+        (status = 404, description = "No such incident", body = ErrorBody),
+        (status = 409, description = "Idempotency-Key reused or in progress", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 422, description = "Invalid field", body = ErrorBody),
+    ))]
+#[post("/incidents/{id}/updates")]
+pub async fn post_update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_write()?;
+    let id = path_id(&id)?;
+    let body = read_body(payload).await?;
+    idempotent(&req, &state, &caller, &body, || async {
+        let input: NewUpdateBody = parse_json(&body)?;
+        let update = NewUpdate {
+            status: field("status", IncidentStatus::parse(&input.status))?,
+            body: field("message", UpdateBody::parse(&input.message))?,
+            components: components(input.components)?,
+            at: when("display_at", input.display_at)?,
+            author_id: caller.0.created_by,
+            notify: input.notify.unwrap_or(true),
+        };
+        let status = update.status;
+        let published = match store::incidents::post_update(&state.db, id, update).await {
+            Err(store::StoreError::Conflict {
+                field: "at",
+                message,
+            }) => return Err(ApiError::invalid("display_at", message)),
+            other => other?,
+        };
+        state.published();
+        tracing::info!(
+            incident = id,
+            update = published.update_id,
+            token = caller.0.id,
+            status = status.as_str(),
+            "update posted through the API"
+        );
+        written(StatusCode::CREATED, &incident_json(&state, id).await?)
+    })
+    .await
+}

@@ -1,0 +1,160 @@
+//! The public read API in Statuspage's v2 shape: read-only, no authentication,
+//! readable from any origin, cached like the page until the next write.
+use actix_web::{get, http::header, web, HttpRequest, HttpResponse};
+
+use super::public::{cached, respond};
+use super::AppError;
+use crate::api::statuspage::{self as sp, PageInfo};
+use crate::state::AppState;
+use crate::store;
+
+/// How many incidents `incidents.json` lists, as Statuspage does.
+const RECENT: u64 = 50;
+
+const JSON: &str = "application/json";
+
+/// Serves a cached JSON body that any origin may read.
+async fn serve<F, Fut>(
+    req: &HttpRequest,
+    state: &AppState,
+    key: &str,
+    build: F,
+) -> Result<HttpResponse, AppError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<String, AppError>>,
+{
+    let page = cached(req, state, format!("{key}|api"), JSON, build).await?;
+    Ok(public_read(respond(req, page, None)))
+}
+
+/// Marks a public read as readable from any origin: nothing in it depends on who asks.
+pub fn public_read(mut res: HttpResponse) -> HttpResponse {
+    res.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        header::HeaderValue::from_static("*"),
+    );
+    res
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, AppError> {
+    serde_json::to_string(v).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// The page, its overall status, every component and the unresolved incidents.
+#[utoipa::path(get, path = "/api/v2/summary.json", tag = "v2",
+    responses((status = 200, description = "Summary of the page", body = sp::Summary)))]
+#[get("/api/v2/summary.json")]
+pub async fn summary(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    serve(&req, &state, "/api/v2/summary.json", || async {
+        let info = PageInfo::from_state(&state);
+        let comps = store::components::list(&state.db).await?;
+        let open = store::incidents::unresolved(&state.db).await?;
+        to_json(&sp::summary(&info, &comps, &open, store::now()))
+    })
+    .await
+}
+
+/// The page and its overall status.
+#[utoipa::path(get, path = "/api/v2/status.json", tag = "v2",
+    responses((status = 200, description = "Overall status", body = sp::StatusDocument)))]
+#[get("/api/v2/status.json")]
+pub async fn status(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    serve(&req, &state, "/api/v2/status.json", || async {
+        let info = PageInfo::from_state(&state);
+        let comps = store::components::list(&state.db).await?;
+        let open = store::incidents::unresolved(&state.db).await?;
+        to_json(&sp::StatusDocument {
+            page: sp::page(&info, sp::last_change(&comps, &open, store::now())),
+            status: sp::status(&comps),
+        })
+    })
+    .await
+}
+
+/// Every component and component group.
+#[utoipa::path(get, path = "/api/v2/components.json", tag = "v2",
+    responses((status = 200, description = "Components", body = sp::ComponentsDocument)))]
+#[get("/api/v2/components.json")]
+pub async fn components(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    serve(&req, &state, "/api/v2/components.json", || async {
+        let info = PageInfo::from_state(&state);
+        let comps = store::components::list(&state.db).await?;
+        let open = store::incidents::unresolved(&state.db).await?;
+        to_json(&sp::ComponentsDocument {
+            page: sp::page(&info, sp::last_change(&comps, &open, store::now())),
+            components: sp::components(&info, &comps),
+        })
+    })
+    .await
+}
+
+/// The 50 most recent incidents, newest first.
+#[utoipa::path(get, path = "/api/v2/incidents.json", tag = "v2",
+    responses((status = 200, description = "Recent incidents", body = sp::IncidentsDocument)))]
+#[get("/api/v2/incidents.json")]
+pub async fn incidents(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    serve(&req, &state, "/api/v2/incidents.json", || async {
+        let info = PageInfo::from_state(&state);
+        let comps = store::components::list(&state.db).await?;
+        let list = store::incidents::recent(&state.db, RECENT).await?;
+        to_json(&sp::IncidentsDocument {
+            page: sp::page(&info, sp::last_change(&comps, &list, store::now())),
+            incidents: list
+                .iter()
+                .map(|i| sp::incident(&info, i, &comps))
+                .collect(),
+        })
+    })
+    .await
+}
+
+/// Incidents not yet resolved, newest first.
+#[utoipa::path(get, path = "/api/v2/incidents/unresolved.json", tag = "v2",
+    responses((status = 200, description = "Unresolved incidents", body = sp::IncidentsDocument)))]
+#[get("/api/v2/incidents/unresolved.json")]
+pub async fn unresolved(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    serve(
+        &req,
+        &state,
+        "/api/v2/incidents/unresolved.json",
+        || async {
+            let info = PageInfo::from_state(&state);
+            let comps = store::components::list(&state.db).await?;
+            let list = store::incidents::unresolved(&state.db).await?;
+            to_json(&sp::IncidentsDocument {
+                page: sp::page(&info, sp::last_change(&comps, &list, store::now())),
+                incidents: list
+                    .iter()
+                    .map(|i| sp::incident(&info, i, &comps))
+                    .collect(),
+            })
+        },
+    )
+    .await
+}
+
+/// The OpenAPI 3 document of the read and write APIs.
+#[get("/api/openapi.json")]
+pub async fn openapi() -> HttpResponse {
+    public_read(
+        HttpResponse::Ok()
+            .content_type("application/json")
+            .body(crate::api::openapi::json()),
+    )
+}

@@ -1,0 +1,26 @@
+//! `/badge.svg`: the overall status for READMEs and intranet pages.
+use actix_web::{get, web, HttpRequest, HttpResponse};
+
+use super::api_v2::public_read;
+use super::public::{cached, respond};
+use super::AppError;
+use crate::api::statuspage;
+use crate::render::badge as svg;
+use crate::state::AppState;
+use crate::store;
+
+#[get("/badge.svg")]
+pub async fn badge(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let page = cached(
+        &req,
+        &state,
+        "/badge.svg".into(),
+        "image/svg+xml",
+        || async {
+            let components = store::components::list(&state.db).await?;
+            Ok(svg::svg("status", &statuspage::status(&components)))
+        },
+    )
+    .await?;
+    Ok(public_read(respond(&req, page, None)))
+}

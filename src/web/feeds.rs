@@ -1,0 +1,86 @@
+//! Atom and RSS feeds of incidents, at /feed.* and where Statuspage keeps them (/history.*).
+use actix_web::{get, web, HttpRequest, HttpResponse};
+
+use super::api_v2::public_read;
+use super::public::{cached, respond};
+use super::AppError;
+use crate::api::statuspage::PageInfo;
+use crate::render::feeds;
+use crate::state::AppState;
+use crate::store;
+
+/// Entries in a feed: the most recent incidents.
+const ENTRIES: u64 = 50;
+
+async fn atom(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let self_path = req.path().trim_start_matches('/').to_owned();
+    let key = format!("/{self_path}|feed");
+    let page = cached(
+        &req,
+        &state,
+        key,
+        "application/atom+xml; charset=utf-8",
+        || async {
+            let list = store::incidents::recent(&state.db, ENTRIES).await?;
+            Ok(feeds::atom(
+                &PageInfo::from_state(&state),
+                &list,
+                &self_path,
+                store::now(),
+            ))
+        },
+    )
+    .await?;
+    Ok(public_read(respond(&req, page, None)))
+}
+
+async fn rss(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let page = cached(
+        &req,
+        &state,
+        "/feed.rss|feed".into(),
+        "application/rss+xml; charset=utf-8",
+        || async {
+            let list = store::incidents::recent(&state.db, ENTRIES).await?;
+            Ok(feeds::rss(
+                &PageInfo::from_state(&state),
+                &list,
+                store::now(),
+            ))
+        },
+    )
+    .await?;
+    Ok(public_read(respond(&req, page, None)))
+}
+
+#[get("/feed.atom")]
+pub async fn feed_atom(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    atom(req, state).await
+}
+
+#[get("/history.atom")]
+pub async fn history_atom(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    atom(req, state).await
+}
+
+#[get("/feed.rss")]
+pub async fn feed_rss(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    rss(req, state).await
+}
+
+#[get("/history.rss")]
+pub async fn history_rss(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    rss(req, state).await
+}
