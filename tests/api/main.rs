@@ -2,8 +2,11 @@
 //! reached over HTTP as users reach it. With TEST_DATABASE_URL set to a
 //! PostgreSQL server, every test runs on a throwaway PostgreSQL database.
 mod admin_forms;
+mod api_v1;
+mod api_v2;
 mod cli;
 mod demo;
+mod feeds;
 mod helpers;
 mod html_quality;
 mod import;
