@@ -1,5 +1,4 @@
 //! Queries and transactions, one file per aggregate.
-pub mod api_subscribers;
 pub mod api_tokens;
 pub mod components;
 pub mod idempotency;

@@ -107,6 +107,7 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         ("admin-incident", format!("/admin/incidents/{open}")),
         ("admin-components", "/admin/components".to_owned()),
         ("admin-staff", "/admin/staff".to_owned()),
+        ("admin-tokens", "/admin/tokens".to_owned()),
     ] {
         pages.push(fetch(name, app.get(&path).await).await);
     }
@@ -224,6 +225,14 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
     pages.push(fetch("admin-subscribers-secret", res).await);
     let res = client().post(app.url(&unsubscribe)).send().await.unwrap();
     pages.push(fetch("unsubscribed", res).await);
+    let res = app
+        .post_form(
+            "/admin/tokens",
+            "/admin/tokens",
+            &[("name", "deploy script"), ("scope", "write")],
+        )
+        .await;
+    pages.push(fetch("admin-token-created", res).await);
     pages
 }
 

@@ -132,7 +132,7 @@ pub async fn create(
         &me.0,
         &token,
         Outcome::Created(model.name, secret),
-        StatusCode::CREATED,
+        StatusCode::OK,
     )
     .await
 }

@@ -1,4 +1,4 @@
-//! Subscribers: list, add (confirmed, as an import is), remove.
+//! Subscribers: list, add (confirmed, as staff adding one vouch for it), remove.
 use actix_web::{delete, get, http::StatusCode, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -7,13 +7,9 @@ use super::{
     idempotent, json, parse_json, path_id, read_body, written, ApiError, Caller, ErrorBody,
 };
 use crate::api::statuspage::PageInfo;
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, WebhookUrl};
 use crate::state::AppState;
-use crate::store::{
-    self,
-    api_subscribers::{SubscriberView, Target},
-    StoreError,
-};
+use crate::store::{self, subscribers::SubscriberView, StoreError};
 
 /// A subscriber as the API shows it; secrets are never listed.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -21,7 +17,7 @@ pub struct Subscriber {
     pub id: String,
     /// `email` or `webhook`.
     pub kind: String,
-    /// Empty for a webhook.
+    /// The subscriber's address; for a webhook, its contact.
     pub email: String,
     pub webhook_url: Option<String>,
     /// Ids of the components followed; empty means all.
@@ -39,12 +35,12 @@ pub struct CreatedSubscriber {
     pub secret: Option<String>,
 }
 
-/// Give exactly one of `email` and `webhook_url`.
+/// An email subscriber (`email`), or a webhook (`webhook_url`, with `email` as
+/// the contact for delivery problems).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSubscriberBody {
-    #[serde(default)]
-    pub email: Option<String>,
+    pub email: String,
     /// An http(s) URL that receives signed JSON posts.
     #[serde(default)]
     pub webhook_url: Option<String>,
@@ -66,26 +62,37 @@ fn view(info: &PageInfo, s: &SubscriberView) -> Subscriber {
     }
 }
 
+enum Target {
+    Email(EmailAddress),
+    Webhook(WebhookUrl, EmailAddress),
+}
+
 fn target(b: &NewSubscriberBody) -> Result<Target, ApiError> {
-    match (b.email.as_deref(), b.webhook_url.as_deref()) {
-        (Some(e), None) => EmailAddress::parse(e)
-            .map(Target::Email)
-            .map_err(|e| ApiError::invalid("email", e.0)),
-        (None, Some(u)) => {
-            let url = url::Url::parse(u.trim())
-                .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-                .filter(|_| u.len() <= 2000)
-                .ok_or_else(|| {
-                    ApiError::invalid("webhook_url", "Give an http(s) URL with a host.")
-                })?;
-            Ok(Target::Webhook(url))
-        }
-        _ => Err(ApiError::invalid(
-            "email",
-            "Give either an email or a webhook_url.",
-        )),
+    let email = EmailAddress::parse(&b.email).map_err(|e| ApiError::invalid("email", e.0))?;
+    match b.webhook_url.as_deref() {
+        None => Ok(Target::Email(email)),
+        Some(u) => WebhookUrl::parse(u)
+            .map(|u| Target::Webhook(u, email))
+            .map_err(|e| ApiError::invalid("webhook_url", e.0)),
     }
+}
+
+/// The ids in `raw`, each naming an existing component.
+async fn component_ids(state: &AppState, raw: Vec<String>) -> Result<Vec<i32>, ApiError> {
+    let existing = store::components::list(&state.db).await?;
+    let mut ids = Vec::new();
+    for c in raw {
+        let id = c
+            .trim()
+            .parse::<i32>()
+            .ok()
+            .filter(|id| existing.iter().any(|e| e.model.id == *id))
+            .ok_or_else(|| {
+                ApiError::invalid("components", format!("There is no component \"{c}\"."))
+            })?;
+        ids.push(id);
+    }
+    Ok(ids)
 }
 
 /// Every subscriber.
@@ -100,7 +107,7 @@ pub async fn list_subscribers(
     _caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     let info = PageInfo::from_state(&state);
-    let list = store::api_subscribers::list(&state.db).await?;
+    let list = store::subscribers::all(&state.db).await?;
     let out: Vec<Subscriber> = list.iter().map(|s| view(&info, s)).collect();
     json(StatusCode::OK, &out)
 }
@@ -130,14 +137,21 @@ pub async fn create_subscriber(
     idempotent(&req, &state, &caller, &body, || async {
         let b: NewSubscriberBody = parse_json(&body)?;
         let target = target(&b)?;
-        let mut ids = Vec::new();
-        for c in b.components.unwrap_or_default() {
-            ids.push(c.trim().parse::<i32>().map_err(|_| {
-                ApiError::invalid("components", "Component ids are whole numbers.")
-            })?);
-        }
-        let added = match store::api_subscribers::add(&state.db, target, &ids).await {
-            Err(StoreError::Conflict { field, message }) if field != "components" => {
+        let ids = component_ids(&state, b.components.unwrap_or_default()).await?;
+        let added = match target {
+            Target::Email(email) => {
+                store::subscribers::add_confirmed_email(&state.db, &email, &ids)
+                    .await
+                    .map(|m| (m, None))
+            }
+            Target::Webhook(url, contact) => {
+                store::subscribers::subscribe_webhook(&state.db, &url, &contact, &ids)
+                    .await
+                    .map(|(m, secret)| (m, Some(secret)))
+            }
+        };
+        let (model, secret) = match added {
+            Err(StoreError::Conflict { field, message }) => {
                 return Err(ApiError {
                     field: Some(field.to_owned()),
                     ..ApiError::new(StatusCode::CONFLICT, "conflict", message)
@@ -145,6 +159,9 @@ pub async fn create_subscriber(
             }
             other => other?,
         };
+        let added = store::subscribers::find(&state.db, model.id)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
         tracing::info!(
             subscriber = added.model.id,
             token = caller.0.id,
@@ -154,7 +171,7 @@ pub async fn create_subscriber(
             StatusCode::CREATED,
             &CreatedSubscriber {
                 subscriber: view(&PageInfo::from_state(&state), &added),
-                secret: added.model.secret.clone(),
+                secret,
             },
         )
     })
@@ -178,6 +195,6 @@ pub async fn delete_subscriber(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_write()?;
     let id = path_id(&id)?;
-    store::api_subscribers::remove(&state.db, id).await?;
+    store::subscribers::remove(&state.db, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
