@@ -151,6 +151,18 @@ pub fn check(host: &str, ip: IpAddr, allow_private: bool) -> Result<(), Blocked>
     }
 }
 
+/// Refuses a URL whose host is a forbidden IP address. Such URLs never reach
+/// a resolver, so [`VettingResolver`] cannot see them; a form may also call
+/// this to refuse them at once. Host names are judged only when resolved.
+pub fn check_literal(url: &url::Url, allow_private: bool) -> Result<(), Blocked> {
+    let ip = match url.host() {
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
+        _ => return Ok(()),
+    };
+    check(&ip.to_string(), ip, allow_private)
+}
+
 /// The DNS resolver of the webhook client: resolves with the system resolver
 /// and refuses the whole name if any of its addresses is forbidden (a name with
 /// one private address among public ones is not one we trust). The client then
@@ -172,12 +184,17 @@ impl Resolve for VettingResolver {
             if addrs.is_empty() {
                 return Err(format!("{host} has no address").into());
             }
-            for addr in &addrs {
-                check(&host, addr.ip(), allow_private)?;
-            }
+            vet(&host, &addrs, allow_private)?;
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
     }
+}
+
+/// Refuses a name if any address it resolves to is forbidden.
+fn vet(host: &str, addrs: &[SocketAddr], allow_private: bool) -> Result<(), Blocked> {
+    addrs
+        .iter()
+        .try_for_each(|a| check(host, a.ip(), allow_private))
 }
 
 #[cfg(test)]
@@ -267,6 +284,40 @@ mod tests {
             e.to_string(),
             "refused to send to 10.0.0.1: it is a private address"
         );
+    }
+
+    #[test]
+    fn literal_addresses_in_urls_are_checked() {
+        let url = |s: &str| url::Url::parse(s).unwrap();
+        for bad in [
+            "http://127.0.0.1:8080/",
+            "http://2130706433/",
+            "http://0x7f.1/",
+            "http://[::ffff:7f00:1]/",
+            "http://169.254.169.254/latest",
+        ] {
+            assert!(check_literal(&url(bad), false).is_err(), "{bad}");
+            assert!(check_literal(&url(bad), true).is_ok(), "{bad}");
+        }
+        for fine in [
+            "https://8.8.8.8/",
+            "https://localhost/",
+            "https://example.com/",
+        ] {
+            // Names are left to the resolver.
+            assert!(check_literal(&url(fine), false).is_ok(), "{fine}");
+        }
+    }
+
+    #[test]
+    fn one_private_address_among_public_ones_refuses_the_name() {
+        let sock = |s: &str| SocketAddr::new(ip(s), 0);
+        let public = [sock("93.184.216.34"), sock("2606:4700:4700::1111")];
+        assert!(vet("example.com", &public, false).is_ok());
+        let mixed = [sock("93.184.216.34"), sock("10.1.2.3")];
+        let e = vet("rebind.example", &mixed, false).unwrap_err();
+        assert_eq!(e.ip, ip("10.1.2.3"));
+        assert!(vet("rebind.example", &mixed, true).is_ok());
     }
 
     #[tokio::test]

@@ -4,7 +4,6 @@
 //! (<https://www.standardwebhooks.com/>): `webhook-id`, `webhook-timestamp` and
 //! `webhook-signature` (`v1,` + base64 HMAC-SHA256 of `id.timestamp.body`), so
 //! receivers can verify them with any of the `standardwebhooks` libraries.
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -89,15 +88,8 @@ impl WebhookSender {
             Err(e) => return WebhookOutcome::Refused(format!("bad webhook URL: {e}")),
         };
         // An IP-literal URL never reaches the resolver: check it here.
-        let literal = match url.as_url().host() {
-            Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
-            Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
-            _ => None,
-        };
-        if let Some(ip) = literal {
-            if let Err(blocked) = ssrf::check(&ip.to_string(), ip, self.allow_private) {
-                return WebhookOutcome::Refused(blocked.to_string());
-            }
+        if let Err(blocked) = ssrf::check_literal(url.as_url(), self.allow_private) {
+            return WebhookOutcome::Refused(blocked.to_string());
         }
         let headers = match sign(secret, msg_id, Utc::now().timestamp(), body) {
             Ok(h) => h,
