@@ -11,6 +11,9 @@ const PENDING: i32 = 0;
 /// Keys are kept this long; a retry after that acts again.
 pub const KEEP_HOURS: i64 = 24;
 
+/// A pending claim older than this is taken over by the next retry.
+const ABANDONED_MINUTES: i64 = 2;
+
 pub enum Claim {
     /// First use: go ahead, then `complete` (or `release` on failure).
     Fresh,
@@ -30,8 +33,19 @@ pub async fn claim(
     request_hash: &str,
 ) -> Result<Claim, sea_orm::DbErr> {
     let expired_before = now() - chrono::Duration::hours(KEEP_HOURS);
+    // A claim still pending after this long belongs to a request that died
+    // (dropped connection, crash): let a retry act rather than wait a day.
+    let abandoned_before = now() - chrono::Duration::minutes(ABANDONED_MINUTES);
     idempotency_key::Entity::delete_many()
-        .filter(idempotency_key::Column::CreatedAt.lt(expired_before))
+        .filter(
+            sea_orm::Condition::any()
+                .add(idempotency_key::Column::CreatedAt.lt(expired_before))
+                .add(
+                    sea_orm::Condition::all()
+                        .add(idempotency_key::Column::Status.eq(PENDING))
+                        .add(idempotency_key::Column::CreatedAt.lt(abandoned_before)),
+                ),
+        )
         .exec(db)
         .await?;
     let existing = idempotency_key::Entity::find_by_id((token_id, key.to_owned()))

@@ -718,3 +718,133 @@ async fn subscribers_can_be_listed_added_and_removed() {
     let (_, list) = call(&app, Method::GET, "/api/v1/subscribers", t, None).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn concurrent_retries_with_one_key_post_once() {
+    let (app, token) = admin_with_token("write").await;
+    let body = json!({ "name": "Retried storm", "message": "Once only." });
+    let mut sends = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let req = app
+            .client
+            .post(app.url("/api/v1/incidents"))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", "storm-1")
+            .json(&body);
+        sends.spawn(async move { req.send().await.unwrap().status().as_u16() });
+    }
+    let statuses = sends.join_all().await;
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&201), "{statuses:?}");
+    let (_, list) = call(&app, Method::GET, "/api/v1/incidents", Some(&token), None).await;
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "posted once: {statuses:?}"
+    );
+    assert_eq!(events(&app).await, 1);
+}
+
+fn cli(db_url: &str, args: &[&str], stdin: &str) -> (bool, String, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_statuspost"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", db_url)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn operators_manage_tokens_from_the_command_line() {
+    let dir = crate::helpers::TempDir::new();
+    let db = crate::helpers::TestDatabase::new(&dir).await;
+    let url = db.url.clone();
+    let (ok, _, err) = cli(&url, &["migrate"], "");
+    assert!(ok, "{err}");
+    let (ok, _, err) = cli(
+        &url,
+        &["token", "add", "--name", "ci", "--scope", "write"],
+        "",
+    );
+    assert!(!ok);
+    assert!(err.contains("user add"), "says how to get an admin: {err}");
+    let (ok, _, err) = cli(
+        &url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ops@example.com",
+            "--name",
+            "Ops",
+            "--admin",
+        ],
+        "a long enough password\n",
+    );
+    assert!(ok, "{err}");
+    let (ok, _, err) = cli(
+        &url,
+        &["token", "add", "--name", "ci", "--scope", "admin"],
+        "",
+    );
+    assert!(!ok);
+    assert!(err.contains("scope"), "{err}");
+    let (ok, token, err) = cli(
+        &url,
+        &["token", "add", "--name", "ci", "--scope", "write"],
+        "",
+    );
+    assert!(ok, "{err}");
+    let token = token.trim().to_owned();
+    assert!(token.starts_with("sp_") && token.len() > 40, "{token}");
+
+    let app = crate::helpers::spawn_app_on(db, dir, &[]).await;
+    let (status, inc) = call(
+        &app,
+        Method::POST,
+        "/api/v1/incidents",
+        Some(&token),
+        Some(json!({ "name": "From CI", "message": "m" })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        inc["incident_updates"][0]["author"], "Ops",
+        "written as the first admin"
+    );
+
+    let (ok, listed, _) = cli(&url, &["token", "list"], "");
+    assert!(ok);
+    assert!(listed.contains("\twrite\tci\tlast used "), "{listed}");
+    assert!(!listed.contains(&token), "never the secret: {listed}");
+    let id = listed.split('\t').next().unwrap().to_owned();
+    let (ok, out, _) = cli(&url, &["token", "revoke", &id], "");
+    assert!(ok);
+    assert!(out.contains("revoked"), "{out}");
+    let (ok, _, err) = cli(&url, &["token", "revoke", &id], "");
+    assert!(!ok, "{err}");
+    let got = call(&app, Method::GET, "/api/v1/incidents", Some(&token), None).await;
+    assert_error(&got, 401, "unauthorized", None);
+}
