@@ -140,6 +140,80 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let form = form_pairs(&body)?;
     let mut ctx = context(me.0.as_ref(), &token, &state);
+    ctx.insert("zone", state.page_zone.name());
+    choices(&mut ctx);
+    components_ctx(&state, &mut ctx).await?;
+    let form_page = FormPage {
+        template: "admin/new_incident.html",
+        not_saved: "Nothing was published yet: please fix the fields marked below.",
+    };
+    submit(
+        &req,
+        &state,
+        me.0,
+        &form,
+        ctx,
+        form_page,
+        async |me, errors| {
+            let title = errors.check("title", IncidentTitle::parse(form.get("title")));
+            let status = errors.check("status", IncidentStatus::parse(form.get("status")));
+            let impact = errors.check("impact", Impact::parse(form.get("impact")));
+            let body = errors.check("message", UpdateBody::parse(form.get("message")));
+            let components = component_changes(&form, errors);
+            let at = when(&form, "started_at", &state, errors);
+            let (Some(title), Some(status), Some(impact), Some(body), true) =
+                (title, status, impact, body, errors.is_empty())
+            else {
+                return Ok(None);
+            };
+            let update = NewUpdate {
+                status,
+                body,
+                components,
+                at,
+                author_id: me.id,
+                notify: form.has("notify"),
+            };
+            let new = NewIncident {
+                title,
+                impact,
+                seed_key: None,
+                update,
+            };
+            let published = store::incidents::create(&state.db, new).await?;
+            tracing::info!(
+                incident = published.incident_id,
+                staff = me.id,
+                "incident published"
+            );
+            Ok(Some(format!("/admin/incidents/{}", published.incident_id)))
+        },
+    )
+    .await
+}
+
+/// Which form a submit re-renders, and what it says when fields need fixing.
+struct FormPage {
+    template: &'static str,
+    not_saved: &'static str,
+}
+
+/// The part every incident form shares: check who submits (CSRF, session, or
+/// sign-in inside the form), preview, then `save`, which parses the fields into
+/// `errors` and writes. Whatever goes wrong, the form comes back with every
+/// field as typed; on success the staff member is sent to the saved page.
+async fn submit(
+    req: &HttpRequest,
+    state: &AppState,
+    me: Option<crate::entity::staff::Model>,
+    form: &FormData,
+    mut ctx: tera::Context,
+    form_page: FormPage,
+    save: impl AsyncFnOnce(
+        &crate::entity::staff::Model,
+        &mut FieldErrors,
+    ) -> Result<Option<String>, StoreError>,
+) -> Result<HttpResponse, AppError> {
     ctx.insert(
         "form",
         &form
@@ -147,28 +221,25 @@ pub async fn create(
             .without(&["reauth_password", csrf::FIELD])
             .values,
     );
-    ctx.insert("zone", state.page_zone.name());
-    choices(&mut ctx);
-    components_ctx(&state, &mut ctx).await?;
     let preview = form.get("action") == "preview";
     if !form.get("message").trim().is_empty() {
         ctx.insert("preview_html", &markdown::to_safe_html(form.get("message")));
     }
-
-    let (me, cookie) = match gate(&req, &state, me.0, &form).await? {
+    let (me, cookie) = match gate(req, state, me, form).await? {
         Gate::Pass(me, cookie) => (me, cookie),
+        // A preview needs no session: show it, with the sign-in fields.
+        Gate::Refuse { reauth, status, .. } if preview && status != StatusCode::FORBIDDEN => {
+            ctx.insert("reauth", &reauth);
+            return page(state, form_page.template, &ctx, StatusCode::OK);
+        }
         Gate::Refuse {
             message,
             reauth,
             status,
-        } if !preview || status == StatusCode::FORBIDDEN => {
+        } => {
             ctx.insert("error", &message);
             ctx.insert("reauth", &reauth);
-            return page(&state, "admin/new_incident.html", &ctx, status);
-        }
-        Gate::Refuse { reauth, .. } => {
-            ctx.insert("reauth", &reauth);
-            return page(&state, "admin/new_incident.html", &ctx, StatusCode::OK);
+            return page(state, form_page.template, &ctx, status);
         }
     };
     ctx.insert(
@@ -177,74 +248,44 @@ pub async fn create(
     );
 
     let mut errors = FieldErrors::default();
-    let title = errors.check("title", IncidentTitle::parse(form.get("title")));
-    let status = errors.check("status", IncidentStatus::parse(form.get("status")));
-    let impact = errors.check("impact", Impact::parse(form.get("impact")));
-    let body = errors.check("message", UpdateBody::parse(form.get("message")));
-    let components = component_changes(&form, &mut errors);
-    let at = when(&form, "started_at", &state, &mut errors);
-
-    let respond = |ctx: &mut tera::Context, errors: &FieldErrors, status: StatusCode| {
-        ctx.insert("errors", &errors.0);
-        if !errors.is_empty() {
-            ctx.insert(
-                "error",
-                "Nothing was published yet: please fix the fields marked below.",
-            );
-        }
-        let mut res = page(&state, "admin/new_incident.html", ctx, status)?;
-        if let Some(c) = &cookie {
-            res.add_cookie(c)
-                .map_err(|e| AppError::Internal(e.into()))?;
-        }
-        Ok::<_, AppError>(res)
+    let outcome = if preview {
+        Ok(None)
+    } else {
+        save(&me, &mut errors).await
     };
-    if preview {
-        return respond(&mut ctx, &FieldErrors::default(), StatusCode::OK);
-    }
-    let (Some(title), Some(status), Some(impact), Some(body), true) =
-        (title, status, impact, body, errors.is_empty())
-    else {
-        return respond(&mut ctx, &errors, StatusCode::UNPROCESSABLE_ENTITY);
-    };
-    let new = NewIncident {
-        title,
-        impact,
-        seed_key: None,
-        update: NewUpdate {
-            status,
-            body,
-            components,
-            at,
-            author_id: me.id,
-            notify: form.has("notify"),
-        },
-    };
-    match store::incidents::create(&state.db, new).await {
-        Ok(published) => {
+    let status = match outcome {
+        Ok(Some(location)) => {
             state.published();
-            tracing::info!(
-                incident = published.incident_id,
-                staff = me.id,
-                "incident published"
-            );
-            let mut res = see_other(&format!("/admin/incidents/{}", published.incident_id));
-            if let Some(c) = cookie {
-                res.add_cookie(&c)
+            let mut res = see_other(&location);
+            if let Some(c) = &cookie {
+                res.add_cookie(c)
                     .map_err(|e| AppError::Internal(e.into()))?;
             }
-            Ok(res)
+            return Ok(res);
         }
+        Ok(None) if preview => StatusCode::OK,
+        Ok(None) => StatusCode::UNPROCESSABLE_ENTITY,
         Err(StoreError::Conflict { field, message }) => {
             errors.add(field, message);
-            respond(&mut ctx, &errors, StatusCode::UNPROCESSABLE_ENTITY)
+            StatusCode::UNPROCESSABLE_ENTITY
         }
-        Err(e) => {
-            tracing::error!(error = ?e, "publishing failed");
+        Err(StoreError::NotFound) => return Err(AppError::NotFound),
+        Err(StoreError::Db(e)) => {
+            tracing::error!(error = ?e, "saving a staff form failed");
             ctx.insert("error", UNAVAILABLE);
-            respond(&mut ctx, &errors, StatusCode::SERVICE_UNAVAILABLE)
+            StatusCode::SERVICE_UNAVAILABLE
         }
+    };
+    if !errors.is_empty() {
+        ctx.insert("error", form_page.not_saved);
     }
+    ctx.insert("errors", &errors.0);
+    let mut res = page(state, form_page.template, &ctx, status)?;
+    if let Some(c) = &cookie {
+        res.add_cookie(c)
+            .map_err(|e| AppError::Internal(e.into()))?;
+    }
+    Ok(res)
 }
 
 /// Shown when the database fails mid-submit: nothing was saved, nothing typed is lost.
@@ -298,99 +339,42 @@ pub async fn post_update(
     let form = form_pairs(&body)?;
     let mut ctx = context(me.0.as_ref(), &token, &state);
     show_ctx(&state, &mut ctx, id).await?;
-    ctx.insert(
-        "form",
-        &form
-            .clone()
-            .without(&["reauth_password", csrf::FIELD])
-            .values,
-    );
-    let preview = form.get("action") == "preview";
-    if !form.get("message").trim().is_empty() {
-        ctx.insert("preview_html", &markdown::to_safe_html(form.get("message")));
-    }
-
-    let (me, cookie) = match gate(&req, &state, me.0, &form).await? {
-        Gate::Pass(me, cookie) => (me, cookie),
-        Gate::Refuse {
-            message,
-            reauth,
-            status,
-        } if !preview || status == StatusCode::FORBIDDEN => {
-            ctx.insert("error", &message);
-            ctx.insert("reauth", &reauth);
-            return page(&state, "admin/incident.html", &ctx, status);
-        }
-        Gate::Refuse { reauth, .. } => {
-            ctx.insert("reauth", &reauth);
-            return page(&state, "admin/incident.html", &ctx, StatusCode::OK);
-        }
+    let form_page = FormPage {
+        template: "admin/incident.html",
+        not_saved: "The update was not posted yet: please fix the fields marked below.",
     };
-    ctx.insert(
-        "me",
-        &serde_json::json!({ "id": me.id, "name": me.name, "is_admin": me.is_admin }),
-    );
-
-    let mut errors = FieldErrors::default();
-    let status = errors.check("status", IncidentStatus::parse(form.get("status")));
-    let body = errors.check("message", UpdateBody::parse(form.get("message")));
-    let components = component_changes(&form, &mut errors);
-    let at = when(&form, "at", &state, &mut errors);
-
-    let respond = |ctx: &mut tera::Context, errors: &FieldErrors, status: StatusCode| {
-        ctx.insert("errors", &errors.0);
-        if !errors.is_empty() {
-            ctx.insert(
-                "error",
-                "The update was not posted yet: please fix the fields marked below.",
-            );
-        }
-        let mut res = page(&state, "admin/incident.html", ctx, status)?;
-        if let Some(c) = &cookie {
-            res.add_cookie(c)
-                .map_err(|e| AppError::Internal(e.into()))?;
-        }
-        Ok::<_, AppError>(res)
-    };
-    if preview {
-        return respond(&mut ctx, &FieldErrors::default(), StatusCode::OK);
-    }
-    let (Some(status), Some(body), true) = (status, body, errors.is_empty()) else {
-        return respond(&mut ctx, &errors, StatusCode::UNPROCESSABLE_ENTITY);
-    };
-    let update = NewUpdate {
-        status,
-        body,
-        components,
-        at,
-        author_id: me.id,
-        notify: form.has("notify"),
-    };
-    match store::incidents::post_update(&state.db, id, update).await {
-        Ok(_) => {
-            state.published();
+    submit(
+        &req,
+        &state,
+        me.0,
+        &form,
+        ctx,
+        form_page,
+        async |me, errors| {
+            let status = errors.check("status", IncidentStatus::parse(form.get("status")));
+            let body = errors.check("message", UpdateBody::parse(form.get("message")));
+            let components = component_changes(&form, errors);
+            let at = when(&form, "at", &state, errors);
+            let (Some(status), Some(body), true) = (status, body, errors.is_empty()) else {
+                return Ok(None);
+            };
+            let update = NewUpdate {
+                status,
+                body,
+                components,
+                at,
+                author_id: me.id,
+                notify: form.has("notify"),
+            };
+            store::incidents::post_update(&state.db, id, update).await?;
             tracing::info!(
                 incident = id,
                 staff = me.id,
                 status = status.as_str(),
                 "update posted"
             );
-            let mut res = see_other(&format!("/admin/incidents/{id}"));
-            if let Some(c) = cookie {
-                res.add_cookie(&c)
-                    .map_err(|e| AppError::Internal(e.into()))?;
-            }
-            Ok(res)
-        }
-        Err(StoreError::Conflict { field, message }) => {
-            errors.add(field, message);
-            respond(&mut ctx, &errors, StatusCode::UNPROCESSABLE_ENTITY)
-        }
-        Err(StoreError::NotFound) => Err(AppError::NotFound),
-        Err(e) => {
-            tracing::error!(error = ?e, incident = id, "posting an update failed");
-            ctx.insert("error", UNAVAILABLE);
-            respond(&mut ctx, &errors, StatusCode::SERVICE_UNAVAILABLE)
-        }
-    }
+            Ok(Some(format!("/admin/incidents/{id}")))
+        },
+    )
+    .await
 }
