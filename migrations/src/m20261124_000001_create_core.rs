@@ -87,6 +87,8 @@ impl MigrationTrait for Migration {
                     .col(string(Components::Status))
                     .col(timestamp_with_time_zone(Components::CreatedAt))
                     .col(timestamp_with_time_zone(Components::UpdatedAt))
+                    // Deleting archives: past incidents keep naming the component.
+                    .col(timestamp_with_time_zone_null(Components::DeletedAt))
                     .foreign_key(
                         ForeignKey::create()
                             .from(Components::Table, Components::GroupId)
@@ -287,6 +289,7 @@ pub enum Components {
     Status,
     CreatedAt,
     UpdatedAt,
+    DeletedAt,
 }
 
 #[derive(DeriveIden)]

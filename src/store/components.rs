@@ -27,6 +27,7 @@ pub struct ComponentView {
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<ComponentView>, sea_orm::DbErr> {
     let groups = component_group::Entity::find().all(db).await?;
     let comps = component::Entity::find()
+        .filter(component::Column::DeletedAt.is_null())
         .order_by_asc(component::Column::Position)
         .order_by_asc(component::Column::Id)
         .all(db)
@@ -59,7 +60,10 @@ pub async fn find(
     db: &impl ConnectionTrait,
     id: i32,
 ) -> Result<Option<component::Model>, sea_orm::DbErr> {
-    component::Entity::find_by_id(id).one(db).await
+    component::Entity::find_by_id(id)
+        .filter(component::Column::DeletedAt.is_null())
+        .one(db)
+        .await
 }
 
 async fn group_id(
@@ -148,8 +152,18 @@ pub async fn update(
     Ok(m)
 }
 
+/// Takes a component off the page. The row stays, archived, so that past
+/// incidents still say which components they affected.
 pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<(), StoreError> {
-    let res = component::Entity::delete_by_id(id).exec(db).await?;
+    let res = component::Entity::update_many()
+        .col_expr(
+            component::Column::DeletedAt,
+            sea_orm::sea_query::Expr::value(now()),
+        )
+        .filter(component::Column::Id.eq(id))
+        .filter(component::Column::DeletedAt.is_null())
+        .exec(db)
+        .await?;
     if res.rows_affected == 0 {
         return Err(StoreError::NotFound);
     }

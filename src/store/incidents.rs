@@ -126,6 +126,7 @@ async fn append(
 
     for (component_id, new_status) in &u.components {
         let comp = component::Entity::find_by_id(*component_id)
+            .filter(component::Column::DeletedAt.is_null())
             .one(txn)
             .await?
             .ok_or_else(|| StoreError::Conflict {

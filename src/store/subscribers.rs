@@ -170,6 +170,7 @@ async fn set_components(
     }
     let existing: Vec<i32> = component::Entity::find()
         .filter(component::Column::Id.is_in(chosen.iter().copied()))
+        .filter(component::Column::DeletedAt.is_null())
         .select_only()
         .column(component::Column::Id)
         .into_tuple()

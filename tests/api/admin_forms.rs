@@ -441,3 +441,55 @@ async fn a_database_failure_mid_publish_keeps_the_text() {
         .unwrap()
         .is_empty());
 }
+
+#[tokio::test]
+async fn deleting_a_component_keeps_the_incidents_that_named_it() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let api = app.add_component("Legacy API").await;
+    let field = format!("component_{api}");
+    let id = app
+        .publish(
+            "Legacy API down",
+            "investigating",
+            "Looking.",
+            &[(field.as_str(), "major_outage")],
+        )
+        .await;
+    let res = app
+        .post_form(
+            "/admin/components",
+            &format!("/admin/components/{api}/delete"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+
+    let front = app.get_html("/").await;
+    assert!(
+        texts(&front, "ul.components li").is_empty(),
+        "gone from the page"
+    );
+    assert_eq!(texts(&front, ".banner"), vec!["All Systems Operational"]);
+    let html = app.get_html(&format!("/incidents/{id}")).await;
+    assert_eq!(
+        texts(&html, ".changes li"),
+        vec!["Legacy API: Major Outage"],
+        "history keeps it"
+    );
+
+    // It can no longer be set by an update.
+    let res = app
+        .post_update(id, "resolved", "Fixed.", &[(field.as_str(), "operational")])
+        .await;
+    assert_eq!(res.status(), 422);
+    // Deleting twice finds nothing.
+    let res = app
+        .post_form(
+            "/admin/components",
+            &format!("/admin/components/{api}/delete"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+}
