@@ -469,6 +469,7 @@ mod tests {
                 status: status.as_str().into(),
                 created_at: at(10),
                 updated_at: at(11),
+                deleted_at: None,
             },
             status,
             group: group.map(|g| component_group::Model {
