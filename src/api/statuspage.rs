@@ -213,9 +213,6 @@ pub struct IncidentsDocument {
 // ---- builders ----------------------------------------------------------------
 
 /// The page-wide rollup of these components.
-///
-/// Statuspage's indicator has four values; a page under maintenance reads
-/// `minor` with the description "Service Under Maintenance".
 pub fn status(components: &[ComponentView]) -> Status {
     overall(OverallStatus::from_components(
         components.iter().map(|c| c.status),
@@ -224,14 +221,8 @@ pub fn status(components: &[ComponentView]) -> Status {
 
 /// The `status` object of an already computed overall status.
 pub fn overall(o: OverallStatus) -> Status {
-    let indicator = match o {
-        OverallStatus::Operational => "none",
-        OverallStatus::Maintenance | OverallStatus::Degraded => "minor",
-        OverallStatus::PartialOutage => "major",
-        OverallStatus::MajorOutage => "critical",
-    };
     Status {
-        indicator: indicator.to_owned(),
+        indicator: o.indicator().to_owned(),
         description: o.description().to_owned(),
     }
 }

@@ -88,14 +88,25 @@ impl OverallStatus {
         }
     }
 
-    /// Statuspage's `status.indicator`.
+    /// Statuspage's `status.indicator`, which has four values: a page under
+    /// maintenance reads `minor`, its description saying why.
     pub fn indicator(self) -> &'static str {
         match self {
             Self::Operational => "none",
-            Self::Maintenance => "maintenance",
-            Self::Degraded => "minor",
+            Self::Maintenance | Self::Degraded => "minor",
             Self::PartialOutage => "major",
             Self::MajorOutage => "critical",
+        }
+    }
+
+    /// A name for styling the banner, finer than the indicator.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::Operational => "operational",
+            Self::Maintenance => "maintenance",
+            Self::Degraded => "degraded",
+            Self::PartialOutage => "partial_outage",
+            Self::MajorOutage => "major_outage",
         }
     }
 }
@@ -119,6 +130,10 @@ mod tests {
             OverallStatus::from_components([MajorOutage]).description(),
             "Major Service Outage"
         );
+        // Statuspage's indicator has no maintenance value.
+        let maintenance = OverallStatus::from_components([UnderMaintenance]);
+        assert_eq!(maintenance.indicator(), "minor");
+        assert_eq!(maintenance.description(), "Service Under Maintenance");
     }
 
     #[test]

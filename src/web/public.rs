@@ -122,7 +122,7 @@ pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
             .collect();
         let mut ctx = layout_context(&state, zone);
         ctx.insert("overall", overall.description());
-        ctx.insert("indicator", overall.indicator());
+        ctx.insert("overall_slug", overall.slug());
         ctx.insert("components", &views::components(&components));
         ctx.insert(
             "open",
