@@ -25,6 +25,12 @@ pub struct Settings {
     pub webhook_allow_private: bool,
     /// Run the delivery worker inside `serve`.
     pub run_worker: bool,
+    /// Waits between delivery attempts (`STATUSPOST_RETRY_SCHEDULE`, e.g. "5s,5m,30m").
+    pub retry_schedule: crate::notify::schedule::RetrySchedule,
+    /// Deliveries a worker sends at once.
+    pub worker_concurrency: usize,
+    /// How long a claimed delivery stays a worker's before another may take it.
+    pub worker_lease: std::time::Duration,
     pub session_hours: i64,
     /// Cookies marked Secure; on by default when the base URL is https.
     pub secure_cookies: bool,
@@ -45,6 +51,9 @@ struct FileSettings {
     mail_dir: Option<PathBuf>,
     webhook_allow_private: Option<bool>,
     run_worker: Option<bool>,
+    retry_schedule: Option<String>,
+    worker_concurrency: Option<usize>,
+    worker_lease: Option<String>,
     session_hours: Option<i64>,
 }
 
@@ -136,6 +145,26 @@ impl Settings {
             })?,
             None => file.session_hours.unwrap_or(12),
         };
+        let retry_schedule = crate::notify::schedule::RetrySchedule::parse(
+            &var("STATUSPOST_RETRY_SCHEDULE")
+                .or(file.retry_schedule)
+                .unwrap_or_else(|| crate::notify::schedule::DEFAULT.into()),
+        )
+        .map_err(|e| ConfigError(format!("STATUSPOST_RETRY_SCHEDULE: {e}")))?;
+        let worker_concurrency = match var("STATUSPOST_WORKER_CONCURRENCY") {
+            Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                ConfigError(format!(
+                    "STATUSPOST_WORKER_CONCURRENCY={v} is not a positive number"
+                ))
+            })?,
+            None => file.worker_concurrency.unwrap_or(64),
+        };
+        let worker_lease = crate::notify::schedule::parse_duration(
+            &var("STATUSPOST_WORKER_LEASE")
+                .or(file.worker_lease)
+                .unwrap_or_else(|| "2m".into()),
+        )
+        .map_err(|e| ConfigError(format!("STATUSPOST_WORKER_LEASE: {e}")))?;
         let secure_cookies = base_url.scheme() == "https";
         let host = base_url.host_str().unwrap_or("localhost").to_owned();
         Ok(Self {
@@ -160,6 +189,9 @@ impl Settings {
                 false,
             )?,
             run_worker: flag("STATUSPOST_RUN_WORKER", file.run_worker, true)?,
+            retry_schedule,
+            worker_concurrency,
+            worker_lease,
             session_hours,
             secure_cookies,
             base_url,

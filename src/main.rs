@@ -27,6 +27,9 @@ enum Command {
     },
     /// Bring the database schema up to date and exit.
     Migrate,
+    /// Send notifications without serving pages (run `serve` with
+    /// STATUSPOST_RUN_WORKER=false to keep the worker out of it).
+    Worker,
     /// Manage staff accounts.
     User {
         #[command(subcommand)]
@@ -112,6 +115,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = Application::build(settings).await?;
             tracing::info!(port = app.port(), "statuspost is serving");
             app.run_until_stopped().await?;
+        }
+        Command::Worker => {
+            let db = startup::open_database(&settings).await?;
+            let state = std::sync::Arc::new(startup::state(settings, db).await?);
+            tracing::info!("statuspost worker is running");
+            tokio::select! {
+                _ = statuspost::notify::worker::run(state) => {}
+                _ = tokio::signal::ctrl_c() => tracing::info!("worker stopping"),
+            }
         }
         Command::Migrate => {
             startup::open_database(&settings).await?;

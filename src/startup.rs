@@ -116,6 +116,10 @@ impl Application {
             None
         };
 
+        if state.settings.run_worker {
+            crate::notify::worker::spawn(state.clone().into_inner());
+        }
+
         let port = listener.local_addr()?.port();
         let data = state.clone();
         let server = HttpServer::new(move || {

@@ -145,6 +145,17 @@ impl MigrationTrait for Migration {
                     .col(Deliveries::NextAttemptAt)
                     .to_owned(),
             )
+            .await?;
+        // A claim looks for an earlier pending delivery to the same subscriber.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_deliveries_subscriber_status")
+                    .table(Deliveries::Table)
+                    .col(Deliveries::SubscriberId)
+                    .col(Deliveries::Status)
+                    .to_owned(),
+            )
             .await
     }
 

@@ -33,6 +33,16 @@ const TEMPLATES: &[(&str, &str)] = embedded![
     "email/confirm.txt",
     "email/confirm.html",
     "admin/tokens.html",
+    "admin/deliveries.html",
+    "email/incident_update.subject.txt",
+    "email/incident_update.txt",
+    "email/incident_update.html",
+    "email/component_update.subject.txt",
+    "email/component_update.txt",
+    "email/component_update.html",
+    "email/endpoint_disabled.subject.txt",
+    "email/endpoint_disabled.txt",
+    "email/endpoint_disabled.html",
 ];
 
 pub fn load() -> Result<Tera, tera::Error> {

@@ -1,6 +1,7 @@
 //! Queries and transactions, one file per aggregate.
 pub mod api_tokens;
 pub mod components;
+pub mod deliveries;
 pub mod idempotency;
 pub mod incidents;
 pub mod settings;

@@ -296,6 +296,9 @@ async fn show_ctx(state: &AppState, ctx: &mut tera::Context, id: i32) -> Result<
         .await?
         .ok_or(AppError::NotFound)?;
     ctx.insert("post", &views::post(&view, state.page_zone.tz()));
+    if let Some(d) = super::deliveries::context(state, &view).await? {
+        ctx.insert("deliveries", &d);
+    }
     ctx.insert("zone", state.page_zone.name());
     ctx.insert(
         "public_url",

@@ -1,6 +1,7 @@
 //! Staff pages under /admin: server-rendered forms that work without JavaScript
 //! and never lose what was typed.
 mod components;
+mod deliveries;
 mod incidents;
 mod session;
 mod staff;
@@ -29,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(incidents::create)
             .service(incidents::show)
             .service(incidents::post_update)
+            .service(deliveries::retry_dead)
             .service(components::index)
             .service(components::create)
             .service(components::update)

@@ -1,0 +1,415 @@
+//! Deliveries: one per (notification event, subscriber), made from the outbox,
+//! claimed by workers under a lease, and marked with what happened.
+//!
+//! Statuses: `pending` (due at `next_attempt_at`, or held by a worker while its
+//! `lease_until` lasts), `sent`, `dead` (given up).
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    sea_query::{Expr, LockBehavior, LockType},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
+    EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+    Statement, TransactionTrait, Value,
+};
+
+use super::now;
+use crate::entity::{delivery, notification_event, subscriber};
+
+pub const PENDING: &str = "pending";
+pub const SENT: &str = "sent";
+pub const DEAD: &str = "dead";
+
+/// Expands up to `limit` events, oldest first; returns how many were expanded.
+pub async fn expand_pending(db: &DatabaseConnection, limit: u64) -> Result<usize, DbErr> {
+    let events = notification_event::Entity::find()
+        .filter(notification_event::Column::ExpandedAt.is_null())
+        .order_by_asc(notification_event::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let mut done = 0;
+    for e in events {
+        if expand(db, e.id).await?.is_some() {
+            done += 1;
+        }
+    }
+    Ok(done)
+}
+
+/// Makes one delivery per matching subscriber for the event, and marks the event
+/// expanded, in one transaction. Doing it again after a crash inserts nothing
+/// twice (the (event, subscriber) pair is unique); on PostgreSQL a second worker
+/// skips an event another is expanding. Returns the number of deliveries made,
+/// or None when the event was already expanded or being expanded.
+pub async fn expand(db: &DatabaseConnection, event_id: i32) -> Result<Option<u64>, DbErr> {
+    let txn = db.begin().await?;
+    let backend = txn.get_database_backend();
+    let mut q = notification_event::Entity::find_by_id(event_id);
+    if backend == DatabaseBackend::Postgres {
+        q = q.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let Some(event) = q.one(&txn).await? else {
+        return Ok(None);
+    };
+    if event.expanded_at.is_some() {
+        return Ok(None);
+    }
+    // The components the event is about: every component the incident's updates
+    // touched so far, or the one component whose status changed.
+    let affected = match (event.incident_id, event.component_id) {
+        (Some(incident_id), _) => format!(
+            "SELECT uc.component_id FROM update_components uc \
+             JOIN incident_updates iu ON iu.id = uc.update_id \
+             WHERE iu.incident_id = {incident_id} AND iu.id <= {update}",
+            update = event.update_id.unwrap_or(i32::MAX)
+        ),
+        (None, Some(component_id)) => format!("SELECT {component_id}"),
+        (None, None) => "SELECT NULL WHERE 1 = 0".to_owned(),
+    };
+    // A subscriber with no components chosen hears of everything; an event about
+    // no component goes to everyone; else the two sets must meet.
+    let sql = format!(
+        "INSERT INTO deliveries (event_id, subscriber_id, status, attempts, next_attempt_at, created_at) \
+         SELECT $1, s.id, '{PENDING}', 0, $2, $2 FROM subscribers s \
+         WHERE s.confirmed_at IS NOT NULL AND s.disabled_at IS NULL \
+           AND (NOT EXISTS (SELECT 1 FROM subscriber_components sc WHERE sc.subscriber_id = s.id) \
+                OR NOT EXISTS ({affected}) \
+                OR EXISTS (SELECT 1 FROM subscriber_components sc WHERE sc.subscriber_id = s.id \
+                           AND sc.component_id IN ({affected}))) \
+         ON CONFLICT (event_id, subscriber_id) DO NOTHING"
+    );
+    let at = now();
+    let made = txn
+        .execute(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [Value::from(event.id), Value::from(at)],
+        ))
+        .await?
+        .rows_affected();
+    let mut e = event.into_active_model();
+    e.expanded_at = Set(Some(at));
+    e.update(&txn).await?;
+    txn.commit().await?;
+    Ok(Some(made))
+}
+
+/// A delivery a worker holds until `lease_until`.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct Claimed {
+    pub id: i32,
+    pub event_id: i32,
+    pub subscriber_id: i32,
+    pub attempts: i32,
+}
+
+/// Takes up to `limit` due deliveries for this worker until `now + lease`.
+///
+/// One statement, so two workers never take the same delivery: on PostgreSQL the
+/// rows are locked with `FOR UPDATE SKIP LOCKED` (another worker skips them, and
+/// one that waited re-checks the lease); SQLite runs each write statement alone.
+/// A delivery waits while an earlier one to the same subscriber about the same
+/// incident (or component) is still pending, so updates arrive in order, and
+/// while an earlier event is not yet expanded (its deliveries may come first).
+pub async fn claim(
+    db: &DatabaseConnection,
+    limit: u64,
+    lease: std::time::Duration,
+) -> Result<Vec<Claimed>, DbErr> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let backend = db.get_database_backend();
+    let at = now();
+    let until = at + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(2));
+    let lock = if backend == DatabaseBackend::Postgres {
+        "FOR UPDATE OF d SKIP LOCKED"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "UPDATE deliveries SET lease_until = $1 \
+         WHERE id IN ( \
+           SELECT d.id FROM deliveries d \
+           JOIN notification_events e ON e.id = d.event_id \
+           WHERE d.status = '{PENDING}' AND d.next_attempt_at <= $2 \
+             AND (d.lease_until IS NULL OR d.lease_until < $2) \
+             AND NOT EXISTS ( \
+               SELECT 1 FROM deliveries p JOIN notification_events pe ON pe.id = p.event_id \
+               WHERE p.subscriber_id = d.subscriber_id AND p.status = '{PENDING}' \
+                 AND p.event_id < d.event_id \
+                 AND (pe.incident_id = e.incident_id OR pe.component_id = e.component_id)) \
+             AND NOT EXISTS ( \
+               SELECT 1 FROM notification_events x WHERE x.expanded_at IS NULL AND x.id < d.event_id) \
+           ORDER BY d.next_attempt_at, d.id \
+           LIMIT {limit} {lock}) \
+         RETURNING id, event_id, subscriber_id, attempts"
+    );
+    Claimed::find_by_statement(Statement::from_sql_and_values(
+        backend,
+        sql,
+        [Value::from(until), Value::from(at)],
+    ))
+    .all(db)
+    .await
+}
+
+/// The delivery reached the subscriber.
+pub async fn mark_sent(db: &DatabaseConnection, id: i32) -> Result<(), DbErr> {
+    let at = now();
+    delivery::Entity::update_many()
+        .col_expr(delivery::Column::Status, Expr::value(SENT))
+        .col_expr(
+            delivery::Column::Attempts,
+            Expr::col(delivery::Column::Attempts).add(1),
+        )
+        .col_expr(delivery::Column::SentAt, Expr::value(Some(at)))
+        .col_expr(
+            delivery::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(delivery::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The attempt failed; try again at `next`, or give up when `next` is None.
+pub async fn mark_failed(
+    db: &DatabaseConnection,
+    id: i32,
+    error: &str,
+    next: Option<DateTime<Utc>>,
+) -> Result<(), DbErr> {
+    let error: String = error.chars().take(1000).collect();
+    let mut q = delivery::Entity::update_many()
+        .col_expr(
+            delivery::Column::Attempts,
+            Expr::col(delivery::Column::Attempts).add(1),
+        )
+        .col_expr(delivery::Column::LastError, Expr::value(Some(error)))
+        .col_expr(
+            delivery::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        );
+    q = match next {
+        Some(at) => q.col_expr(delivery::Column::NextAttemptAt, Expr::value(at)),
+        None => q.col_expr(delivery::Column::Status, Expr::value(DEAD)),
+    };
+    q.filter(delivery::Column::Id.eq(id)).exec(db).await?;
+    Ok(())
+}
+
+/// The subscriber succeeded again: its run of failures is over.
+pub async fn clear_failing(db: &DatabaseConnection, subscriber_id: i32) -> Result<(), DbErr> {
+    subscriber::Entity::update_many()
+        .col_expr(
+            subscriber::Column::FailingSince,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(subscriber::Column::Id.eq(subscriber_id))
+        .filter(subscriber::Column::FailingSince.is_not_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Records a failure; returns when the subscriber's unbroken run of failures began.
+pub async fn note_failing(
+    db: &DatabaseConnection,
+    subscriber_id: i32,
+) -> Result<DateTime<Utc>, DbErr> {
+    let at = now();
+    subscriber::Entity::update_many()
+        .col_expr(subscriber::Column::FailingSince, Expr::value(Some(at)))
+        .filter(subscriber::Column::Id.eq(subscriber_id))
+        .filter(subscriber::Column::FailingSince.is_null())
+        .exec(db)
+        .await?;
+    Ok(subscriber::Entity::find_by_id(subscriber_id)
+        .one(db)
+        .await?
+        .and_then(|s| s.failing_since)
+        .unwrap_or(at))
+}
+
+/// Stops all sending to a subscriber; true when this call disabled it. Its
+/// pending deliveries die with it.
+pub async fn disable_subscriber(
+    db: &DatabaseConnection,
+    subscriber_id: i32,
+    reason: &str,
+) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    let changed = subscriber::Entity::update_many()
+        .col_expr(subscriber::Column::DisabledAt, Expr::value(Some(now())))
+        .col_expr(
+            subscriber::Column::DisabledReason,
+            Expr::value(Some(reason.to_owned())),
+        )
+        .filter(subscriber::Column::Id.eq(subscriber_id))
+        .filter(subscriber::Column::DisabledAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    delivery::Entity::update_many()
+        .col_expr(delivery::Column::Status, Expr::value(DEAD))
+        .col_expr(
+            delivery::Column::LastError,
+            Expr::value(Some(format!("subscriber disabled: {reason}"))),
+        )
+        .col_expr(
+            delivery::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(delivery::Column::SubscriberId.eq(subscriber_id))
+        .filter(delivery::Column::Status.eq(PENDING))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(changed > 0)
+}
+
+// ---- staff view ----------------------------------------------------------------
+
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Counts {
+    pub sent: i64,
+    /// Not yet tried, or being tried.
+    pub pending: i64,
+    /// Pending again after a failed attempt.
+    pub failed: i64,
+    pub dead: i64,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Failure {
+    pub delivery_id: i32,
+    pub update_id: i32,
+    pub status: String,
+    /// The address, or the webhook URL.
+    pub recipient: String,
+    pub attempts: i32,
+    pub last_error: String,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, FromQueryResult)]
+struct CountRow {
+    update_id: i32,
+    status: String,
+    failed: bool,
+    n: i64,
+}
+
+#[derive(Debug, Clone, FromQueryResult)]
+struct FailureRow {
+    id: i32,
+    update_id: i32,
+    status: String,
+    kind: String,
+    email: String,
+    webhook_url: Option<String>,
+    attempts: i32,
+    last_error: Option<String>,
+    next_attempt_at: DateTime<Utc>,
+}
+
+/// Delivery counts for each update of an incident (by update id), and the
+/// failures (failed or dead, most recent first, at most `max_failures`).
+pub async fn for_incident(
+    db: &DatabaseConnection,
+    incident_id: i32,
+    max_failures: u64,
+) -> Result<(HashMap<i32, Counts>, Vec<Failure>), DbErr> {
+    let backend = db.get_database_backend();
+    let rows = CountRow::find_by_statement(Statement::from_sql_and_values(
+        backend,
+        format!(
+            "SELECT e.update_id AS update_id, d.status AS status, \
+               (d.status = '{PENDING}' AND d.attempts > 0 AND d.last_error IS NOT NULL) AS failed, \
+               COUNT(*) AS n \
+             FROM deliveries d JOIN notification_events e ON e.id = d.event_id \
+             WHERE e.incident_id = $1 AND e.update_id IS NOT NULL \
+             GROUP BY e.update_id, d.status, \
+               (d.status = '{PENDING}' AND d.attempts > 0 AND d.last_error IS NOT NULL)"
+        ),
+        [Value::from(incident_id)],
+    ))
+    .all(db)
+    .await?;
+    let mut counts: HashMap<i32, Counts> = HashMap::new();
+    for r in rows {
+        let c = counts.entry(r.update_id).or_default();
+        match (r.status.as_str(), r.failed) {
+            (SENT, _) => c.sent += r.n,
+            (DEAD, _) => c.dead += r.n,
+            (_, true) => c.failed += r.n,
+            _ => c.pending += r.n,
+        }
+    }
+    let failures = FailureRow::find_by_statement(Statement::from_sql_and_values(
+        backend,
+        format!(
+            "SELECT d.id AS id, e.update_id AS update_id, d.status AS status, s.kind AS kind, \
+               s.email AS email, s.webhook_url AS webhook_url, d.attempts AS attempts, \
+               d.last_error AS last_error, d.next_attempt_at AS next_attempt_at \
+             FROM deliveries d JOIN notification_events e ON e.id = d.event_id \
+             JOIN subscribers s ON s.id = d.subscriber_id \
+             WHERE e.incident_id = $1 AND e.update_id IS NOT NULL AND d.last_error IS NOT NULL \
+               AND (d.status = '{DEAD}' OR (d.status = '{PENDING}' AND d.attempts > 0)) \
+             ORDER BY d.id DESC LIMIT {max_failures}"
+        ),
+        [Value::from(incident_id)],
+    ))
+    .all(db)
+    .await?
+    .into_iter()
+    .map(|r| Failure {
+        delivery_id: r.id,
+        update_id: r.update_id,
+        next_attempt_at: (r.status == PENDING).then_some(r.next_attempt_at),
+        status: r.status,
+        recipient: match r.kind.as_str() {
+            "webhook" => r.webhook_url.unwrap_or_default(),
+            _ => r.email,
+        },
+        attempts: r.attempts,
+        last_error: r.last_error.unwrap_or_default(),
+    })
+    .collect();
+    Ok((counts, failures))
+}
+
+/// Makes the incident's dead deliveries due again, from a fresh schedule, for
+/// subscribers still enabled; returns how many.
+pub async fn retry_dead(db: &DatabaseConnection, incident_id: i32) -> Result<u64, DbErr> {
+    let backend = db.get_database_backend();
+    let res = db
+        .execute(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "UPDATE deliveries SET status = '{PENDING}', attempts = 0, next_attempt_at = $1, \
+                   lease_until = NULL \
+                 WHERE status = '{DEAD}' \
+                   AND event_id IN (SELECT id FROM notification_events WHERE incident_id = $2) \
+                   AND subscriber_id IN (SELECT id FROM subscribers WHERE disabled_at IS NULL)"
+            ),
+            [Value::from(now()), Value::from(incident_id)],
+        ))
+        .await?;
+    Ok(res.rows_affected())
+}
+
+/// Every delivery of one event, for tests and tools.
+pub async fn of_event(
+    db: &DatabaseConnection,
+    event_id: i32,
+) -> Result<Vec<delivery::Model>, DbErr> {
+    delivery::Entity::find()
+        .filter(delivery::Column::EventId.eq(event_id))
+        .order_by_asc(delivery::Column::Id)
+        .all(db)
+        .await
+}

@@ -1,0 +1,80 @@
+//! How an incident's notifications fared, and retrying the dead ones.
+use actix_web::{post, web, HttpRequest, HttpResponse};
+
+use super::{form_pairs, see_other};
+use crate::render::{time, views};
+use crate::state::AppState;
+use crate::store::{self, incidents::IncidentView};
+use crate::web::{auth, csrf, AppError};
+
+/// The `deliveries` context of /admin/incidents/{id}, or None when nothing was
+/// sent for this incident.
+pub async fn context(
+    state: &AppState,
+    view: &IncidentView,
+) -> Result<Option<serde_json::Value>, AppError> {
+    let (counts, failures) = store::deliveries::for_incident(&state.db, view.model.id, 50).await?;
+    if counts.is_empty() {
+        return Ok(None);
+    }
+    let tz = state.page_zone.tz();
+    let heading = |update_id: i32| {
+        view.updates
+            .iter()
+            .find(|u| u.model.id == update_id)
+            .map(|u| views::update_heading(u.model.display_at, tz, u.status.label()))
+            .unwrap_or_else(|| format!("Update {update_id}"))
+    };
+    let updates: Vec<_> = view
+        .updates
+        .iter()
+        .filter_map(|u| {
+            counts.get(&u.model.id).map(|c| {
+                serde_json::json!({ "id": u.model.id, "heading": heading(u.model.id), "counts": c })
+            })
+        })
+        .collect();
+    let dead: i64 = counts.values().map(|c| c.dead).sum();
+    let failures: Vec<_> = failures
+        .into_iter()
+        .map(|f| {
+            serde_json::json!({
+                "update_heading": heading(f.update_id),
+                "recipient": f.recipient,
+                "status": f.status,
+                "attempts": f.attempts,
+                "last_error": f.last_error,
+                "next_attempt": f.next_attempt_at.map(|t| time::date_time(t, tz)),
+            })
+        })
+        .collect();
+    Ok(Some(serde_json::json!({
+        "updates": updates,
+        "failures": failures,
+        "dead": dead,
+    })))
+}
+
+#[post("/incidents/{id}/deliveries/retry")]
+pub async fn retry_dead(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    me: auth::Staff,
+    id: web::Path<i32>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let form = form_pairs(&body)?;
+    if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
+        return Err(AppError::Forbidden(csrf::STALE_MESSAGE.into()));
+    }
+    let id = id.into_inner();
+    let n = store::deliveries::retry_dead(&state.db, id).await?;
+    state.wake_worker.notify_one();
+    tracing::info!(
+        incident = id,
+        staff = me.0.id,
+        deliveries = n,
+        "dead deliveries retried"
+    );
+    Ok(see_other(&format!("/admin/incidents/{id}")))
+}
