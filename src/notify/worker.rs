@@ -14,6 +14,7 @@ use sea_orm::EntityTrait;
 use tokio::sync::{OnceCell, Semaphore};
 
 use super::email::{self, Prepared};
+use super::webhook::WebhookOutcome;
 use crate::entity::{component, notification_event, subscriber};
 use crate::state::AppState;
 use crate::store::{self, deliveries::Claimed};
@@ -53,8 +54,8 @@ enum Content {
 struct EventContent {
     event: notification_event::Model,
     email: Content,
-    #[allow(dead_code)]
-    webhook: Option<serde_json::Value>,
+    /// The webhook body without its per-subscriber `meta`, or why there is none.
+    webhook: Result<serde_json::Value, String>,
 }
 
 #[derive(Default)]
@@ -211,15 +212,38 @@ async fn send_email(
     }
 }
 
+/// The `webhook-id` of an event: the same on every retry and every resend.
+pub fn webhook_id(state: &AppState, event_id: i32) -> String {
+    format!("msg_{}_{event_id}", state.page_id)
+}
+
 async fn send_webhook(
-    _state: &AppState,
-    _content: &EventContent,
-    _sub: &subscriber::Model,
-    _unsubscribe: &str,
+    state: &AppState,
+    content: &EventContent,
+    sub: &subscriber::Model,
+    unsubscribe: &str,
 ) -> Outcome {
-    Outcome::Retry {
-        error: "webhooks are not available yet".into(),
-        retry_after: None,
+    let mut body = match &content.webhook {
+        Ok(b) => b.clone(),
+        Err(why) => return Outcome::Dead(why.clone()),
+    };
+    let (Some(url), Some(secret)) = (&sub.webhook_url, &sub.secret) else {
+        return Outcome::Dead("the webhook subscriber has no URL or secret".into());
+    };
+    body["meta"] = serde_json::json!({
+        "unsubscribe": unsubscribe,
+        "generated_at": crate::render::time::iso(chrono::Utc::now(), chrono_tz::UTC),
+    });
+    let bytes = match serde_json::to_vec(&body) {
+        Ok(b) => b,
+        Err(e) => return Outcome::Dead(format!("payload: {e}")),
+    };
+    let id = webhook_id(state, content.event.id);
+    match state.webhooks.send(url, secret, &id, &bytes).await {
+        WebhookOutcome::Delivered => Outcome::Sent,
+        WebhookOutcome::Retry { error, retry_after } => Outcome::Retry { error, retry_after },
+        WebhookOutcome::Gone => Outcome::Gone("the endpoint answered 410 Gone".into()),
+        WebhookOutcome::Refused(e) => Outcome::Dead(e),
     }
 }
 
@@ -341,9 +365,56 @@ async fn load_content(state: &AppState, event_id: i32) -> Result<Arc<EventConten
         }
         _ => Content::Missing(format!("event {event_id} names nothing to tell")),
     };
+    let webhook = webhook_payload(state, &event).await?;
     Ok(Arc::new(EventContent {
         event,
         email,
-        webhook: None,
+        webhook,
     }))
+}
+
+/// The Statuspage-shaped subscriber webhook body for an event, `meta` left out.
+// TODO(webhook): use notify::webhook::payload once it lands.
+async fn webhook_payload(
+    state: &AppState,
+    event: &notification_event::Model,
+) -> Result<Result<serde_json::Value, String>, String> {
+    use crate::api::statuspage;
+    let db = &state.db;
+    let info = statuspage::PageInfo::from_state(state);
+    let components = store::components::list(db)
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+    let status = statuspage::status(&components);
+    let page = serde_json::json!({
+        "id": info.id,
+        "status_indicator": status.indicator,
+        "status_description": status.description,
+    });
+    Ok(match (event.incident_id, event.component_id) {
+        (Some(incident_id), _) => {
+            match store::incidents::load(db, incident_id)
+                .await
+                .map_err(|e| format!("database: {e}"))?
+            {
+                Some(view) => Ok(serde_json::json!({
+                    "page": page,
+                    "incident": statuspage::incident(&info, &view, &components),
+                })),
+                None => Err(format!("incident {incident_id} is gone")),
+            }
+        }
+        (None, Some(component_id)) => {
+            match components.iter().find(|c| c.model.id == component_id) {
+                Some(c) => Ok(serde_json::json!({
+                    "page": page,
+                    "component_update": statuspage::component_update(
+                        &info, event.id, component_id, c.status, c.status, event.created_at),
+                    "component": statuspage::component(&info, c),
+                })),
+                None => Err(format!("component {component_id} is gone")),
+            }
+        }
+        _ => Err(format!("event {} names nothing to tell", event.id)),
+    })
 }

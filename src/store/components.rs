@@ -1,7 +1,7 @@
 //! Components and their groups.
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 
 use super::{now, StoreError};
@@ -96,7 +96,7 @@ pub async fn create(
     db: &DatabaseConnection,
     input: ComponentInput,
 ) -> Result<component::Model, StoreError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let group_id = group_id(&txn, input.group.as_ref(), input.position).await?;
     let at = now();
     let m = component::ActiveModel {
@@ -123,7 +123,7 @@ pub async fn update(
     input: ComponentInput,
     notify: bool,
 ) -> Result<component::Model, StoreError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let current = find(&txn, id).await?.ok_or(StoreError::NotFound)?;
     let old_status = current.status.clone();
     let status_changed = old_status != input.status.as_str();

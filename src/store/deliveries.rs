@@ -10,7 +10,7 @@ use sea_orm::{
     sea_query::{Expr, LockBehavior, LockType},
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
     EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
-    Statement, TransactionTrait, Value,
+    Statement, Value,
 };
 
 use super::now;
@@ -43,7 +43,7 @@ pub async fn expand_pending(db: &DatabaseConnection, limit: u64) -> Result<usize
 /// skips an event another is expanding. Returns the number of deliveries made,
 /// or None when the event was already expanded or being expanded.
 pub async fn expand(db: &DatabaseConnection, event_id: i32) -> Result<Option<u64>, DbErr> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let backend = txn.get_database_backend();
     let mut q = notification_event::Entity::find_by_id(event_id);
     if backend == DatabaseBackend::Postgres {
@@ -241,7 +241,7 @@ pub async fn disable_subscriber(
     subscriber_id: i32,
     reason: &str,
 ) -> Result<bool, DbErr> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let changed = subscriber::Entity::update_many()
         .col_expr(subscriber::Column::DisabledAt, Expr::value(Some(now())))
         .col_expr(

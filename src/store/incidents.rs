@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::{now, StoreError};
@@ -38,7 +38,7 @@ pub struct Published {
 }
 
 pub async fn create(db: &DatabaseConnection, new: NewIncident) -> Result<Published, StoreError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let at = now();
     let inc = incident::ActiveModel {
         title: Set(new.title.as_str().to_owned()),
@@ -65,7 +65,7 @@ pub async fn post_update(
     incident_id: i32,
     update: NewUpdate,
 ) -> Result<Published, StoreError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let inc = lock_incident(&txn, incident_id).await?;
     if update.at < inc.started_at {
         return Err(StoreError::Conflict {

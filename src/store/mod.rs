@@ -46,6 +46,22 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Ok(db)
 }
 
+/// Begins a transaction that will write. On SQLite a transaction that reads
+/// first and writes later fails at once with "database is locked" when another
+/// connection (the delivery worker) wrote in between; taking the write lock with
+/// a first statement that writes nothing makes it wait its turn instead.
+pub async fn begin_write(
+    db: &sea_orm::DatabaseConnection,
+) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        txn.execute_unprepared("UPDATE seaql_migrations SET version = version WHERE 0")
+            .await?;
+    }
+    Ok(txn)
+}
+
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     // Stored times keep whole microseconds, which every backend can hold.
     let t = chrono::Utc::now();

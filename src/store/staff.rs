@@ -6,7 +6,7 @@ use argon2::{
 use chrono::Duration;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
 use super::{now, StoreError};
@@ -143,7 +143,7 @@ pub async fn set_flags(
     is_admin: bool,
     active: bool,
 ) -> Result<(), StoreError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let current = find(&txn, id).await?.ok_or(StoreError::NotFound)?;
     if current.is_admin && current.active && !(is_admin && active) {
         let admins = staff::Entity::find()
@@ -253,7 +253,7 @@ pub async fn sign_up(
     token: &str,
     new: NewStaff,
 ) -> Result<staff::Model, StoreError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let t = signup_token::Entity::find_by_id(secrets::sha256_hex(token))
         .one(&txn)
         .await?

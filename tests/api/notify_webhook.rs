@@ -1,0 +1,175 @@
+//! The worker's webhook deliveries: signed, carrying the unsubscribe link, and
+//! endpoints that are gone or failing for days are disabled.
+use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+
+use crate::helpers::{spawn_app_with, TestApp};
+use crate::notify_support::{
+    all_deliveries, eventually, subscriber, webhook_subscriber, FAST_RETRIES, SECRET,
+};
+use crate::smtp_server::SmtpServer;
+use crate::webhook_receiver::{Behaviour, WebhookReceiver};
+
+async fn app(smtp: &SmtpServer) -> TestApp {
+    let app = spawn_app_with(&[
+        ("SMTP_URL", &smtp.url()),
+        ("STATUSPOST_WEBHOOK_ALLOW_PRIVATE", "true"),
+        FAST_RETRIES,
+    ])
+    .await;
+    app.sign_in_admin().await;
+    app
+}
+
+#[tokio::test]
+async fn a_webhook_subscriber_gets_a_signed_update_with_its_unsubscribe_link() {
+    let smtp = SmtpServer::start().await;
+    let app = app(&smtp).await;
+    let receiver = WebhookReceiver::start(SECRET).await;
+    let hung = WebhookReceiver::start_with(SECRET, Behaviour::Hang).await;
+    let sub = webhook_subscriber(&app.db, &receiver.url("/hook"), "ops@example.com", &[]).await;
+    // A receiver that never answers does not hold the other up.
+    webhook_subscriber(&app.db, &hung.url("/hook"), "slow@example.com", &[]).await;
+
+    let id = app
+        .publish("Checkout errors", "investigating", "Looking.", &[])
+        .await;
+    eventually("the webhook arrived", || async {
+        !receiver.received().is_empty()
+    })
+    .await;
+    let r = &receiver.received()[0];
+    assert_eq!(r.verified, Ok(()));
+    let body = r.json();
+    assert_eq!(
+        body["meta"]["unsubscribe"],
+        format!("{}/unsubscribe/{}", app.address, sub.unsubscribe_token)
+    );
+    assert_eq!(body["page"]["id"], app.state.page_id.as_str());
+    assert_eq!(body["incident"]["id"], id.to_string());
+    assert_eq!(body["incident"]["name"], "Checkout errors");
+    assert_eq!(body["incident"]["incident_updates"][0]["body"], "Looking.");
+    let event = all_deliveries(&app.db).await[0].event_id;
+    assert_eq!(
+        r.header("webhook-id"),
+        format!("msg_{}_{event}", app.state.page_id)
+    );
+    let mine = all_deliveries(&app.db)
+        .await
+        .into_iter()
+        .find(|d| d.subscriber_id == sub.id)
+        .unwrap();
+    eventually("the delivery is marked sent", || {
+        let db = app.db.clone();
+        async move {
+            all_deliveries(&db)
+                .await
+                .iter()
+                .any(|d| d.id == mine.id && d.status == "sent")
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_endpoint_answering_410_is_disabled_at_once() {
+    let smtp = SmtpServer::start().await;
+    let app = app(&smtp).await;
+    let receiver = WebhookReceiver::start_with(SECRET, Behaviour::Status(410, vec![])).await;
+    let sub = webhook_subscriber(&app.db, &receiver.url("/gone"), "ops@example.com", &[]).await;
+    app.publish("Outage", "investigating", "Looking.", &[])
+        .await;
+    let db = app.db.clone();
+    eventually("the subscriber is disabled", || {
+        let db = db.clone();
+        async move { subscriber(&db, sub.id).await.disabled_at.is_some() }
+    })
+    .await;
+    let s = subscriber(&app.db, sub.id).await;
+    assert!(s.disabled_reason.unwrap().contains("410"));
+    let d = &all_deliveries(&app.db).await[0];
+    assert_eq!(d.status, "dead");
+    assert_eq!(receiver.received().len(), 1, "no retry after 410");
+
+    // Later updates are not even queued for it.
+    app.publish("Another", "investigating", "Looking.", &[])
+        .await;
+    app.publish("Third", "investigating", "Looking.", &[]).await;
+    eventually("the events are expanded", || {
+        let db = db.clone();
+        async move {
+            use sea_orm::EntityTrait;
+            statuspost::entity::notification_event::Entity::find()
+                .all(&db)
+                .await
+                .unwrap()
+                .iter()
+                .all(|e| e.expanded_at.is_some())
+        }
+    })
+    .await;
+    assert_eq!(all_deliveries(&app.db).await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_endpoint_failing_for_five_days_is_disabled_and_its_contact_told() {
+    let smtp = SmtpServer::start().await;
+    let app = app(&smtp).await;
+    let receiver = WebhookReceiver::start_with(SECRET, Behaviour::Status(500, vec![])).await;
+    let sub = webhook_subscriber(&app.db, &receiver.url("/down"), "ops@example.com", &[]).await;
+    // Failing since five days ago: the next failure ends it.
+    let mut m = sub.clone().into_active_model();
+    m.failing_since = Set(Some(
+        statuspost::store::now() - chrono::Duration::days(5) - chrono::Duration::minutes(1),
+    ));
+    m.update(&app.db).await.unwrap();
+
+    app.publish("Outage", "investigating", "Looking.", &[])
+        .await;
+    let mails = smtp.wait_for(1).await;
+    assert_eq!(mails[0].to, vec!["ops@example.com"]);
+    assert_eq!(
+        mails[0].subject(),
+        "[Acme Status] Your webhook was disabled"
+    );
+    assert!(mails[0].text().contains(&receiver.url("/down")));
+    assert!(mails[0].text().contains("500"), "{}", mails[0].text());
+    let s = subscriber(&app.db, sub.id).await;
+    assert!(s.disabled_at.is_some());
+    assert!(all_deliveries(&app.db)
+        .await
+        .iter()
+        .all(|d| d.status == "dead"));
+}
+
+#[tokio::test]
+async fn a_failing_endpoint_is_retried_until_it_answers_and_its_failures_forgotten() {
+    let smtp = SmtpServer::start().await;
+    let app = app(&smtp).await;
+    let receiver = WebhookReceiver::start_with(SECRET, Behaviour::Status(503, vec![])).await;
+    let sub = webhook_subscriber(&app.db, &receiver.url("/flaky"), "ops@example.com", &[]).await;
+    app.publish("Outage", "investigating", "Looking.", &[])
+        .await;
+    eventually("two attempts failed", || async {
+        receiver.received().len() >= 2
+    })
+    .await;
+    assert!(subscriber(&app.db, sub.id).await.failing_since.is_some());
+    receiver.set_behaviour(Behaviour::Status(200, vec![]));
+    let db = app.db.clone();
+    eventually("the delivery is sent", || {
+        let db = db.clone();
+        async move { all_deliveries(&db).await[0].status == "sent" }
+    })
+    .await;
+    let ids: Vec<String> = receiver
+        .received()
+        .iter()
+        .map(|r| r.header("webhook-id").to_owned())
+        .collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] == w[1]),
+        "one id on every retry: {ids:?}"
+    );
+    let s = subscriber(&app.db, sub.id).await;
+    assert!(s.failing_since.is_none() && s.disabled_at.is_none());
+}
