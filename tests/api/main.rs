@@ -22,3 +22,4 @@ mod subscribe;
 mod subscribers_admin;
 mod webhook_receiver;
 mod webhooks;
+mod workers;

@@ -1,0 +1,146 @@
+//! Several workers on one database never hold the same delivery at once: each
+//! delivery is sent exactly once when no lease runs out.
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sea_orm::{EntityTrait, Set};
+use statuspost::entity::{delivery, subscriber};
+use statuspost::store;
+
+use crate::helpers::{spawn_app_with, test_settings};
+use crate::notify_support::{eventually, SECRET};
+use crate::webhook_receiver::WebhookReceiver;
+
+const SUBSCRIBERS: usize = 1500;
+
+#[tokio::test]
+async fn two_workers_share_a_fan_out_without_sending_anything_twice() {
+    let app = spawn_app_with(&[
+        ("STATUSPOST_RUN_WORKER", "false"),
+        ("STATUSPOST_WEBHOOK_ALLOW_PRIVATE", "true"),
+    ])
+    .await;
+    app.sign_in_admin().await;
+    let receiver = WebhookReceiver::start(SECRET).await;
+    let now = store::now();
+    let subs: Vec<_> = (0..SUBSCRIBERS)
+        .map(|i| subscriber::ActiveModel {
+            kind: Set("webhook".into()),
+            email: Set(format!("s{i}@example.com")),
+            webhook_url: Set(Some(receiver.url(&format!("/hook/{i}")))),
+            secret: Set(Some(SECRET.into())),
+            unsubscribe_token: Set(statuspost::secrets::random_token()),
+            confirmed_at: Set(Some(now)),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in subs.chunks(200) {
+        subscriber::Entity::insert_many(chunk.to_vec())
+            .exec(&app.db)
+            .await
+            .unwrap();
+    }
+    let id = app
+        .publish("Outage", "investigating", "Looking.", &[])
+        .await;
+    assert_eq!(
+        app.post_update(id, "identified", "Found it.", &[])
+            .await
+            .status(),
+        303
+    );
+
+    // Two workers, each with its own connection pool, as two processes would be.
+    for _ in 0..2 {
+        let settings = test_settings(
+            &app.database.url,
+            &app.dir,
+            &[
+                ("STATUSPOST_WEBHOOK_ALLOW_PRIVATE", "true"),
+                ("STATUSPOST_WORKER_CONCURRENCY", "16"),
+            ],
+        );
+        let db = statuspost::startup::open_database(&settings).await.unwrap();
+        let state = statuspost::startup::state(settings, db).await.unwrap();
+        statuspost::notify::worker::spawn(Arc::new(state));
+    }
+    eventually("every delivery is sent", || async {
+        let all = delivery::Entity::find().all(&app.db).await.unwrap();
+        all.len() == 2 * SUBSCRIBERS && all.iter().all(|d| d.status == "sent")
+    })
+    .await;
+    let mut per_path: HashMap<String, Vec<String>> = HashMap::new();
+    for r in receiver.received() {
+        assert_eq!(r.verified, Ok(()));
+        per_path
+            .entry(r.path.clone())
+            .or_default()
+            .push(r.header("webhook-id").to_owned());
+    }
+    assert_eq!(per_path.len(), SUBSCRIBERS);
+    for (path, ids) in per_path {
+        assert_eq!(
+            ids.len(),
+            2,
+            "{path} got each of the two updates once: {ids:?}"
+        );
+        // Both workers, and still in order: the first event's id comes first.
+        assert!(
+            ids[0].ends_with("_1") && ids[1].ends_with("_2"),
+            "{path}: {ids:?}"
+        );
+    }
+    let attempts: i32 = delivery::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.attempts)
+        .sum();
+    assert_eq!(attempts as usize, 2 * SUBSCRIBERS, "one attempt each");
+}
+
+#[tokio::test]
+async fn expanding_an_event_again_adds_no_delivery() {
+    use sea_orm::{ActiveModelTrait, IntoActiveModel};
+    use statuspost::entity::notification_event;
+    let app = spawn_app_with(&[("STATUSPOST_RUN_WORKER", "false")]).await;
+    app.sign_in_admin().await;
+    for i in 0..3 {
+        crate::notify_support::email_subscriber(&app.db, &format!("s{i}@example.com"), &[]).await;
+    }
+    app.publish("Outage", "investigating", "Looking.", &[])
+        .await;
+    let event = notification_event::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store::deliveries::expand(&app.db, event.id).await.unwrap(),
+        Some(3)
+    );
+    assert_eq!(
+        store::deliveries::expand(&app.db, event.id).await.unwrap(),
+        None,
+        "an expanded event is left alone"
+    );
+    // As if the mark were lost: expanding again makes nothing new.
+    let mut e = notification_event::Entity::find_by_id(event.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_active_model();
+    e.expanded_at = Set(None);
+    e.update(&app.db).await.unwrap();
+    assert_eq!(
+        store::deliveries::expand(&app.db, event.id).await.unwrap(),
+        Some(0)
+    );
+    assert_eq!(
+        delivery::Entity::find().all(&app.db).await.unwrap().len(),
+        3
+    );
+}
