@@ -7,10 +7,8 @@
 //!     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench fanout
 //!
 //! With BENCH_DATABASE_URL, a throwaway database is made on that server.
-#[allow(dead_code)]
 #[path = "../tests/api/smtp_server.rs"]
 mod smtp_server;
-#[allow(dead_code)]
 #[path = "../tests/api/webhook_receiver.rs"]
 mod webhook_receiver;
 
