@@ -155,15 +155,10 @@ async fn attempt(
             )
         }
     };
-    if let Some(reason) = sub
-        .disabled_at
-        .and(sub.disabled_reason.clone())
-        .or_else(|| sub.disabled_at.map(|_| "disabled".to_owned()))
-    {
-        return (
-            Outcome::Dead(format!("subscriber disabled: {reason}")),
-            Some(sub),
-        );
+    if sub.disabled_at.is_some() {
+        let reason = sub.disabled_reason.as_deref().unwrap_or("disabled");
+        let outcome = Outcome::Dead(format!("subscriber disabled: {reason}"));
+        return (outcome, Some(sub));
     }
     let content = match cache.get(state, c.event_id).await {
         Ok(c) => c,
@@ -373,8 +368,9 @@ async fn load_content(state: &AppState, event_id: i32) -> Result<Arc<EventConten
     }))
 }
 
-/// The Statuspage-shaped subscriber webhook body for an event, `meta` left out.
-// TODO(webhook): use notify::webhook::payload once it lands.
+/// The Statuspage-shaped subscriber webhook body for an event, `meta` left out
+/// (each subscriber's unsubscribe link goes there). The objects come from
+/// `api::statuspage`, the one owner of those shapes.
 async fn webhook_payload(
     state: &AppState,
     event: &notification_event::Model,
