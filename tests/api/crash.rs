@@ -66,9 +66,16 @@ impl Drop for Running {
     }
 }
 
-fn start(db_url: &str, dir: &TempDir, smtp: &SmtpServer, extra: &[(&str, &str)]) -> Running {
+/// Runs `statuspost serve` (the worker inside) or `statuspost worker` (alone).
+fn start(
+    command: &str,
+    db_url: &str,
+    dir: &TempDir,
+    smtp: &SmtpServer,
+    extra: &[(&str, &str)],
+) -> Running {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_statuspost"));
-    cmd.arg("serve")
+    cmd.arg(command)
         .current_dir(&dir.0)
         .env("DATABASE_URL", db_url)
         .env("STATUSPOST_BIND", "127.0.0.1:0")
@@ -138,6 +145,7 @@ async fn a_fan_out_killed_half_way_completes_after_a_restart() {
 
     // A slow first worker, so that the kill lands in the middle.
     let mut first = start(
+        "serve",
         &database.url,
         &dir,
         &smtp,
@@ -184,7 +192,8 @@ async fn a_fan_out_killed_half_way_completes_after_a_restart() {
         "some subscribers were still waiting"
     );
 
-    let mut second = start(&database.url, &dir, &smtp, &[]);
+    // The second run is the worker alone, as a deployment with separate workers has it.
+    let mut second = start("worker", &database.url, &dir, &smtp, &[]);
     eventually("every subscriber got the update", || async {
         webhook_paths(&receiver).len() == WEBHOOKS && mail_recipients(&smtp).len() == EMAILS
     })
