@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use tokio::sync::{OnceCell, Semaphore};
 
 use super::email::{self, Prepared};
@@ -99,12 +99,24 @@ pub async fn run(state: Arc<AppState>) {
             {
                 Ok(claimed) => {
                     let full = claimed.len() == free;
+                    // One query for the whole batch's subscribers, not one each.
+                    let ids: Vec<i32> = claimed.iter().map(|c| c.subscriber_id).collect();
+                    let subs = subscriber::Entity::find()
+                        .filter(subscriber::Column::Id.is_in(ids))
+                        .all(&state.db)
+                        .await
+                        .map(|v| v.into_iter().map(|s| (s.id, s)).collect::<HashMap<_, _>>())
+                        .map_err(|e| format!("database: {e}"));
                     for c in claimed {
                         let permit = slots.clone().acquire_owned().await.expect("open semaphore");
                         let (state, cache, finished) =
                             (state.clone(), cache.clone(), finished.clone());
+                        let sub = match &subs {
+                            Ok(map) => Ok(map.get(&c.subscriber_id).cloned()),
+                            Err(e) => Err(e.clone()),
+                        };
                         tokio::spawn(async move {
-                            deliver(&state, &cache, c).await;
+                            deliver(&state, &cache, c, sub).await;
                             drop(permit);
                             finished.notify_one();
                         });
@@ -126,8 +138,13 @@ pub async fn run(state: Arc<AppState>) {
     }
 }
 
-async fn deliver(state: &AppState, cache: &ContentCache, c: Claimed) {
-    let outcome = attempt(state, cache, &c).await;
+async fn deliver(
+    state: &AppState,
+    cache: &ContentCache,
+    c: Claimed,
+    sub: Result<Option<subscriber::Model>, String>,
+) {
+    let outcome = attempt(state, cache, &c, sub).await;
     if let Err(e) = record(state, &c, outcome).await {
         // The lease runs out and the delivery is tried again: at least once.
         tracing::warn!(delivery = c.id, error = %e, "recording a delivery outcome failed");
@@ -138,21 +155,14 @@ async fn attempt(
     state: &AppState,
     cache: &ContentCache,
     c: &Claimed,
+    sub: Result<Option<subscriber::Model>, String>,
 ) -> (Outcome, Option<subscriber::Model>) {
-    let sub = match subscriber::Entity::find_by_id(c.subscriber_id)
-        .one(&state.db)
-        .await
-    {
+    let sub = match sub {
         Ok(Some(s)) => s,
         Ok(None) => return (Outcome::Dead("the subscriber is gone".into()), None),
-        Err(e) => {
-            return (
-                Outcome::Retry {
-                    error: format!("database: {e}"),
-                    retry_after: None,
-                },
-                None,
-            )
+        Err(error) => {
+            let retry_after = None;
+            return (Outcome::Retry { error, retry_after }, None);
         }
     };
     if sub.disabled_at.is_some() {
