@@ -14,7 +14,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use tokio::sync::{OnceCell, Semaphore};
 
 use super::email::{self, Prepared};
-use super::webhook::WebhookOutcome;
+use super::webhook::{self, Notice, WebhookOutcome};
 use crate::entity::{component, notification_event, subscriber};
 use crate::state::AppState;
 use crate::store::{self, deliveries::Claimed};
@@ -54,8 +54,9 @@ enum Content {
 struct EventContent {
     event: notification_event::Model,
     email: Content,
-    /// The webhook body without its per-subscriber `meta`, or why there is none.
-    webhook: Result<serde_json::Value, String>,
+    /// What the webhook tells of (all but the per-subscriber `meta`), or why
+    /// there is nothing to tell.
+    webhook: Result<Notice, String>,
 }
 
 #[derive(Default)]
@@ -228,17 +229,15 @@ async fn send_webhook(
     sub: &subscriber::Model,
     unsubscribe: &str,
 ) -> Outcome {
-    let mut body = match &content.webhook {
-        Ok(b) => b.clone(),
+    let notice = match &content.webhook {
+        Ok(n) => n,
         Err(why) => return Outcome::Dead(why.clone()),
     };
     let (Some(url), Some(secret)) = (&sub.webhook_url, &sub.secret) else {
         return Outcome::Dead("the webhook subscriber has no URL or secret".into());
     };
-    body["meta"] = serde_json::json!({
-        "unsubscribe": unsubscribe,
-        "generated_at": crate::render::time::iso(chrono::Utc::now(), chrono_tz::UTC),
-    });
+    let info = crate::api::statuspage::PageInfo::from_state(state);
+    let body = webhook::payload(&info, notice, unsubscribe, chrono::Utc::now());
     let bytes = match serde_json::to_vec(&body) {
         Ok(b) => b,
         Err(e) => return Outcome::Dead(format!("payload: {e}")),
@@ -370,57 +369,13 @@ async fn load_content(state: &AppState, event_id: i32) -> Result<Arc<EventConten
         }
         _ => Content::Missing(format!("event {event_id} names nothing to tell")),
     };
-    let webhook = webhook_payload(state, &event).await?;
+    let info = crate::api::statuspage::PageInfo::from_state(state);
+    let webhook = Notice::load(db, &info, &event)
+        .await
+        .map_err(|e| format!("database: {e}"))?;
     Ok(Arc::new(EventContent {
         event,
         email,
         webhook,
     }))
-}
-
-/// The Statuspage-shaped subscriber webhook body for an event, `meta` left out
-/// (each subscriber's unsubscribe link goes there). The objects come from
-/// `api::statuspage`, the one owner of those shapes.
-async fn webhook_payload(
-    state: &AppState,
-    event: &notification_event::Model,
-) -> Result<Result<serde_json::Value, String>, String> {
-    use crate::api::statuspage;
-    let db = &state.db;
-    let info = statuspage::PageInfo::from_state(state);
-    let components = store::components::list(db)
-        .await
-        .map_err(|e| format!("database: {e}"))?;
-    let status = statuspage::status(&components);
-    let page = serde_json::json!({
-        "id": info.id,
-        "status_indicator": status.indicator,
-        "status_description": status.description,
-    });
-    Ok(match (event.incident_id, event.component_id) {
-        (Some(incident_id), _) => {
-            match store::incidents::load(db, incident_id)
-                .await
-                .map_err(|e| format!("database: {e}"))?
-            {
-                Some(view) => Ok(serde_json::json!({
-                    "page": page,
-                    "incident": statuspage::incident(&info, &view, &components),
-                })),
-                None => Err(format!("incident {incident_id} is gone")),
-            }
-        }
-        (None, Some(component_id)) => {
-            match components.iter().find(|c| c.model.id == component_id) {
-                Some(c) => Ok(serde_json::json!({
-                    "page": page,
-                    "component_update": statuspage::component_update(
-                        &info, event.id, component_id, c.status, c.status, event.created_at),
-                    "component": statuspage::component(&info, c),
-                })),
-                None => Err(format!("component {component_id} is gone")),
-            }
-        }
-        _ => Err(format!("event {} names nothing to tell", event.id)),
-    })
 }

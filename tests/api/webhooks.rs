@@ -578,3 +578,72 @@ async fn an_incident_as_of_its_latest_update_is_the_incident_as_stored() {
     assert_eq!(then.updates.len(), 3);
     assert!(statuspost::notify::webhook::incident_as_of(&now, 999_999).is_none());
 }
+
+#[tokio::test]
+async fn the_worker_sends_each_component_change_as_it_was() {
+    use crate::notify_support::{eventually, webhook_subscriber};
+    let app = spawn_app_with(&[("STATUSPOST_WEBHOOK_ALLOW_PRIVATE", "true")]).await;
+    app.sign_in_admin().await;
+    let receiver = WebhookReceiver::start(crate::notify_support::SECRET).await;
+    let id = app.add_component("Database").await;
+    let sub = webhook_subscriber(&app.db, &receiver.url("/hook"), "ops@example.com", &[]).await;
+    for status in ["partial_outage", "operational"] {
+        let res = app
+            .post_form(
+                "/admin/components",
+                &format!("/admin/components/{id}"),
+                &[
+                    ("name", "Database"),
+                    ("group", ""),
+                    ("position", "0"),
+                    ("status", status),
+                    ("description", ""),
+                    ("notify", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+    }
+    eventually("both changes arrived", || async {
+        receiver.received().len() >= 2
+    })
+    .await;
+
+    let got = receiver.received();
+    assert_eq!(got.len(), 2);
+    let mut changes = Vec::new();
+    for r in &got {
+        assert_eq!(r.verified, Ok(()));
+        let body = r.json();
+        assert_eq!(
+            body["meta"]["unsubscribe"],
+            app.state
+                .settings
+                .link(&format!("unsubscribe/{}", sub.unsubscribe_token))
+        );
+        assert_eq!(body["component"]["id"], id.to_string());
+        assert_eq!(
+            body["component"]["status"],
+            body["component_update"]["new_status"]
+        );
+        changes.push((
+            body["component_update"]["old_status"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            body["component_update"]["new_status"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        ));
+    }
+    changes.sort();
+    assert_eq!(
+        changes,
+        [
+            ("operational".to_owned(), "partial_outage".to_owned()),
+            ("partial_outage".to_owned(), "operational".to_owned()),
+        ]
+    );
+    assert_ne!(got[0].header("webhook-id"), got[1].header("webhook-id"));
+}
