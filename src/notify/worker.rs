@@ -359,7 +359,9 @@ async fn load_content(state: &AppState, event_id: i32) -> Result<Arc<EventConten
                 .map_err(|e| format!("database: {e}"))?
             {
                 Some(c) => {
-                    let label = crate::domain::ComponentStatus::parse(&c.status)
+                    // The change the event records; the component may have moved on.
+                    let status = event.new_status.as_deref().unwrap_or(&c.status);
+                    let label = crate::domain::ComponentStatus::parse(status)
                         .map(|s| s.label())
                         .unwrap_or("unknown");
                     Content::Email(email::component_update(state, event.id, &c, label))

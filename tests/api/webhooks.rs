@@ -581,12 +581,19 @@ async fn an_incident_as_of_its_latest_update_is_the_incident_as_stored() {
 
 #[tokio::test]
 async fn the_worker_sends_each_component_change_as_it_was() {
-    use crate::notify_support::{eventually, webhook_subscriber};
-    let app = spawn_app_with(&[("STATUSPOST_WEBHOOK_ALLOW_PRIVATE", "true")]).await;
+    use crate::notify_support::{email_subscriber, eventually, webhook_subscriber};
+    // The worker starts only once both changes are made, so that both are
+    // sent when the component has already moved on from the first.
+    let app = spawn_app_with(&[
+        ("STATUSPOST_WEBHOOK_ALLOW_PRIVATE", "true"),
+        ("STATUSPOST_RUN_WORKER", "false"),
+    ])
+    .await;
     app.sign_in_admin().await;
     let receiver = WebhookReceiver::start(crate::notify_support::SECRET).await;
     let id = app.add_component("Database").await;
     let sub = webhook_subscriber(&app.db, &receiver.url("/hook"), "ops@example.com", &[]).await;
+    email_subscriber(&app.db, "reader@example.com", &[]).await;
     for status in ["partial_outage", "operational"] {
         let res = app
             .post_form(
@@ -604,10 +611,39 @@ async fn the_worker_sends_each_component_change_as_it_was() {
             .await;
         assert_eq!(res.status(), 303);
     }
+    statuspost::notify::worker::spawn(app.state.clone().into_inner());
     eventually("both changes arrived", || async {
         receiver.received().len() >= 2
     })
     .await;
+    // Without SMTP_URL the mails are .eml files: one per change, each naming
+    // the status that change set.
+    let mail_dir = app.dir.0.join("mail");
+    let subjects = || {
+        let mut s: Vec<String> = std::fs::read_dir(&mail_dir)
+            .map(|d| {
+                d.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                    .filter_map(|m| {
+                        m.lines()
+                            .find_map(|l| l.strip_prefix("Subject: ").map(str::to_owned))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        s.sort();
+        s
+    };
+    eventually("both mails were written", || async {
+        subjects().len() >= 2
+    })
+    .await;
+    assert_eq!(
+        subjects(),
+        [
+            "[Acme Status] Database: Operational",
+            "[Acme Status] Database: Partial Outage"
+        ]
+    );
 
     let got = receiver.received();
     assert_eq!(got.len(), 2);
