@@ -79,6 +79,16 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
     app.sign_in_admin().await;
     let api = app.add_component("API").await;
     app.add_component("Website").await;
+    // The admin incident page then shows deliveries: sent (mail as .eml files)
+    // and dead (a loopback webhook is refused), with the retry button.
+    crate::notify_support::email_subscriber(&app.db, "reader@example.com", &[]).await;
+    crate::notify_support::webhook_subscriber(
+        &app.db,
+        "http://127.0.0.1:9/",
+        "ops@example.com",
+        &[],
+    )
+    .await;
     let open = app
         .publish(
             "Elevated error rates",
@@ -94,6 +104,11 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         .post_update(resolved, "resolved", "Fixed *for good*.", &[])
         .await;
     assert_eq!(res.status(), 303);
+    crate::notify_support::eventually("the deliveries settled", || async {
+        let all = crate::notify_support::all_deliveries(&app.db).await;
+        all.len() == 6 && all.iter().all(|d| d.status != "pending")
+    })
+    .await;
 
     for (name, path) in [
         ("index", "/".to_owned()),
