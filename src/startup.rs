@@ -96,11 +96,10 @@ impl Application {
     pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
-        // A base URL defaulted from a bind to port 0 (tests) names the port we got.
-        if settings.base_url.port() == Some(0) {
-            let _ = settings
-                .base_url
-                .set_port(Some(listener.local_addr()?.port()));
+        // With port 0 (tests), the bind and a base URL made from it name the port we got.
+        let bound = listener.local_addr()?;
+        if settings.bind.ends_with(":0") {
+            settings.set_bind(&bound.to_string());
         }
         let db = open_database(&settings).await?;
         let state = web::Data::new(state(settings, db).await?);
