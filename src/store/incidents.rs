@@ -79,24 +79,12 @@ pub async fn post_update(
 }
 
 /// Reads the incident inside the transaction, holding a row lock on PostgreSQL so
-/// that two updates posted at once apply one after the other.
+/// that two updates posted at once apply one after the other (on SQLite,
+/// `begin_write` already holds the one write lock).
 async fn lock_incident(txn: &DatabaseTransaction, id: i32) -> Result<incident::Model, StoreError> {
     let mut q = incident::Entity::find_by_id(id);
-    match txn.get_database_backend() {
-        sea_orm::DatabaseBackend::Postgres => q = q.lock_exclusive(),
-        _ => {
-            // SQLite: write first, so the transaction takes the write lock now
-            // (waiting out the busy timeout) instead of failing later when a read
-            // transaction tries to upgrade while the worker is writing.
-            incident::Entity::update_many()
-                .col_expr(
-                    incident::Column::Id,
-                    sea_orm::sea_query::Expr::col(incident::Column::Id).into(),
-                )
-                .filter(incident::Column::Id.eq(id))
-                .exec(txn)
-                .await?;
-        }
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        q = q.lock_exclusive();
     }
     q.one(txn).await?.ok_or(StoreError::NotFound)
 }

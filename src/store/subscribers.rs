@@ -9,7 +9,6 @@ use sea_orm::{
     sea_query::{Expr, Func, LikeExpr},
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
-    TransactionTrait,
 };
 
 use super::{now, StoreError};
@@ -219,7 +218,7 @@ pub async fn subscribe_email(
 ) -> Result<EmailSignup, StoreError> {
     // A second attempt only runs when another request made the row in between.
     for _ in 0..2 {
-        let txn = db.begin().await?;
+        let txn = super::begin_write(db).await?;
         let token = secrets::random_token();
         let expires = now() + confirm_ttl();
         let row = match find_email(&txn, email).await? {
@@ -271,7 +270,7 @@ pub async fn confirm(
 ) -> Result<Option<subscriber::Model>, DbErr> {
     let hash = secrets::sha256_hex(token);
     let at = now();
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let Some(m) = subscriber::Entity::find()
         .filter(subscriber::Column::ConfirmTokenHash.eq(hash.as_str()))
         .filter(subscriber::Column::ConfirmExpiresAt.gt(at))
@@ -321,7 +320,7 @@ pub async fn subscribe_webhook(
         message: "This URL is already subscribed. To get a new secret, ask the page's staff to rotate it.".into(),
     }
     };
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     if find_webhook(&txn, url).await?.is_some() {
         return Err(conflict());
     }
@@ -347,7 +346,7 @@ pub async fn add_confirmed_email(
     email: &EmailAddress,
     components: &[i32],
 ) -> Result<subscriber::Model, StoreError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let m = match find_email(&txn, email).await? {
         Some(m) if m.confirmed_at.is_some() && m.disabled_at.is_none() => {
             return Err(StoreError::Conflict {
@@ -415,7 +414,7 @@ pub enum Imported {
 
 /// Imports one subscriber as confirmed. Importing the same one again adds nothing.
 pub async fn import(db: &DatabaseConnection, row: ImportRow) -> Result<Imported, StoreError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let (existing, components) = match &row {
         ImportRow::Email { email, components } => (find_email(&txn, email).await?, components),
         ImportRow::Webhook {
