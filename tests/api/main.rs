@@ -16,6 +16,7 @@ mod notify_email;
 mod notify_support;
 mod notify_webhook;
 mod public_page;
+mod security;
 mod sign_in;
 mod smtp_server;
 mod subscribe;

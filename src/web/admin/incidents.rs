@@ -139,7 +139,9 @@ pub async fn create(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let form = form_pairs(&body)?;
-    let mut ctx = context(me.0.as_ref(), &token, &state);
+    let shown_as = me.0.clone();
+    let checked = gate(&req, &state, me.0, &form).await?;
+    let mut ctx = context(shown_as.as_ref(), &token, &state);
     ctx.insert("zone", state.page_zone.name());
     choices(&mut ctx);
     components_ctx(&state, &mut ctx).await?;
@@ -148,9 +150,8 @@ pub async fn create(
         not_saved: "Nothing was published yet: please fix the fields marked below.",
     };
     submit(
-        &req,
         &state,
-        me.0,
+        checked,
         &form,
         ctx,
         form_page,
@@ -198,14 +199,13 @@ struct FormPage {
     not_saved: &'static str,
 }
 
-/// The part every incident form shares: check who submits (CSRF, session, or
-/// sign-in inside the form), preview, then `save`, which parses the fields into
-/// `errors` and writes. Whatever goes wrong, the form comes back with every
-/// field as typed; on success the staff member is sent to the saved page.
+/// The part every incident form shares, once `gate` has said who submits (CSRF,
+/// session, or sign-in inside the form): preview, then `save`, which parses the
+/// fields into `errors` and writes. Whatever goes wrong, the form comes back
+/// with every field as typed; on success the staff member is sent to the saved page.
 async fn submit(
-    req: &HttpRequest,
     state: &AppState,
-    me: Option<crate::entity::staff::Model>,
+    checked: Gate,
     form: &FormData,
     mut ctx: tera::Context,
     form_page: FormPage,
@@ -222,16 +222,10 @@ async fn submit(
             .values,
     );
     let preview = form.get("action") == "preview";
-    if !form.get("message").trim().is_empty() {
-        ctx.insert("preview_html", &markdown::to_safe_html(form.get("message")));
-    }
-    let (me, cookie) = match gate(req, state, me, form).await? {
+    // Who asks comes first: nothing is rendered for a request that is not a
+    // signed-in staff member's own form.
+    let (me, cookie) = match checked {
         Gate::Pass(me, cookie) => (me, cookie),
-        // A preview needs no session: show it, with the sign-in fields.
-        Gate::Refuse { reauth, status, .. } if preview && status != StatusCode::FORBIDDEN => {
-            ctx.insert("reauth", &reauth);
-            return page(state, form_page.template, &ctx, StatusCode::OK);
-        }
         Gate::Refuse {
             message,
             reauth,
@@ -248,6 +242,9 @@ async fn submit(
     );
 
     let mut errors = FieldErrors::default();
+    if let Some(html) = preview_html(form.get("message"), &mut errors).await? {
+        ctx.insert("preview_html", &html);
+    }
     let outcome = if preview {
         Ok(None)
     } else {
@@ -286,6 +283,22 @@ async fn submit(
             .map_err(|e| AppError::Internal(e.into()))?;
     }
     Ok(res)
+}
+
+/// The message as readers will see it, once it is within the length limit.
+/// Rendering runs on the blocking pool so that a long render never holds up
+/// the async workers that answer every other request.
+async fn preview_html(message: &str, errors: &mut FieldErrors) -> Result<Option<String>, AppError> {
+    if message.trim().is_empty() {
+        return Ok(None);
+    }
+    let Some(body) = errors.check("message", UpdateBody::parse(message)) else {
+        return Ok(None);
+    };
+    let html = web::block(move || markdown::to_safe_html(body.as_str()))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(Some(html))
 }
 
 /// Shown when the database fails mid-submit: nothing was saved, nothing typed is lost.
@@ -340,16 +353,17 @@ pub async fn post_update(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let form = form_pairs(&body)?;
-    let mut ctx = context(me.0.as_ref(), &token, &state);
+    let shown_as = me.0.clone();
+    let checked = gate(&req, &state, me.0, &form).await?;
+    let mut ctx = context(shown_as.as_ref(), &token, &state);
     show_ctx(&state, &mut ctx, id).await?;
     let form_page = FormPage {
         template: "admin/incident.html",
         not_saved: "The update was not posted yet: please fix the fields marked below.",
     };
     submit(
-        &req,
         &state,
-        me.0,
+        checked,
         &form,
         ctx,
         form_page,

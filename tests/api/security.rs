@@ -1,0 +1,107 @@
+//! Findings of the security review (issue 7), each as the attack that found it.
+use std::time::Duration;
+
+use crate::helpers::{csrf_token, spawn_app};
+
+/// A liveness bound, not a speed assertion: before the fix these answered 408
+/// after 12 s, or not at all.
+const ALIVE: Duration = Duration::from_secs(5);
+
+fn hostile_messages() -> Vec<String> {
+    vec![
+        ">".repeat(20_000),
+        "<div>".repeat(4_000),
+        format!("{}x", "> ".repeat(9_999)),
+    ]
+}
+
+#[tokio::test]
+async fn hostile_previews_do_not_stall_the_server() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let page = app.get_html("/admin/incidents/new").await;
+    let token = csrf_token(&page);
+
+    let mut in_flight = Vec::new();
+    // Anonymous: no session, no valid CSRF token; near the 1 MiB body limit once encoded.
+    for message in [">".repeat(300_000), "<div>".repeat(80_000)] {
+        let url = app.url("/admin/incidents");
+        in_flight.push(tokio::spawn(async move {
+            let res = reqwest::Client::new()
+                .post(url)
+                .form(&[("title", "x"), ("message", &message), ("action", "preview")])
+                .send()
+                .await
+                .expect("anonymous preview answered");
+            let status = res.status();
+            let html = res.text().await.unwrap();
+            assert_eq!(status, 403, "refused before any rendering");
+            assert!(
+                !html.contains("class=\"preview\""),
+                "an anonymous request gets no rendered Markdown on our origin"
+            );
+        }));
+    }
+    // Signed in, within the length limit: rendered, but bounded.
+    for message in hostile_messages() {
+        let (client, url, token) = (
+            app.client.clone(),
+            app.url("/admin/incidents"),
+            token.clone(),
+        );
+        in_flight.push(tokio::spawn(async move {
+            let res = client
+                .post(url)
+                .form(&[
+                    ("csrf_token", token.as_str()),
+                    ("title", "x"),
+                    ("status", "investigating"),
+                    ("impact", "minor"),
+                    ("message", &message),
+                    ("action", "preview"),
+                ])
+                .send()
+                .await
+                .expect("staff preview answered");
+            assert_eq!(res.status(), 200);
+            assert!(res.text().await.unwrap().contains("class=\"preview\""));
+        }));
+    }
+    for path in ["/health", "/"] {
+        let res = tokio::time::timeout(ALIVE, reqwest::get(app.url(path)))
+            .await
+            .unwrap_or_else(|_| panic!("{path} did not answer while previews were in flight"))
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+    }
+    for t in in_flight {
+        tokio::time::timeout(Duration::from_secs(60), t)
+            .await
+            .expect("every preview finishes")
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_over_long_message_is_refused_before_rendering() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let message = "**x** ".repeat(10_000);
+    let res = app
+        .post_form(
+            "/admin/incidents/new",
+            "/admin/incidents",
+            &[
+                ("title", "Long"),
+                ("status", "investigating"),
+                ("impact", "minor"),
+                ("message", &message),
+                ("action", "preview"),
+            ],
+        )
+        .await;
+    let html = res.text().await.unwrap();
+    assert!(html.contains("The message is too long"), "{html}");
+    assert!(!html.contains("class=\"preview\""));
+    assert!(html.contains("**x** **x**"), "the text is kept");
+}
