@@ -34,6 +34,8 @@ pub struct Settings {
     pub session_hours: i64,
     /// Cookies marked Secure; on by default when the base URL is https.
     pub secure_cookies: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: crate::domain::TrustedProxies,
 }
 
 /// The shape of `statuspost.toml`; every key optional.
@@ -55,6 +57,7 @@ struct FileSettings {
     worker_concurrency: Option<usize>,
     worker_lease: Option<String>,
     session_hours: Option<i64>,
+    trusted_proxies: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +168,12 @@ impl Settings {
                 .unwrap_or_else(|| "2m".into()),
         )
         .map_err(|e| ConfigError(format!("STATUSPOST_WORKER_LEASE: {e}")))?;
+        let trusted_proxies = crate::domain::TrustedProxies::parse(
+            &var("STATUSPOST_TRUSTED_PROXIES")
+                .or(file.trusted_proxies)
+                .unwrap_or_default(),
+        )
+        .map_err(|e| ConfigError(format!("STATUSPOST_TRUSTED_PROXIES: {e}")))?;
         let secure_cookies = base_url.scheme() == "https";
         let host = base_url.host_str().unwrap_or("localhost").to_owned();
         Ok(Self {
@@ -194,6 +203,7 @@ impl Settings {
             worker_lease,
             session_hours,
             secure_cookies,
+            trusted_proxies,
             base_url,
             base_url_from_bind,
         })

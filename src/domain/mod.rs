@@ -2,6 +2,7 @@
 mod component;
 mod email;
 mod incident;
+mod proxies;
 mod staff;
 mod text;
 mod timezone;
@@ -10,6 +11,7 @@ mod webhook_url;
 pub use component::{ComponentStatus, OverallStatus};
 pub use email::EmailAddress;
 pub use incident::{Impact, IncidentStatus};
+pub use proxies::TrustedProxies;
 pub use staff::{DisplayName, Password};
 pub use text::{ComponentName, IncidentTitle, UpdateBody};
 pub use timezone::PageZone;

@@ -107,16 +107,24 @@ pub fn cleared_session_cookie() -> Cookie<'static> {
     c
 }
 
-/// The throttle keys for a sign-in attempt: the account and the client address.
-pub fn throttle_keys(req: &HttpRequest, email: &str) -> Vec<String> {
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
+/// The client's address, through the proxies the operator named.
+pub fn client_ip(req: &HttpRequest, state: &AppState) -> Option<std::net::IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    Some(state.settings.trusted_proxies.client(peer, forwarded))
+}
+
+/// The throttle key for a sign-in attempt: the account and the address
+/// together, so that failures from one address slow down guessing there and
+/// never lock the account's owner, or anyone else, out from elsewhere.
+pub fn throttle_keys(req: &HttpRequest, state: &AppState, email: &str) -> Vec<String> {
+    let ip = client_ip(req, state)
+        .map(|ip| ip.to_string())
         .unwrap_or_default();
-    vec![
-        format!("acct:{}", email.trim().to_lowercase()),
-        format!("ip:{ip}"),
-    ]
+    vec![format!("login:{}|{ip}", email.trim().to_lowercase())]
 }
 
 /// Checks credentials with throttling; `Ok(None)` means wrong email or password.
@@ -126,7 +134,7 @@ pub async fn sign_in(
     email: &str,
     password: &str,
 ) -> Result<Option<staff::Model>, AppError> {
-    let keys = throttle_keys(req, email);
+    let keys = throttle_keys(req, state, email);
     if let Some(wait) = state.throttle.wait(&keys) {
         return Err(AppError::TooManyRequests(wait.as_secs().max(1)));
     }

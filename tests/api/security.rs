@@ -1,7 +1,9 @@
 //! Findings of the security review (issue 7), each as the attack that found it.
 use std::time::Duration;
 
-use crate::helpers::{csrf_token, spawn_app};
+use crate::helpers::{
+    client, csrf_token, spawn_app, spawn_app_with, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD,
+};
 
 /// A liveness bound, not a speed assertion: before the fix these answered 408
 /// after 12 s, or not at all.
@@ -104,4 +106,90 @@ async fn an_over_long_message_is_refused_before_rendering() {
     assert!(html.contains("The message is too long"), "{html}");
     assert!(!html.contains("class=\"preview\""));
     assert!(html.contains("**x** **x**"), "the text is kept");
+}
+
+/// Signs in through the login form as a browser behind the proxy would, the
+/// proxy naming the browser's address in `X-Forwarded-For`.
+async fn sign_in_from(app: &TestApp, from: &str, email: &str, password: &str) -> u16 {
+    let client = client();
+    let page = client
+        .get(app.url("/admin/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_token(&page);
+    client
+        .post(app.url("/admin/login"))
+        .header("x-forwarded-for", from)
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", email),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn failed_sign_ins_lock_nobody_else_out() {
+    // Behind a proxy that is not named, every request comes from one address.
+    let app = spawn_app().await;
+    app.add_staff(ADMIN_EMAIL, "Shannon", ADMIN_PASSWORD, true)
+        .await;
+    for n in 0..6 {
+        let made_up = format!("nobody{n}@example.com");
+        assert_eq!(
+            app.sign_in(&made_up, "guess guess guess").await.status(),
+            401
+        );
+    }
+    assert_eq!(
+        app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
+        303,
+        "failures for other accounts do not lock this one"
+    );
+}
+
+#[tokio::test]
+async fn guessing_one_account_slows_the_guesser_not_its_owner() {
+    let app = spawn_app_with(&[("STATUSPOST_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    app.add_staff(ADMIN_EMAIL, "Shannon", ADMIN_PASSWORD, true)
+        .await;
+    let attacker = "203.0.113.66";
+    for _ in 0..5 {
+        assert_eq!(
+            sign_in_from(&app, attacker, ADMIN_EMAIL, "wrong password!").await,
+            401
+        );
+    }
+    assert_eq!(
+        sign_in_from(&app, attacker, ADMIN_EMAIL, ADMIN_PASSWORD).await,
+        429,
+        "the guesser waits, even with the right password"
+    );
+    assert_eq!(
+        sign_in_from(&app, "198.51.100.7", ADMIN_EMAIL, ADMIN_PASSWORD).await,
+        303,
+        "the owner, from their own address, signs in"
+    );
+    // A forged header from a client that is not a proxy changes nothing.
+    let forged = spawn_app().await;
+    forged
+        .add_staff(ADMIN_EMAIL, "Shannon", ADMIN_PASSWORD, true)
+        .await;
+    for n in 0..6 {
+        let from = format!("192.0.2.{n}");
+        sign_in_from(&forged, &from, ADMIN_EMAIL, "wrong password!").await;
+    }
+    assert_eq!(
+        sign_in_from(&forged, "192.0.2.200", ADMIN_EMAIL, "wrong password!").await,
+        429,
+        "X-Forwarded-For is ignored unless the peer is a trusted proxy"
+    );
 }
