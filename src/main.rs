@@ -226,9 +226,14 @@ async fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()>
             println!("{secret}");
         }
         TokenCommand::List => {
+            let staff = statuspost::store::staff::list(&db).await?;
             for t in api_tokens::list(&db).await? {
+                let owner = staff.iter().find(|s| s.id == t.created_by);
                 let state = match (t.revoked_at, t.last_used_at) {
                     (Some(at), _) => format!("revoked {}", at.to_rfc3339()),
+                    _ if !owner.is_some_and(api_tokens::owner_may_use) => {
+                        "not working: its owner is no longer an active admin".into()
+                    }
                     (None, Some(at)) => format!("last used {}", at.to_rfc3339()),
                     (None, None) => "never used".into(),
                 };

@@ -4,7 +4,7 @@ use sea_orm::{
 };
 
 use super::now;
-use crate::entity::api_token;
+use crate::entity::{api_token, staff};
 use crate::secrets;
 
 /// What a token may do.
@@ -68,14 +68,18 @@ pub async fn authenticate(
     if !token.starts_with(PREFIX) || token.len() > 200 {
         return Ok(None);
     }
-    let Some(m) = api_token::Entity::find()
+    let Some((m, owner)) = api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(secrets::sha256_hex(token)))
         .filter(api_token::Column::RevokedAt.is_null())
+        .find_also_related(staff::Entity)
         .one(db)
         .await?
     else {
         return Ok(None);
     };
+    if !owner.as_ref().is_some_and(owner_may_use) {
+        return Ok(None);
+    }
     let at = now();
     if m.last_used_at
         .is_none_or(|t| at - t > chrono::Duration::minutes(1))
@@ -85,6 +89,12 @@ pub async fn authenticate(
         return Ok(Some(a.update(db).await?));
     }
     Ok(Some(m))
+}
+
+/// A token acts with its owner's rights as they are now, not as they were when
+/// it was made: only admins make tokens, so only an active admin's tokens work.
+pub fn owner_may_use(owner: &staff::Model) -> bool {
+    owner.active && owner.is_admin
 }
 
 /// Every token, live ones first, newest first.

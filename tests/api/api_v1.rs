@@ -25,7 +25,7 @@ pub async fn api_token(app: &TestApp, scope: &str) -> String {
     token
 }
 
-async fn call(
+pub async fn call(
     app: &TestApp,
     method: Method,
     path: &str,

@@ -1,6 +1,8 @@
 //! Findings of the security review (issue 7), each as the attack that found it.
 use std::time::Duration;
 
+use statuspost::store;
+
 use crate::helpers::{
     client, csrf_token, spawn_app, spawn_app_with, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD,
 };
@@ -192,4 +194,92 @@ async fn guessing_one_account_slows_the_guesser_not_its_owner() {
         429,
         "X-Forwarded-For is ignored unless the peer is a trusted proxy"
     );
+}
+
+#[tokio::test]
+async fn a_token_works_only_while_its_owner_is_an_active_admin() {
+    use crate::api_v1::{api_token, call};
+    use reqwest::Method;
+    let app = spawn_app().await;
+    let owner = app.sign_in_admin().await;
+    let token = api_token(&app, "write").await;
+    let other = app
+        .add_staff("second@example.com", "Second", ADMIN_PASSWORD, true)
+        .await;
+    assert!(other > owner);
+    let incident = serde_json::json!({ "name": "Bot incident", "status": "investigating", "impact": "minor", "message": "From a script." });
+
+    let (status, _) = call(&app, Method::GET, "/api/v1/subscribers", Some(&token), None).await;
+    assert_eq!(status, 200);
+
+    for (is_admin, active) in [(false, true), (true, false)] {
+        store::staff::set_flags(&app.db, owner, is_admin, active)
+            .await
+            .unwrap();
+        let (status, _) = call(
+            &app,
+            Method::POST,
+            "/api/v1/incidents",
+            Some(&token),
+            Some(incident.clone()),
+        )
+        .await;
+        assert_eq!(
+            status, 401,
+            "is_admin={is_admin} active={active}: no publishing"
+        );
+        let (status, _) = call(&app, Method::GET, "/api/v1/subscribers", Some(&token), None).await;
+        assert_eq!(
+            status, 401,
+            "is_admin={is_admin} active={active}: no reading"
+        );
+    }
+
+    // The admin page says the token does not work, and why.
+    let second = crate::helpers::client();
+    let login = second
+        .get(app.url("/admin/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = second
+        .post(app.url("/admin/login"))
+        .form(&[
+            ("csrf_token", csrf_token(&login).as_str()),
+            ("email", "second@example.com"),
+            ("password", ADMIN_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let page = second
+        .get(app.url("/admin/tokens"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Shannon is no longer an active admin"),
+        "{page}"
+    );
+
+    // Rights restored, the token works again: it was never revoked.
+    store::staff::set_flags(&app.db, owner, true, true)
+        .await
+        .unwrap();
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/api/v1/incidents",
+        Some(&token),
+        Some(incident),
+    )
+    .await;
+    assert_eq!(status, 201);
 }

@@ -32,11 +32,9 @@ async fn render(
         .await?
         .into_iter()
         .map(|t| {
-            let by = staff
-                .iter()
-                .find(|s| s.id == t.created_by)
-                .map(|s| s.name.clone())
-                .unwrap_or_default();
+            let owner = staff.iter().find(|s| s.id == t.created_by);
+            let by = owner.map(|s| s.name.clone()).unwrap_or_default();
+            let suspended = !owner.is_some_and(store::api_tokens::owner_may_use);
             serde_json::json!({
                 "id": t.id,
                 "name": t.name,
@@ -45,6 +43,7 @@ async fn render(
                 "created_at": time::date_time(t.created_at, tz),
                 "last_used_at": t.last_used_at.map(|at| time::date_time(at, tz)),
                 "revoked_at": t.revoked_at.map(|at| time::date_time(at, tz)),
+                "suspended": suspended,
             })
         })
         .collect();
