@@ -237,14 +237,37 @@ pub async fn new_signup_token(
     Ok(token)
 }
 
+/// The unused, unexpired sign-up token `token` names. A token that makes an
+/// admin is the first-start setup link: it retires as soon as any admin
+/// exists, however that admin was made (the link, `user add --admin`, ...).
+async fn live_signup_token(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> Result<Option<signup_token::Model>, sea_orm::DbErr> {
+    let Some(t) = signup_token::Entity::find_by_id(secrets::sha256_hex(token))
+        .one(db)
+        .await?
+        .filter(|t| t.used_at.is_none() && t.expires_at > now())
+    else {
+        return Ok(None);
+    };
+    if t.is_admin {
+        let admins = staff::Entity::find()
+            .filter(staff::Column::IsAdmin.eq(true))
+            .count(db)
+            .await?;
+        if admins > 0 {
+            return Ok(None);
+        }
+    }
+    Ok(Some(t))
+}
+
 pub async fn signup_token_valid(
     db: &DatabaseConnection,
     token: &str,
 ) -> Result<bool, sea_orm::DbErr> {
-    Ok(signup_token::Entity::find_by_id(secrets::sha256_hex(token))
-        .one(db)
-        .await?
-        .is_some_and(|t| t.used_at.is_none() && t.expires_at > now()))
+    Ok(live_signup_token(db, token).await?.is_some())
 }
 
 /// Spends the token and creates the account in one transaction.
@@ -254,10 +277,8 @@ pub async fn sign_up(
     new: NewStaff,
 ) -> Result<staff::Model, StoreError> {
     let txn = super::begin_write(db).await?;
-    let t = signup_token::Entity::find_by_id(secrets::sha256_hex(token))
-        .one(&txn)
+    let t = live_signup_token(&txn, token)
         .await?
-        .filter(|t| t.used_at.is_none() && t.expires_at > now())
         .ok_or(StoreError::NotFound)?;
     let new = NewStaff {
         is_admin: t.is_admin,

@@ -4,7 +4,7 @@ use std::process::{Command, Stdio};
 
 use crate::helpers::{TempDir, TestDatabase};
 
-fn statuspost(db: &TestDatabase, dir: &TempDir) -> Command {
+pub fn statuspost(db: &TestDatabase, dir: &TempDir) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_statuspost"));
     cmd.current_dir(&dir.0)
         .env_clear()

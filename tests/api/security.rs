@@ -283,3 +283,54 @@ async fn a_token_works_only_while_its_owner_is_an_active_admin() {
     .await;
     assert_eq!(status, 201);
 }
+
+#[tokio::test]
+async fn the_setup_link_retires_once_an_admin_exists() {
+    use std::io::Write;
+    let app = spawn_app().await;
+    let link = app.setup_link.clone().expect("a setup link at first start");
+    let path = link.trim_start_matches(&app.address).to_owned();
+    assert_eq!(app.get(&path).await.status(), 200);
+    let form = app.get_html(&path).await;
+
+    let mut child = crate::cli::statuspost(&app.database, &app.dir)
+        .args([
+            "user",
+            "add",
+            "--email",
+            "ops@example.com",
+            "--name",
+            "Ops",
+            "--admin",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+
+    assert_eq!(app.get(&path).await.status(), 404, "the link is gone");
+    let res = app
+        .client
+        .post(app.url(&path))
+        .form(&[
+            ("csrf_token", csrf_token(&form).as_str()),
+            ("email", "intruder@example.com"),
+            ("name", "Intruder"),
+            ("password", "a long password"),
+            ("password_confirm", "a long password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 410);
+    assert!(store::staff::find_by_email(&app.db, "intruder@example.com")
+        .await
+        .unwrap()
+        .is_none());
+}
