@@ -28,15 +28,35 @@ impl ParseError {
     }
 }
 
-/// Rejects times after `now`: staff may backdate, never post into the future.
+/// The earliest time staff may give: before it, a typed year is a slip (and
+/// years outside 0..=9999 cannot even be written in RSS's date format).
+pub const EARLIEST_YEAR: i32 = 1970;
+
+/// A time staff typed for an incident or update: staff may backdate, never
+/// post into the future, and never before [`EARLIEST_YEAR`].
 pub fn not_in_future(
     at: chrono::DateTime<chrono::Utc>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<chrono::DateTime<chrono::Utc>, ParseError> {
+    use chrono::Datelike;
     // A minute of slack absorbs clock skew between the staff's machine and ours.
     if at > now + chrono::Duration::minutes(1) {
         Err(ParseError::new("The time cannot be in the future."))
+    } else if at.year() < EARLIEST_YEAR {
+        Err(ParseError::new(format!(
+            "The time must be in {EARLIEST_YEAR} or later."
+        )))
     } else {
         Ok(at)
     }
+}
+
+/// A page of a paginated list, from a `?page=` value: 1 when missing or
+/// unreadable, and never so large that its offset overflows.
+pub fn page_number(raw: Option<&str>) -> u64 {
+    // Far past any real list; keeps `page * per_page` well inside u64.
+    const LAST: u64 = 1_000_000;
+    raw.and_then(|p| p.trim().parse::<u64>().ok())
+        .filter(|p| *p >= 1)
+        .map_or(1, |p| p.min(LAST))
 }

@@ -120,7 +120,7 @@ pub fn rss(info: &PageInfo, incidents: &[IncidentView], fallback: DateTime<Utc>)
             item.set_title(Some(title(&post)));
             item.set_link(Some(url));
             item.set_guid(Some(guid));
-            item.set_pub_date(Some(i.last_update_at().to_rfc2822()));
+            item.set_pub_date(Some(rfc2822(i.last_update_at())));
             item.set_description(Some(post_html(&post)));
             item
         })
@@ -129,11 +129,17 @@ pub fn rss(info: &PageInfo, incidents: &[IncidentView], fallback: DateTime<Utc>)
     channel.set_title(format!("{} incidents", info.name));
     channel.set_link(info.url.clone());
     channel.set_description(format!("Incidents and their updates on {}", info.name));
-    channel.set_last_build_date(Some(feed_updated(incidents, fallback).to_rfc2822()));
+    channel.set_last_build_date(Some(rfc2822(feed_updated(incidents, fallback))));
     channel.set_generator(Some("statuspost".to_owned()));
     channel.set_docs(Some(
         "https://www.rssboard.org/rss-specification".to_owned(),
     ));
     channel.set_items(items);
     channel.to_string()
+}
+
+/// RSS's date format. chrono's `to_rfc2822` panics on years it cannot write;
+/// the store refuses such years, and a row from before that rule still renders.
+fn rfc2822(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%a, %d %b %Y %H:%M:%S +0000").to_string()
 }

@@ -173,12 +173,7 @@ pub async fn history(
     state: web::Data<AppState>,
     q: web::Query<HistoryQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let page: u64 = q
-        .page
-        .as_deref()
-        .and_then(|p| p.parse().ok())
-        .filter(|p| *p >= 1)
-        .unwrap_or(1);
+    let page = crate::domain::page_number(q.page.as_deref());
     let (zone, cookie) = reader_zone(&req, &state);
     let key = format!("/history?{page}|{}", zone.name());
     let page = cached(&req, &state, key, "text/html; charset=utf-8", || async {

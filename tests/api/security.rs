@@ -334,3 +334,65 @@ async fn the_setup_link_retires_once_an_admin_exists() {
         .unwrap()
         .is_none());
 }
+
+#[tokio::test]
+async fn absurd_page_numbers_answer_instead_of_panicking() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    for page in [
+        "18446744073709551615",
+        "99999999999999999999",
+        "-1",
+        "0",
+        "x",
+    ] {
+        let res = app.get(&format!("/history?page={page}")).await;
+        assert!(
+            matches!(res.status().as_u16(), 200 | 404),
+            "/history?page={page}: {}",
+            res.status()
+        );
+        let res = app.get(&format!("/admin/subscribers?page={page}")).await;
+        assert_eq!(res.status(), 200, "/admin/subscribers?page={page}");
+    }
+    assert_eq!(
+        app.get("/history?page=18446744073709551615").await.status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn a_year_before_1970_is_refused_and_the_feeds_keep_working() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let res = app
+        .post_form(
+            "/admin/incidents/new",
+            "/admin/incidents",
+            &[
+                ("title", "Typo in the year"),
+                ("status", "investigating"),
+                ("impact", "minor"),
+                ("message", "x"),
+                ("started_at", "-0001-01-01T00:00"),
+                ("action", "publish"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("1970 or later"));
+
+    let id = app.publish("Real", "investigating", "Now.", &[]).await;
+    let res = app
+        .post_update(
+            id,
+            "identified",
+            "Backdated too far.",
+            &[("at", "1969-12-31T23:59")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    for feed in ["/feed.rss", "/history.rss", "/feed.atom"] {
+        assert_eq!(app.get(feed).await.status(), 200, "{feed}");
+    }
+}

@@ -107,12 +107,6 @@ async fn render(
     page(state, "admin/subscribers.html", &ctx, status)
 }
 
-fn page_number(raw: Option<&str>) -> u64 {
-    raw.and_then(|p| p.parse().ok())
-        .filter(|p| *p >= 1)
-        .unwrap_or(1)
-}
-
 #[get("/subscribers")]
 pub async fn index(
     state: web::Data<AppState>,
@@ -121,7 +115,7 @@ pub async fn index(
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = q.q.clone().unwrap_or_default();
-    let page_no = page_number(q.page.as_deref());
+    let page_no = crate::domain::page_number(q.page.as_deref());
     render(
         &state,
         &me.0,
