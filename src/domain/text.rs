@@ -43,6 +43,11 @@ impl UpdateBody {
         if trimmed.is_empty() {
             return Err(ParseError::new("Enter a message."));
         }
+        if trimmed.contains('\0') {
+            return Err(ParseError::new(
+                "The message cannot contain NUL characters.",
+            ));
+        }
         let n = trimmed.chars().count();
         if n > Self::MAX_CHARS {
             return Err(ParseError::new(format!(
@@ -106,5 +111,6 @@ mod tests {
         assert!(UpdateBody::parse("\n \n").is_err());
         assert!(UpdateBody::parse(&"x".repeat(UpdateBody::MAX_CHARS + 1)).is_err());
         assert_eq!(UpdateBody::parse("a\r\nb").unwrap().as_str(), "a\nb");
+        assert!(UpdateBody::parse("a\0b").is_err());
     }
 }

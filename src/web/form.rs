@@ -12,6 +12,24 @@ pub struct FormData {
 }
 
 impl FormData {
+    /// Reads an `application/x-www-form-urlencoded` body. A NUL character is
+    /// refused wherever it is: no field of ours means one, PostgreSQL cannot
+    /// store one, and browsers never send one for typed text.
+    pub fn parse(body: &[u8]) -> Result<Self, super::AppError> {
+        let pairs = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+            .map_err(|_| super::AppError::BadRequest("The form could not be read.".into()))?;
+        if pairs
+            .iter()
+            .any(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(super::AppError::BadRequest(
+                "The form contains a NUL character, which no field accepts. Nothing was saved."
+                    .into(),
+            ));
+        }
+        Ok(Self::new(pairs))
+    }
+
     pub fn new(pairs: Vec<(String, String)>) -> Self {
         let mut values = HashMap::new();
         for (k, v) in &pairs {

@@ -396,3 +396,67 @@ async fn a_year_before_1970_is_refused_and_the_feeds_keep_working() {
         assert_eq!(app.get(feed).await.status(), 200, "{feed}");
     }
 }
+
+#[tokio::test]
+async fn control_characters_in_next_are_ignored() {
+    let app = spawn_app().await;
+    app.add_staff(ADMIN_EMAIL, "Shannon", ADMIN_PASSWORD, true)
+        .await;
+    let res = app
+        .post_form(
+            "/admin/login",
+            "/admin/login",
+            &[
+                ("email", ADMIN_EMAIL),
+                ("password", ADMIN_PASSWORD),
+                ("next", "/admin\r\nSet-Cookie: x=1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/admin");
+    let res = app.get("/admin/login?next=/admin%0d%0aX:%201").await;
+    assert_eq!(res.status(), 303, "already signed in: sent on");
+    assert_eq!(res.headers()["location"], "/admin");
+}
+
+#[tokio::test]
+async fn nul_is_refused_in_staff_forms() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let res = app
+        .post_form(
+            "/admin/incidents/new",
+            "/admin/incidents",
+            &[
+                ("title", "Null"),
+                ("status", "investigating"),
+                ("impact", "minor"),
+                ("message", "before\0after"),
+                ("action", "publish"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("NUL character"));
+    let res = app
+        .post_form(
+            "/admin/components",
+            "/admin/components",
+            &[
+                ("name", "API"),
+                ("group", ""),
+                ("position", "0"),
+                ("status", "operational"),
+                ("description", "a\0b"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(store::incidents::recent(&app.db, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store::components::list(&app.db).await.unwrap().is_empty());
+    assert_eq!(app.get("/admin/subscribers?q=a%00b").await.status(), 200);
+}

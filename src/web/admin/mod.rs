@@ -149,7 +149,5 @@ pub async fn gate(
 }
 
 pub fn form_pairs(body: &[u8]) -> Result<FormData, AppError> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
-        .map(FormData::new)
-        .map_err(|_| AppError::BadRequest("The form could not be read.".into()))
+    FormData::parse(body)
 }

@@ -9,7 +9,12 @@ use crate::web::{auth, csrf, form::FieldErrors, AppError};
 
 fn safe_next(next: &str) -> &str {
     // Only paths on this site, so a crafted link cannot bounce a signed-in user elsewhere.
-    if next.starts_with("/admin") && !next.starts_with("//") && !next.contains('\\') {
+    // Control characters would make the Location header invalid, or split it.
+    if next.starts_with("/admin")
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control)
+    {
         next
     } else {
         "/admin"

@@ -114,7 +114,8 @@ pub async fn index(
     token: csrf::CsrfToken,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let query = q.q.clone().unwrap_or_default();
+    // A NUL cannot match anything stored, and PostgreSQL refuses it in a query.
+    let query = q.q.clone().unwrap_or_default().replace('\0', "");
     let page_no = crate::domain::page_number(q.page.as_deref());
     render(
         &state,
