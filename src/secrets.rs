@@ -43,3 +43,61 @@ mod tests {
         assert!(!constant_time_eq(&hmac(b"k", "m"), &hmac(b"k2", "m")));
     }
 }
+
+/// The password of a URL such as `postgres://user:pass@host/db`, found by
+/// reading the text rather than parsing it: a URL that fails to parse (a
+/// password with an unescaped `@` or `/`, a bad port) is exactly the one an
+/// error message prints.
+fn url_password(url: &str) -> Option<&str> {
+    let rest = &url[url.find("://")? + 3..];
+    let userinfo = &rest[..rest.rfind('@')?];
+    let (_, password) = userinfo.split_once(':')?;
+    (!password.is_empty()).then_some(password)
+}
+
+/// `url` with its password replaced by `***`, whether or not it parses.
+pub fn redact_url(url: &str) -> String {
+    match url_password(url) {
+        Some(p) => url.replacen(&format!(":{p}@"), ":***@", 1),
+        None => url.to_owned(),
+    }
+}
+
+/// `text` (say, an error that quotes `url`) with `url`'s password hidden
+/// wherever it appears.
+pub fn scrub(text: &str, url: &str) -> String {
+    match url_password(url) {
+        Some(p) => text.replace(p, "***"),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::*;
+
+    #[test]
+    fn hides_passwords_of_urls_that_do_not_parse() {
+        assert_eq!(
+            redact_url("postgres://u:s3cret@127.0.0.1:x/db"),
+            "postgres://u:***@127.0.0.1:x/db"
+        );
+        assert_eq!(
+            redact_url("smtps://u:p@ss@host:465"),
+            "smtps://u:***@host:465"
+        );
+        assert_eq!(redact_url("postgres://u:a/b@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            redact_url("sqlite://statuspost.db?mode=rwc"),
+            "sqlite://statuspost.db?mode=rwc"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(
+            scrub(
+                "bad 'postgres://u:s3cret@h:x/db' (s3cret)",
+                "postgres://u:s3cret@h:x/db"
+            ),
+            "bad 'postgres://u:***@h:x/db' (***)"
+        );
+    }
+}

@@ -21,27 +21,17 @@ pub struct Application {
     pub setup_link: Option<String>,
 }
 
-/// Hides the password of a database URL before it is printed.
-pub fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
-    }
-}
-
 /// Opens the database and brings its schema up to date.
 pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    let db = store::connect(&settings.database_url)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot open the database at {}",
-                redact(&settings.database_url)
-            )
-        })?;
+    let url = &settings.database_url;
+    // The driver's error may quote the URL: scrub it as well as our own words.
+    let db = store::connect(url).await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open the database at {}: {}",
+            crate::secrets::redact_url(url),
+            crate::secrets::scrub(&e.to_string(), url)
+        )
+    })?;
     Migrator::up(&db, None)
         .await
         .context("database migration failed")?;
@@ -128,7 +118,7 @@ impl Application {
                 .app_data(web::PayloadConfig::default().limit(1024 * 1024))
                 .wrap(crate::web::security::headers())
                 .wrap(middleware::Compress::default())
-                .wrap(tracing_actix())
+                .wrap(crate::web::access_log::logger())
                 .service(crate::web::assets::asset)
                 .service(crate::web::public::index)
                 .service(crate::web::public::incident)
@@ -172,10 +162,6 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
-}
-
-fn tracing_actix() -> middleware::Logger {
-    middleware::Logger::new("%s %r %Dms").exclude("/health")
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, crate::web::AppError> {

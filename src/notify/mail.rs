@@ -51,7 +51,13 @@ impl Mailer {
         let transport = match &settings.smtp_url {
             Some(url) => {
                 let smtp = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .map_err(|e| anyhow::anyhow!("SMTP_URL={}: {e}", crate::startup::redact(url)))?
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "SMTP_URL={}: {}",
+                            crate::secrets::redact_url(url),
+                            crate::secrets::scrub(&e.to_string(), url)
+                        )
+                    })?
                     .timeout(Some(Duration::from_secs(30)))
                     .pool_config(
                         PoolConfig::new()
@@ -97,7 +103,12 @@ fn classify(e: lettre::transport::smtp::Error) -> MailError {
 }
 
 async fn write_eml(dir: &std::path::Path, message: &Message) -> std::io::Result<()> {
-    tokio::fs::create_dir_all(dir).await?;
+    // Messages hold unsubscribe links: for the owner's eyes only.
+    tokio::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .await?;
     let name = format!(
         "{}-{}.eml",
         chrono::Utc::now().format("%Y%m%dT%H%M%S%.6f"),
@@ -105,6 +116,14 @@ async fn write_eml(dir: &std::path::Path, message: &Message) -> std::io::Result<
     );
     // Written aside then renamed, so a reader never sees half a message.
     let tmp = dir.join(format!(".{name}.tmp"));
-    tokio::fs::write(&tmp, message.formatted()).await?;
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .await?;
+    tokio::io::AsyncWriteExt::write_all(&mut file, &message.formatted()).await?;
+    file.sync_all().await?;
+    drop(file);
     tokio::fs::rename(&tmp, dir.join(name)).await
 }

@@ -25,6 +25,9 @@ pub enum StoreError {
 }
 
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    if url.starts_with("sqlite:") {
+        private_sqlite_file(url).map_err(|e| DbErr::Custom(e.to_string()))?;
+    }
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
         .connect_timeout(std::time::Duration::from_secs(5))
@@ -44,6 +47,48 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     }
     let db = Database::connect(opts).await?;
     Ok(db)
+}
+
+/// Creates the SQLite file readable by its owner alone, before SQLite would
+/// create it under the umask (usually world-readable): it holds the CSRF key,
+/// webhook secrets and unsubscribe tokens. SQLite gives its -wal and -shm
+/// files the database file's mode. A file found readable by others is narrowed.
+fn private_sqlite_file(url: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    use std::str::FromStr;
+    let Ok(opts) = sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(url) else {
+        // sqlx will say what is wrong with the URL.
+        return Ok(());
+    };
+    let path = opts.get_filename();
+    if path.as_os_str().is_empty()
+        || path == std::path::Path::new(":memory:")
+        || url.contains("mode=memory")
+    {
+        return Ok(());
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let mode = std::fs::metadata(path)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    file = %path.display(),
+                    mode = format!("{:o}", mode & 0o777),
+                    "the database was readable by other users; narrowing it to 0600"
+                );
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+            }
+            Ok(())
+        }
+        // A missing folder or `mode=ro`: let SQLite report it in its words.
+        Err(_) => Ok(()),
+    }
 }
 
 /// Begins a transaction that will write. On SQLite a transaction that reads

@@ -1,4 +1,5 @@
 //! HTTP handlers: thin layers that parse, call `store`, and render.
+pub mod access_log;
 pub mod admin;
 pub mod api_v1;
 pub mod api_v2;

@@ -205,3 +205,73 @@ async fn serve_runs_from_any_folder_and_creates_its_database() {
         "{log}"
     );
 }
+
+#[tokio::test]
+async fn serve_keeps_tokens_out_of_its_log_and_its_database_private() {
+    use std::io::BufRead;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_statuspost"))
+        .current_dir(&dir.0)
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "info")
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let _ = tx.send(line.unwrap());
+        }
+    });
+    let next_line = || {
+        rx.recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the server keeps logging")
+    };
+    let (mut port, mut setup) = (0u16, String::new());
+    while port == 0 {
+        let line = next_line();
+        if let Some(at) = line.find("/admin/setup/") {
+            setup = line[at..].split_whitespace().next().unwrap().to_owned();
+        }
+        if line.contains("statuspost is serving") {
+            port = line.rsplit("port=").next().unwrap().trim().parse().unwrap();
+        }
+    }
+    let token = setup.trim_start_matches("/admin/setup/").to_owned();
+    assert_eq!(token.len(), 43, "{setup}");
+    let other = statuspost::secrets::random_token();
+    let client = crate::helpers::client();
+    for path in [
+        setup.clone(),
+        format!("/subscribe/confirm/{other}"),
+        format!("/unsubscribe/{other}"),
+    ] {
+        client
+            .get(format!("http://127.0.0.1:{port}{path}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let mut access = Vec::new();
+    while access.len() < 3 {
+        let line = next_line();
+        if line.contains(" GET /") {
+            access.push(line);
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    for line in &access {
+        assert!(!line.contains(&token) && !line.contains(&other), "{line}");
+        assert!(line.contains("[redacted]"), "{line}");
+    }
+    let mode = std::fs::metadata(dir.0.join("statuspost.db"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "the database is its owner's alone");
+}

@@ -56,6 +56,12 @@ async fn without_smtp_mail_is_written_as_eml_files() {
         .collect();
     assert_eq!(files.len(), 1, "{files:?}");
     assert!(files[0].extension().is_some_and(|e| e == "eml"));
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&files[0]), 0o600, "a message is its owner's alone");
+        assert_eq!(mode(&dir), 0o700);
+    }
     let text = std::fs::read_to_string(&files[0]).unwrap();
     assert!(text.contains("To: one@example.com"), "{text}");
     assert!(text.contains("Body text"));
