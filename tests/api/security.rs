@@ -460,3 +460,127 @@ async fn nul_is_refused_in_staff_forms() {
     assert!(store::components::list(&app.db).await.unwrap().is_empty());
     assert_eq!(app.get("/admin/subscribers?q=a%00b").await.status(), 200);
 }
+
+fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn a_planted_csrf_cookie_forges_nothing_in_a_session() {
+    let app = spawn_app().await;
+    // The victim's browser carries a CSRF cookie the attacker chose (planted
+    // from a sibling subdomain): here, one the attacker also holds.
+    let first = app.get("/admin/login").await;
+    let planted = set_cookie(&first, "sp_csrf").expect("a CSRF cookie");
+    let value = planted
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("sp_csrf=")
+        .to_owned();
+    app.sign_in_admin().await;
+
+    let attacker_page = client()
+        .get(app.url("/admin/login"))
+        .header("cookie", format!("sp_csrf={value}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let forged = csrf_token(&attacker_page);
+    let res = app
+        .client
+        .post(app.url("/admin/components"))
+        .form(&[
+            ("csrf_token", forged.as_str()),
+            ("name", "Planted"),
+            ("group", ""),
+            ("position", "0"),
+            ("status", "major_outage"),
+            ("description", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403, "the token is bound to the session too");
+    assert!(store::components::list(&app.db).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_form_posted_from_another_origin_is_refused() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let page = app.get_html("/admin/components").await;
+    let token = csrf_token(&page);
+    let post = |headers: Vec<(&'static str, String)>, name: &'static str| {
+        let mut req = app.client.post(app.url("/admin/components")).form(&[
+            ("csrf_token", token.as_str()),
+            ("name", name),
+            ("group", ""),
+            ("position", "0"),
+            ("status", "operational"),
+            ("description", ""),
+        ]);
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        req.send()
+    };
+    for headers in [
+        vec![("origin", "https://evil.example".to_owned())],
+        vec![("origin", "null".to_owned())],
+        vec![("referer", "https://evil.example/page".to_owned())],
+        vec![("sec-fetch-site", "cross-site".to_owned())],
+    ] {
+        let res = post(headers.clone(), "Forged").await.unwrap();
+        assert_eq!(res.status(), 403, "{headers:?}");
+    }
+    let res = post(
+        vec![
+            ("origin", app.address.clone()),
+            ("sec-fetch-site", "same-origin".into()),
+        ],
+        "Ours",
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 303, "our own origin passes");
+    let local = format!("localhost:{}", app.port);
+    let res = post(
+        vec![
+            ("origin", format!("http://{local}")),
+            ("host", local.clone()),
+        ],
+        "Local",
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 303, "the host the browser addressed passes");
+    let names: Vec<_> = store::components::list(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.model.name)
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(!names.contains(&"Forged".to_owned()));
+}
+
+#[tokio::test]
+async fn over_https_the_csrf_cookie_is_host_prefixed() {
+    let app = spawn_app_with(&[("STATUSPOST_BASE_URL", "https://status.example.com/")]).await;
+    let res = app.get("/admin/login").await;
+    let cookie = set_cookie(&res, "__Host-sp_csrf").expect("a __Host- cookie");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Domain"), "{cookie}");
+}

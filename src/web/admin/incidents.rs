@@ -150,6 +150,7 @@ pub async fn create(
         not_saved: "Nothing was published yet: please fix the fields marked below.",
     };
     submit(
+        &req,
         &state,
         checked,
         &form,
@@ -204,6 +205,7 @@ struct FormPage {
 /// fields into `errors` and writes. Whatever goes wrong, the form comes back
 /// with every field as typed; on success the staff member is sent to the saved page.
 async fn submit(
+    req: &HttpRequest,
     state: &AppState,
     checked: Gate,
     form: &FormData,
@@ -240,6 +242,13 @@ async fn submit(
         "me",
         &serde_json::json!({ "id": me.id, "name": me.name, "is_admin": me.is_admin }),
     );
+    if let Some(c) = &cookie {
+        // Signed in inside the form: a form shown again goes with the new session.
+        ctx.insert(
+            "csrf_token",
+            &csrf::CsrfToken::for_session(req, state, c.value()).0,
+        );
+    }
 
     let mut errors = FieldErrors::default();
     if let Some(html) = preview_html(form.get("message"), &mut errors).await? {
@@ -362,6 +371,7 @@ pub async fn post_update(
         not_saved: "The update was not posted yet: please fix the fields marked below.",
     };
     submit(
+        &req,
         &state,
         checked,
         &form,
