@@ -291,11 +291,14 @@ pub fn components(info: &PageInfo, list: &[ComponentView]) -> Vec<Component> {
                     .iter()
                     .filter(|m| m.group.as_ref().is_some_and(|mg| mg.id == g.id))
                     .collect();
-                let worst = members
-                    .iter()
-                    .map(|m| m.status)
-                    .max_by_key(|s| severity(*s))
-                    .unwrap_or(ComponentStatus::Operational);
+                // `members` holds `c` itself, so the fold starts from a real status.
+                let worst = members.iter().map(|m| m.status).fold(c.status, |a, b| {
+                    if severity(b) > severity(a) {
+                        b
+                    } else {
+                        a
+                    }
+                });
                 let updated = members
                     .iter()
                     .map(|m| m.model.updated_at)

@@ -34,14 +34,19 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<ComponentView>, sea_o
         .await?;
     let mut views: Vec<ComponentView> = comps
         .into_iter()
-        .map(|c| ComponentView {
-            status: ComponentStatus::parse(&c.status).unwrap_or(ComponentStatus::Operational),
-            group: c
-                .group_id
-                .and_then(|g| groups.iter().find(|x| x.id == g).cloned()),
-            model: c,
+        .map(|c| {
+            Ok(ComponentView {
+                status: super::read(
+                    ComponentStatus::parse(&c.status),
+                    format_args!("the status of component {}", c.id),
+                )?,
+                group: c
+                    .group_id
+                    .and_then(|g| groups.iter().find(|x| x.id == g).cloned()),
+                model: c,
+            })
         })
-        .collect();
+        .collect::<Result<_, sea_orm::DbErr>>()?;
     // Grouped components sit together, in the order of their group's position.
     views.sort_by_key(|v| {
         (

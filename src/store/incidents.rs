@@ -274,35 +274,53 @@ async fn views(
         let components = changes
             .iter()
             .filter(|c| c.update_id == u.id)
-            .map(|c| ComponentChange {
-                component_id: c.component_id,
-                name: names.get(&c.component_id).cloned().unwrap_or_default(),
-                old_status: ComponentStatus::parse(&c.old_status)
-                    .unwrap_or(ComponentStatus::Operational),
-                new_status: ComponentStatus::parse(&c.new_status)
-                    .unwrap_or(ComponentStatus::Operational),
+            .map(|c| {
+                let of = |s: &str| {
+                    super::read(
+                        ComponentStatus::parse(s),
+                        format_args!("a component status of update {}", u.id),
+                    )
+                };
+                Ok(ComponentChange {
+                    component_id: c.component_id,
+                    name: names.get(&c.component_id).cloned().unwrap_or_default(),
+                    old_status: of(&c.old_status)?,
+                    new_status: of(&c.new_status)?,
+                })
             })
-            .collect();
+            .collect::<Result<_, sea_orm::DbErr>>()?;
+        let status = super::read(
+            IncidentStatus::parse(&u.status),
+            format_args!("the status of update {}", u.id),
+        )?;
         by_incident
             .entry(u.incident_id)
             .or_default()
             .push(UpdateView {
-                status: IncidentStatus::parse(&u.status).unwrap_or(IncidentStatus::Investigating),
+                status,
                 author_name: authors.get(&u.author_id).cloned().unwrap_or_default(),
                 components,
                 model: u,
             });
     }
-    Ok(incidents
+    incidents
         .into_iter()
-        .map(|i| IncidentView {
-            status: IncidentStatus::parse(&i.status).unwrap_or(IncidentStatus::Investigating),
-            impact: Impact::parse(&i.impact).unwrap_or(Impact::None),
-            author_name: authors.get(&i.author_id).cloned().unwrap_or_default(),
-            updates: by_incident.remove(&i.id).unwrap_or_default(),
-            model: i,
+        .map(|i| {
+            Ok(IncidentView {
+                status: super::read(
+                    IncidentStatus::parse(&i.status),
+                    format_args!("the status of incident {}", i.id),
+                )?,
+                impact: super::read(
+                    Impact::parse(&i.impact),
+                    format_args!("the impact of incident {}", i.id),
+                )?,
+                author_name: authors.get(&i.author_id).cloned().unwrap_or_default(),
+                updates: by_incident.remove(&i.id).unwrap_or_default(),
+                model: i,
+            })
         })
-        .collect())
+        .collect()
 }
 
 pub async fn load(

@@ -107,6 +107,16 @@ pub async fn begin_write(
     Ok(txn)
 }
 
+/// A stored value read back into its domain type. One that does not parse (a
+/// row written by hand, or by a newer version) is an error, logged and
+/// answered as one: a status page must never show an unreadable row as healthy.
+pub(crate) fn read<T>(
+    parsed: Result<T, crate::domain::ParseError>,
+    what: std::fmt::Arguments<'_>,
+) -> Result<T, DbErr> {
+    parsed.map_err(|e| DbErr::Custom(format!("cannot read {what}: {e}")))
+}
+
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     // Stored times keep whole microseconds, which every backend can hold.
     let t = chrono::Utc::now();

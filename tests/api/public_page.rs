@@ -274,3 +274,28 @@ async fn assets_are_embedded() {
     assert_eq!(app.get("/assets/../Cargo.toml").await.status(), 404);
     assert_eq!(app.get("/health").await.status(), 200);
 }
+
+#[tokio::test]
+async fn an_unreadable_row_is_an_error_not_a_healthy_page() {
+    use sea_orm::ConnectionTrait;
+    let app = crate::helpers::spawn_app().await;
+    app.sign_in_admin().await;
+    app.add_component("Payments").await;
+    // A value this version cannot read: written by hand, or by a newer version.
+    app.db
+        .execute_unprepared("UPDATE components SET status = 'exploded'")
+        .await
+        .unwrap();
+    app.state.published();
+    for path in [
+        "/",
+        "/api/v2/summary.json",
+        "/api/v2/components.json",
+        "/badge.svg",
+    ] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 500, "{path} must not look healthy");
+        let body = res.text().await.unwrap();
+        assert!(!body.contains("All Systems Operational"), "{path}: {body}");
+    }
+}
