@@ -1,13 +1,17 @@
 //! Settings: defaults < `statuspost.toml` < environment.
 use std::path::{Path, PathBuf};
 
+use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::domain::PageZone;
 
+/// Every setting, as the program uses it. `Debug` prints the secrets (the
+/// database and SMTP URLs, which may carry passwords, and the secret key) as
+/// `[REDACTED]`, so the settings can be logged whole.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub database_url: String,
+    pub database_url: SecretString,
     pub bind: String,
     /// Every link we put in a page, an email or a webhook starts with this.
     pub base_url: url::Url,
@@ -17,8 +21,8 @@ pub struct Settings {
     /// The page's zone when set here; otherwise the one stored in the database, else UTC.
     pub timezone: Option<PageZone>,
     /// When unset, a key is generated once and kept in the database.
-    pub secret_key: Option<String>,
-    pub smtp_url: Option<String>,
+    pub secret_key: Option<SecretString>,
+    pub smtp_url: Option<SecretString>,
     pub mail_from: String,
     /// Where mail goes as .eml files when no SMTP server is configured.
     pub mail_dir: PathBuf,
@@ -64,6 +68,44 @@ struct FileSettings {
 #[error("{0}")]
 pub struct ConfigError(String);
 
+/// Every environment variable we read; keep in step with `from_sources`.
+pub const KNOWN_ENV: [&str; 17] = [
+    "DATABASE_URL",
+    "SMTP_URL",
+    "STATUSPOST_BASE_URL",
+    "STATUSPOST_BIND",
+    "STATUSPOST_CONFIG",
+    "STATUSPOST_MAIL_DIR",
+    "STATUSPOST_MAIL_FROM",
+    "STATUSPOST_PAGE_NAME",
+    "STATUSPOST_RETRY_SCHEDULE",
+    "STATUSPOST_RUN_WORKER",
+    "STATUSPOST_SECRET_KEY",
+    "STATUSPOST_SESSION_HOURS",
+    "STATUSPOST_TIMEZONE",
+    "STATUSPOST_TRUSTED_PROXIES",
+    "STATUSPOST_WEBHOOK_ALLOW_PRIVATE",
+    "STATUSPOST_WORKER_CONCURRENCY",
+    "STATUSPOST_WORKER_LEASE",
+];
+
+/// `STATUSPOST_*` variables we do not read, each with the known name it most
+/// likely meant: a typo would otherwise be silently ignored.
+pub fn unknown_variables(env: &[(String, String)]) -> Vec<(String, &'static str)> {
+    env.iter()
+        .map(|(k, _)| k)
+        .filter(|k| k.starts_with("STATUSPOST_") && !KNOWN_ENV.contains(&k.as_str()))
+        .map(|k| {
+            let nearest = KNOWN_ENV
+                .iter()
+                .copied()
+                .min_by_key(|known| strsim::levenshtein(k, known))
+                .unwrap_or("STATUSPOST_BIND");
+            (k.clone(), nearest)
+        })
+        .collect()
+}
+
 impl Settings {
     /// Loads settings from `path` (if it exists) and the process environment.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
@@ -75,6 +117,9 @@ impl Settings {
         path: Option<&Path>,
         env: &[(String, String)],
     ) -> Result<Self, ConfigError> {
+        for (name, nearest) in unknown_variables(env) {
+            tracing::warn!("{name} is not a setting and is ignored; did you mean {nearest}?");
+        }
         let default_path = PathBuf::from("statuspost.toml");
         let (path, required) = match path {
             Some(p) => (p.to_path_buf(), true),
@@ -177,14 +222,14 @@ impl Settings {
         let secure_cookies = base_url.scheme() == "https";
         let host = base_url.host_str().unwrap_or("localhost").to_owned();
         Ok(Self {
-            database_url,
+            database_url: database_url.into(),
             bind,
             page_name: var("STATUSPOST_PAGE_NAME")
                 .or(file.page_name)
                 .unwrap_or_else(|| "Status".into()),
             timezone,
-            secret_key,
-            smtp_url: var("SMTP_URL").or(file.smtp_url),
+            secret_key: secret_key.map(SecretString::from),
+            smtp_url: var("SMTP_URL").or(file.smtp_url).map(SecretString::from),
             mail_from: var("STATUSPOST_MAIL_FROM")
                 .or(file.mail_from)
                 .unwrap_or_else(|| format!("statuspost@{host}")),
@@ -229,6 +274,7 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
@@ -241,9 +287,43 @@ mod tests {
     fn defaults_need_nothing() {
         let s = Settings::from_sources(None, &env(&[])).unwrap();
         assert_eq!(s.bind, "127.0.0.1:8080");
-        assert!(s.database_url.starts_with("sqlite://"));
+        assert!(s.database_url.expose_secret().starts_with("sqlite://"));
         assert_eq!(s.link("/incidents/1"), "http://127.0.0.1:8080/incidents/1");
         assert!(s.secret_key.is_none());
+    }
+
+    #[test]
+    fn debug_hides_every_secret() {
+        let s = Settings::from_sources(
+            None,
+            &env(&[
+                ("DATABASE_URL", "postgres://u:dbpass@h/db"),
+                ("SMTP_URL", "smtps://u:smtppass@mail.example.com"),
+                (
+                    "STATUSPOST_SECRET_KEY",
+                    "a-secret-key-of-at-least-32-characters",
+                ),
+            ]),
+        )
+        .unwrap();
+        let shown = format!("{s:?}");
+        for secret in ["dbpass", "smtppass", "a-secret-key"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("REDACTED"));
+    }
+
+    #[test]
+    fn a_mistyped_variable_is_named_with_its_nearest_setting() {
+        let found = unknown_variables(&env(&[
+            ("STATUSPOST_TIMEZOME", "UTC"),
+            ("STATUSPOST_BIND", "127.0.0.1:1"),
+            ("HOME", "/root"),
+        ]));
+        assert_eq!(
+            found,
+            vec![("STATUSPOST_TIMEZOME".to_owned(), "STATUSPOST_TIMEZONE")]
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub struct Application {
 
 /// Opens the database and brings its schema up to date.
 pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    let url = &settings.database_url;
+    let url = secrecy::ExposeSecret::expose_secret(&settings.database_url);
     // The driver's error may quote the URL: scrub it as well as our own words.
     let db = store::connect(url).await.map_err(|e| {
         anyhow::anyhow!(
@@ -41,7 +41,7 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnec
 /// Everything a server or a worker process shares, from settings and the database.
 pub async fn state(settings: Settings, db: DatabaseConnection) -> anyhow::Result<AppState> {
     let secret = match &settings.secret_key {
-        Some(k) => k.as_bytes().to_vec(),
+        Some(k) => secrecy::ExposeSecret::expose_secret(k).as_bytes().to_vec(),
         None => store::settings::get_or_init(
             &db,
             store::settings::SECRET_KEY,
@@ -91,6 +91,8 @@ impl Application {
         if settings.bind.ends_with(":0") {
             settings.set_bind(&bound.to_string());
         }
+        // Secrets print as [REDACTED]: the whole picture is safe to log.
+        tracing::info!(?settings, "settings");
         let db = open_database(&settings).await?;
         let state = web::Data::new(state(settings, db).await?);
 

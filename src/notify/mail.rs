@@ -50,6 +50,7 @@ impl Mailer {
             .map_err(|e| anyhow::anyhow!("STATUSPOST_MAIL_FROM={}: {e}", settings.mail_from))?;
         let transport = match &settings.smtp_url {
             Some(url) => {
+                let url = secrecy::ExposeSecret::expose_secret(url);
                 let smtp = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|e| {
                         anyhow::anyhow!(
