@@ -262,6 +262,19 @@ pub async fn subscribe_email(
     })
 }
 
+/// The subscriber a confirmation token would confirm, without spending it:
+/// `None` when the token is unknown, used or expired.
+pub async fn find_by_confirm_token(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> Result<Option<subscriber::Model>, DbErr> {
+    subscriber::Entity::find()
+        .filter(subscriber::Column::ConfirmTokenHash.eq(secrets::sha256_hex(token)))
+        .filter(subscriber::Column::ConfirmExpiresAt.gt(now()))
+        .one(db)
+        .await
+}
+
 /// Spends a confirmation token: the address is confirmed once, and only
 /// before the token expires. `None` when the token is unknown, used or expired.
 pub async fn confirm(

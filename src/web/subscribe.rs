@@ -22,6 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(subscribe_email)
             .service(sent)
             .service(subscribe_webhook)
+            .service(confirm_page)
             .service(confirm),
     )
     // No CSRF cookie here: the token in the URL is the credential, and a mail
@@ -314,7 +315,37 @@ pub async fn subscribe_webhook(
     }
 }
 
+/// Shows the button that confirms, and changes nothing: mail scanners and
+/// prefetchers open every link in a message, so a GET that confirmed would let
+/// a stranger's sign-up confirm itself.
 #[get("/confirm/{token}")]
+pub async fn confirm_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let found = store::subscribers::find_by_confirm_token(&state.db, &token).await?;
+    let mut ctx = base_context(&req, &state, "subscribe");
+    ctx.insert("confirmed", &false);
+    ctx.insert("email", &found.as_ref().map(|s| s.email.as_str()));
+    ctx.insert(
+        "action",
+        &format!("/subscribe/confirm/{}", urlencoding::encode(&token)),
+    );
+    let status = if found.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::GONE
+    };
+    Ok(html(
+        status,
+        state.tera.render("public/subscribe_confirm.html", &ctx)?,
+    ))
+}
+
+/// The button of the GET page. No CSRF token is asked for: the token in the
+/// path is the credential, and forging a POST to it needs the token already.
+#[post("/confirm/{token}")]
 pub async fn confirm(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -323,6 +354,7 @@ pub async fn confirm(
     let confirmed = store::subscribers::confirm(&state.db, &token).await?;
     let mut ctx = base_context(&req, &state, "subscribe");
     ctx.insert("confirmed", &confirmed.is_some());
+    ctx.insert("email", &Option::<&str>::None);
     if let Some(s) = &confirmed {
         ctx.insert(
             "unsubscribe_url",

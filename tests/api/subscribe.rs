@@ -75,6 +75,21 @@ pub async fn subscriber_by_email(app: &TestApp, email: &str) -> Vec<subscriber::
         .unwrap()
 }
 
+/// Opens a confirmation link and presses the page's button, as a person does;
+/// returns the answer to the button.
+pub async fn confirm(app: &TestApp, link: &str) -> reqwest::Response {
+    let page = app.get_html(&path_of(link)).await;
+    assert_eq!(
+        texts(&page, "main form button"),
+        vec!["Confirm subscription"],
+        "{page}"
+    );
+    assert_eq!(attr(&page, "main form", "method").as_deref(), Some("post"));
+    let action = attr(&page, "main form", "action").unwrap();
+    assert_eq!(action, path_of(link), "the button posts to the link itself");
+    app.client.post(app.url(&action)).send().await.unwrap()
+}
+
 /// Subscribes and confirms `email` through the public pages; returns its row.
 pub async fn confirmed_subscriber(
     app: &TestApp,
@@ -83,7 +98,7 @@ pub async fn confirmed_subscriber(
 ) -> subscriber::Model {
     assert_eq!(subscribe(app, email, &[]).await.status(), 303);
     let link = confirm_link(&mail_to(smtp, email, 0).await);
-    assert_eq!(app.get(&path_of(&link)).await.status(), 200);
+    assert_eq!(confirm(app, &link).await.status(), 200);
     let rows = subscriber_by_email(app, email).await;
     assert!(rows[0].confirmed_at.is_some());
     rows[0].clone()
@@ -113,7 +128,23 @@ async fn email_is_confirmed_by_a_single_use_link_that_expires() {
     assert_ne!(stored, token);
     assert!(!stored.contains(token));
 
-    let res = app.get(&path_of(&link)).await;
+    // A scanner opening the link, as often as it likes, confirms nothing
+    // and spends nothing.
+    let scanner = bare_client();
+    for _ in 0..3 {
+        let res = scanner.get(app.url(&path_of(&link))).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let page = res.text().await.unwrap();
+        assert!(
+            texts(&page, "h1")[0].contains("Confirm your subscription"),
+            "{page}"
+        );
+        assert!(page.contains("reader@example.com"), "{page}");
+    }
+    assert_eq!(subscriber_by_email(&app, "reader@example.com").await, rows);
+
+    // Only a POST confirms; it needs no cookie or CSRF token.
+    let res = scanner.post(app.url(&path_of(&link))).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let page = res.text().await.unwrap();
     assert!(
@@ -124,10 +155,19 @@ async fn email_is_confirmed_by_a_single_use_link_that_expires() {
     assert!(row.confirmed_at.is_some());
     assert!(row.confirm_token_hash.is_none());
 
-    // Single use.
+    // Single use: the page says so at once, and the button does nothing more.
     let res = app.get(&path_of(&link)).await;
     assert_eq!(res.status(), 410);
-    assert!(texts(&res.text().await.unwrap(), "h1")[0].contains("no longer valid"));
+    let page = res.text().await.unwrap();
+    assert!(texts(&page, "h1")[0].contains("no longer valid"));
+    assert!(texts(&page, "main form button").is_empty());
+    let res = app
+        .client
+        .post(app.url(&path_of(&link)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 410);
 
     // An expired link fails and confirms nothing.
     subscribe(&app, "late@example.com", &[]).await;
@@ -144,6 +184,15 @@ async fn email_is_confirmed_by_a_single_use_link_that_expires() {
     .await
     .unwrap();
     assert_eq!(app.get(&path_of(&link)).await.status(), 410);
+    assert_eq!(
+        app.client
+            .post(app.url(&path_of(&link)))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        410
+    );
     let late = subscriber_by_email(&app, "late@example.com")
         .await
         .remove(0);
@@ -156,6 +205,13 @@ async fn email_is_confirmed_by_a_single_use_link_that_expires() {
             .status(),
         410
     );
+    let res = app
+        .client
+        .post(app.url("/subscribe/confirm/not-a-real-token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 410);
 }
 
 #[tokio::test]
@@ -226,7 +282,7 @@ async fn subscribing_again_neither_duplicates_nor_reveals() {
         1
     );
     assert_eq!(app.get(&path_of(&first)).await.status(), 410);
-    assert_eq!(app.get(&path_of(&second)).await.status(), 200);
+    assert_eq!(confirm(&app, &second).await.status(), 200);
 }
 
 #[tokio::test]
