@@ -10,6 +10,7 @@ use super::{
 };
 use crate::domain::{EmailAddress, WebhookUrl};
 use crate::entity::subscriber;
+use crate::notify::ssrf;
 use crate::render::views;
 use crate::state::AppState;
 use crate::store::{self, subscribers::EmailSignup, StoreError};
@@ -268,7 +269,15 @@ pub async fn subscribe_webhook(
         .await;
     }
     let mut errors = FieldErrors::default();
-    let url = errors.check("webhook_url", WebhookUrl::parse(form.get("webhook_url")));
+    let mut url = errors.check("webhook_url", WebhookUrl::parse(form.get("webhook_url")));
+    if let Some(u) = &url {
+        if let Err(blocked) =
+            ssrf::check_url(u.as_url(), state.settings.webhook_allow_private).await
+        {
+            errors.add("webhook_url", blocked.form_message());
+            url = None;
+        }
+    }
     let contact = errors.check("email", EmailAddress::parse(form.get("email")));
     let (Some(url), Some(contact)) = (url, contact) else {
         return fail(

@@ -673,3 +673,90 @@ async fn the_answer_does_not_wait_for_the_address_dependent_work() {
         "a confirmed address is left as it was"
     );
 }
+
+#[tokio::test]
+async fn a_webhook_url_every_delivery_would_refuse_is_refused_at_once() {
+    let app = spawn_app_with(&[("STATUSPOST_WEBHOOK_ALLOW_PRIVATE", "false")]).await;
+    let cases = [
+        ("http://127.0.0.1:9/hook", "a loopback address"),
+        ("http://10.0.0.1/hook", "a private address"),
+        ("http://[::1]:9/hook", "a loopback address"),
+        ("http://localhost:9/", "localhost resolves to"),
+    ];
+    for (url, why) in cases {
+        let res = app
+            .post_form(
+                "/subscribe",
+                "/subscribe/webhook",
+                &[("webhook_url", url), ("email", "ops@example.com")],
+            )
+            .await;
+        assert_eq!(res.status(), 422, "{url}");
+        let page = res.text().await.unwrap();
+        let err = texts(&page, "form[action='/subscribe/webhook'] .field-error");
+        assert_eq!(err.len(), 1, "{url}: {err:?}");
+        assert!(err[0].contains(why), "{url}: {err:?}");
+        // Beside the URL field, with what was typed kept.
+        let described = attr(&page, "#webhook_url", "aria-describedby").unwrap_or_default();
+        assert!(
+            !described.is_empty() && texts(&page, &format!("#{described}")) == err,
+            "{url}: the message belongs to the URL field"
+        );
+        assert_eq!(attr(&page, "#webhook_url", "value").as_deref(), Some(url));
+        assert_eq!(
+            attr(&page, "#webhook-email", "value").as_deref(),
+            Some("ops@example.com")
+        );
+    }
+
+    // The staff form and the write API use the same check.
+    app.sign_in_admin().await;
+    let res = app
+        .post_form(
+            "/admin/subscribers",
+            "/admin/subscribers",
+            &[
+                ("email", "ops@example.com"),
+                ("webhook_url", "http://localhost:9/"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("localhost resolves to"), "{page}");
+    assert!(
+        page.contains("http://localhost:9/"),
+        "the URL typed is kept"
+    );
+    let token = crate::api_v1::api_token(&app, "write").await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/subscribers"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"email": "ops@example.com", "webhook_url": "http://[::1]:9/"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "webhook_url", "{body}");
+    assert_eq!(
+        subscriber::Entity::find().count(&app.db).await.unwrap(),
+        0,
+        "nothing was added"
+    );
+
+    // Where private receivers are allowed, the same URL is taken.
+    let open = spawn_app_with(&[("STATUSPOST_WEBHOOK_ALLOW_PRIVATE", "true")]).await;
+    let res = open
+        .post_form(
+            "/subscribe",
+            "/subscribe/webhook",
+            &[
+                ("webhook_url", "http://localhost:9/"),
+                ("email", "ops@example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+}
