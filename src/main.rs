@@ -67,10 +67,18 @@ enum UserCommand {
 #[derive(Subcommand)]
 enum SubscribersCommand {
     /// Import subscribers from a CSV file with a header row naming its columns:
-    /// email or webhook_url, and optionally components (names separated by ';')
-    /// and secret. Imported subscribers are confirmed; rows already subscribed
-    /// are skipped; bad rows are reported by line number and the rest imported.
-    Import { file: PathBuf },
+    /// email or webhook_url, and optionally components (names separated by ';'),
+    /// secret and status (confirmed, pending or disabled, as the export writes
+    /// it). Each row keeps its status; rows without one are confirmed. Rows
+    /// already subscribed are skipped; bad rows are reported by line number and
+    /// the rest imported.
+    Import {
+        file: PathBuf,
+        /// Confirm every row, whatever its status says: only for a list you
+        /// know opted in elsewhere.
+        #[arg(long)]
+        confirm: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -154,12 +162,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::Subscribers {
-            command: SubscribersCommand::Import { file },
+            command: SubscribersCommand::Import { file, confirm },
         } => {
             let input = std::fs::File::open(&file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
             let db = startup::open_database(&settings).await?;
-            let report = statuspost::subscriber_csv::import(&db, input).await?;
+            let report = statuspost::subscriber_csv::import(&db, input, confirm).await?;
             for (line, message) in &report.errors {
                 eprintln!("{}: line {line}: {message}", file.display());
             }
@@ -167,8 +175,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 format!("{count} {}", if count == 1 { one } else { many })
             };
             println!(
-                "imported {}; {} confirmed that were waiting for confirmation; {} already subscribed; {} not imported",
-                n(report.added, "new subscriber", "new subscribers"),
+                "imported {} ({} confirmed, {} pending, {} disabled); {} confirmed that were waiting for confirmation; {} already subscribed; {} not imported",
+                n(report.added(), "new subscriber", "new subscribers"),
+                report.added_confirmed,
+                report.added_pending,
+                report.added_disabled,
                 report.confirmed,
                 report.present,
                 n(report.errors.len(), "row", "rows"),

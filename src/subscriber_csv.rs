@@ -9,7 +9,7 @@ use crate::domain::{EmailAddress, WebhookUrl};
 use crate::render::time;
 use crate::store::{
     self,
-    subscribers::{ImportRow, Imported, SubscriberView},
+    subscribers::{ImportAs, ImportRow, Imported, SubscriberView},
 };
 
 /// Separates component names in the `components` column.
@@ -79,7 +79,10 @@ pub fn export(subscribers: &[SubscriberView], component_names: &HashMap<i32, Str
 
 #[derive(Debug, Default)]
 pub struct ImportReport {
-    pub added: usize,
+    /// New subscribers, by the state they were given.
+    pub added_confirmed: usize,
+    pub added_pending: usize,
+    pub added_disabled: usize,
     /// Were waiting for confirmation (or disabled) and are now confirmed.
     pub confirmed: usize,
     /// Were already subscribed: left as they were.
@@ -88,11 +91,18 @@ pub struct ImportReport {
     pub errors: Vec<(u64, String)>,
 }
 
+impl ImportReport {
+    pub fn added(&self) -> usize {
+        self.added_confirmed + self.added_pending + self.added_disabled
+    }
+}
+
 struct Columns {
     email: Option<usize>,
     webhook_url: Option<usize>,
     components: Option<usize>,
     secret: Option<usize>,
+    status: Option<usize>,
 }
 
 fn columns(header: &csv::StringRecord) -> anyhow::Result<Columns> {
@@ -109,27 +119,37 @@ fn columns(header: &csv::StringRecord) -> anyhow::Result<Columns> {
         webhook_url: find("webhook_url"),
         components: find("components"),
         secret: find("secret"),
+        status: find("status"),
     };
     if cols.email.is_none() && cols.webhook_url.is_none() {
         anyhow::bail!(
-            "line 1: the first row must name the columns, with email or webhook_url among them (and optionally components, secret)"
+            "line 1: the first row must name the columns, with email or webhook_url among them (and optionally components, secret, status)"
         );
     }
     Ok(cols)
 }
 
-/// Reads one row into what to import, or says what is wrong with it.
+/// Reads one row into what to import and the state its `status` cell names
+/// (`None` when empty or absent), or says what is wrong with it.
 fn parse_row(
     record: &csv::StringRecord,
     cols: &Columns,
     components_by_name: &HashMap<String, Vec<i32>>,
-) -> Result<ImportRow, String> {
+) -> Result<(ImportRow, Option<ImportAs>), String> {
     let cell = |i: Option<usize>| {
         i.and_then(|i| record.get(i))
             .map(|v| unescape_cell(v.trim()).trim())
             .unwrap_or("")
     };
     let (email, url, secret) = (cell(cols.email), cell(cols.webhook_url), cell(cols.secret));
+    // Checked even under --confirm: a value we do not know (another provider's
+    // "unsubscribed", say) must not be read as consent.
+    let status = match cell(cols.status) {
+        "" => None,
+        s => Some(ImportAs::parse(s).ok_or_else(|| {
+            format!("status: \"{s}\" is not one of confirmed, pending, disabled")
+        })?),
+    };
     let mut components = Vec::new();
     for name in cell(cols.components)
         .split(COMPONENT_SEPARATOR)
@@ -162,28 +182,35 @@ fn parse_row(
                 )
             }
         };
-        Ok(ImportRow::Webhook {
-            url,
-            contact,
-            components,
-            secret,
-        })
+        Ok((
+            ImportRow::Webhook {
+                url,
+                contact,
+                components,
+                secret,
+            },
+            status,
+        ))
     } else if !email.is_empty() {
         if !secret.is_empty() {
             return Err("secret: only a webhook (a row with a webhook_url) has a secret".into());
         }
         let email = EmailAddress::parse(email).map_err(|e| format!("email: {e}"))?;
-        Ok(ImportRow::Email { email, components })
+        Ok((ImportRow::Email { email, components }, status))
     } else {
         Err("the row has neither an email nor a webhook_url".into())
     }
 }
 
-/// Imports every good row of a CSV file as a confirmed subscriber, and reports
-/// the others by line number. Rows already subscribed are not added again.
+/// Imports every good row of a CSV file, and reports the others by line
+/// number. Rows already subscribed are not added again. A row keeps the state
+/// its `status` column names (so a restored export mails no one who had not
+/// confirmed); without one it is confirmed, as files from other providers list
+/// their confirmed subscribers. `confirm_all` confirms every row whatever it says.
 pub async fn import(
     db: &DatabaseConnection,
     input: impl std::io::Read,
+    confirm_all: bool,
 ) -> anyhow::Result<ImportReport> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -217,11 +244,21 @@ pub async fn import(
             continue;
         }
         match parse_row(&record, &cols, &components_by_name) {
-            Ok(row) => match store::subscribers::import(db, row).await? {
-                Imported::Added => report.added += 1,
-                Imported::Confirmed => report.confirmed += 1,
-                Imported::AlreadyPresent => report.present += 1,
-            },
+            Ok((row, status)) => {
+                let as_ = match status {
+                    Some(s) if !confirm_all => s,
+                    _ => ImportAs::Confirmed,
+                };
+                match store::subscribers::import(db, row, as_).await? {
+                    Imported::Added => match as_ {
+                        ImportAs::Confirmed => report.added_confirmed += 1,
+                        ImportAs::Pending => report.added_pending += 1,
+                        ImportAs::Disabled => report.added_disabled += 1,
+                    },
+                    Imported::Confirmed => report.confirmed += 1,
+                    Imported::AlreadyPresent => report.present += 1,
+                }
+            }
             Err(message) => report.errors.push((line, message)),
         }
     }

@@ -5,7 +5,8 @@ use super::ParseError;
 /// Only the URL's form is checked here. Whether its host may be reached (no
 /// loopback or private addresses) is decided at every delivery, after DNS
 /// resolution, by `notify::ssrf`: a name that is harmless today may resolve to
-/// an internal address tomorrow.
+/// an internal address tomorrow. The subscription forms also ask `ssrf` once,
+/// so that a URL refused today is refused at once rather than at delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct WebhookUrl(url::Url);
 

@@ -139,6 +139,18 @@ impl fmt::Display for Blocked {
 
 impl std::error::Error for Blocked {}
 
+impl Blocked {
+    /// The message a form shows beside the URL it refuses.
+    pub fn form_message(&self) -> String {
+        let what = if self.host == self.ip.to_string() {
+            format!("{} is {}", self.ip, self.reason)
+        } else {
+            format!("{} resolves to {}, {}", self.host, self.ip, self.reason)
+        };
+        format!("Webhooks are never sent to internal addresses, and {what}. Use a public URL.")
+    }
+}
+
 /// Refuses `ip` for `host` unless private addresses are allowed.
 pub fn check(host: &str, ip: IpAddr, allow_private: bool) -> Result<(), Blocked> {
     match forbidden(ip) {
@@ -161,6 +173,30 @@ pub fn check_literal(url: &url::Url, allow_private: bool) -> Result<(), Blocked>
         _ => return Ok(()),
     };
     check(&ip.to_string(), ip, allow_private)
+}
+
+/// How long a form waits for a name to resolve before leaving it to delivery.
+const FORM_LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Refuses, at subscription time, a URL every delivery would refuse: an IP
+/// literal as [`check_literal`] judges it, a name when any address it resolves
+/// to now is forbidden, as [`VettingResolver`] judges it. A name that does not
+/// resolve (yet), or not in time, passes: its deliveries are retried and
+/// vetted again, so a slow or not-yet-published DNS record refuses no one.
+pub async fn check_url(url: &url::Url, allow_private: bool) -> Result<(), Blocked> {
+    check_literal(url, allow_private)?;
+    let Some(url::Host::Domain(host)) = url.host() else {
+        return Ok(());
+    };
+    if allow_private {
+        return Ok(());
+    }
+    // getaddrinfo blocks; tokio runs it on its blocking pool, off the workers.
+    let lookup = tokio::net::lookup_host((host, 0));
+    match tokio::time::timeout(FORM_LOOKUP_TIMEOUT, lookup).await {
+        Ok(Ok(addrs)) => vet(host, &addrs.collect::<Vec<_>>(), allow_private),
+        _ => Ok(()),
+    }
 }
 
 /// The DNS resolver of the webhook client: resolves with the system resolver
@@ -318,6 +354,28 @@ mod tests {
         let e = vet("rebind.example", &mixed, false).unwrap_err();
         assert_eq!(e.ip, ip("10.1.2.3"));
         assert!(vet("rebind.example", &mixed, true).is_ok());
+    }
+
+    #[tokio::test]
+    async fn forms_refuse_what_the_sender_refuses() {
+        let url = |s: &str| url::Url::parse(s).unwrap();
+        for bad in ["http://10.0.0.1/", "http://[::1]:9/", "http://localhost:9/"] {
+            let e = check_url(&url(bad), false).await.unwrap_err();
+            assert!(forbidden(e.ip).is_some(), "{bad}: {e}");
+            assert!(check_url(&url(bad), true).await.is_ok(), "{bad}");
+        }
+        let e = check_url(&url("http://localhost:9/"), false)
+            .await
+            .unwrap_err();
+        assert!(
+            e.form_message().contains("localhost resolves to"),
+            "{}",
+            e.form_message()
+        );
+        // Names that do not resolve are left to delivery.
+        assert!(check_url(&url("https://nowhere.invalid/"), false)
+            .await
+            .is_ok());
     }
 
     #[tokio::test]

@@ -262,6 +262,19 @@ pub async fn subscribe_email(
     })
 }
 
+/// The subscriber a confirmation token would confirm, without spending it:
+/// `None` when the token is unknown, used or expired.
+pub async fn find_by_confirm_token(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> Result<Option<subscriber::Model>, DbErr> {
+    subscriber::Entity::find()
+        .filter(subscriber::Column::ConfirmTokenHash.eq(secrets::sha256_hex(token)))
+        .filter(subscriber::Column::ConfirmExpiresAt.gt(now()))
+        .one(db)
+        .await
+}
+
 /// Spends a confirmation token: the address is confirmed once, and only
 /// before the token expires. `None` when the token is unknown, used or expired.
 pub async fn confirm(
@@ -403,17 +416,49 @@ pub enum ImportRow {
     },
 }
 
+/// The state an imported subscriber is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportAs {
+    /// Confirmed at once; one already here that is waiting for confirmation
+    /// (or disabled) is confirmed too. For lists known to have opted in.
+    Confirmed,
+    /// Awaiting confirmation, with no link: nothing is sent to it until the
+    /// address subscribes again and confirms.
+    Pending,
+    /// Listed but sent nothing, as the worker leaves a failing webhook.
+    Disabled,
+}
+
+impl ImportAs {
+    /// The state the export writes (see [`state_of`]).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "confirmed" => Some(Self::Confirmed),
+            "pending" => Some(Self::Pending),
+            "disabled" => Some(Self::Disabled),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Imported {
     Added,
     /// It was there, waiting for confirmation or disabled; now it is confirmed.
     Confirmed,
-    /// It was there and confirmed; left as it was.
+    /// It was there; left as it was.
     AlreadyPresent,
 }
 
-/// Imports one subscriber as confirmed. Importing the same one again adds nothing.
-pub async fn import(db: &DatabaseConnection, row: ImportRow) -> Result<Imported, StoreError> {
+/// Imports one subscriber in the state `as_`. Importing the same one again adds
+/// nothing. Only [`ImportAs::Confirmed`] changes a subscriber already here: a
+/// row that was pending or disabled where it came from must never make
+/// someone deliverable.
+pub async fn import(
+    db: &DatabaseConnection,
+    row: ImportRow,
+    as_: ImportAs,
+) -> Result<Imported, StoreError> {
     let txn = super::begin_write(db).await?;
     let (existing, components) = match &row {
         ImportRow::Email { email, components } => (find_email(&txn, email).await?, components),
@@ -425,6 +470,7 @@ pub async fn import(db: &DatabaseConnection, row: ImportRow) -> Result<Imported,
         Some(m) if m.confirmed_at.is_some() && m.disabled_at.is_none() => {
             return Ok(Imported::AlreadyPresent);
         }
+        Some(_) if as_ != ImportAs::Confirmed => return Ok(Imported::AlreadyPresent),
         Some(m) => {
             let id = m.id;
             let mut a: subscriber::ActiveModel = m.into();
@@ -453,7 +499,17 @@ pub async fn import(db: &DatabaseConnection, row: ImportRow) -> Result<Imported,
                     a
                 }
             };
-            a.confirmed_at = Set(Some(now()));
+            match as_ {
+                ImportAs::Confirmed => a.confirmed_at = Set(Some(now())),
+                // No confirmation token: a link from the old system cannot
+                // work here, and none is mailed unasked.
+                ImportAs::Pending => {}
+                ImportAs::Disabled => {
+                    a.confirmed_at = Set(Some(now()));
+                    a.disabled_at = Set(Some(now()));
+                    a.disabled_reason = Set(Some("disabled before it was imported".into()));
+                }
+            }
             match a.insert(&txn).await {
                 Ok(m) => (m.id, Imported::Added),
                 // The same subscriber twice in one file, or imported meanwhile.

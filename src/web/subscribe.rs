@@ -10,6 +10,7 @@ use super::{
 };
 use crate::domain::{EmailAddress, WebhookUrl};
 use crate::entity::subscriber;
+use crate::notify::ssrf;
 use crate::render::views;
 use crate::state::AppState;
 use crate::store::{self, subscribers::EmailSignup, StoreError};
@@ -22,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(subscribe_email)
             .service(sent)
             .service(subscribe_webhook)
+            .service(confirm_page)
             .service(confirm),
     )
     // No CSRF cookie here: the token in the URL is the credential, and a mail
@@ -154,35 +156,72 @@ pub async fn subscribe_email(
         )
         .await;
     };
+    // Everything that depends on the address (the lookup, the write, the mail)
+    // runs after the answer, so the answer takes as long, and reads the same,
+    // whether the address is new, pending or confirmed. Doing "the same
+    // database work" for each case instead could only approximate that: an
+    // insert, an update and a no-op differ however they are padded.
+    //
+    // Nothing the page promises is lost this way. Its answer was never "you
+    // are subscribed" but "check your inbox", and the confirmation mail was
+    // already sent after the answer; a sign-up not recorded (the database
+    // failing, the process stopping) ends like a mail not delivered: logged,
+    // and the person subscribes again. Notifications to confirmed subscribers
+    // do not depend on this path: they go through the outbox.
+    //
+    // The permit bounds the sign-ups in flight, so a flood of the form waits
+    // here (the same for every address) instead of piling up tasks.
+    let permit = SIGNUPS_IN_FLIGHT
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let components = chosen_components(&form);
+    let state = state.into_inner();
+    tokio::spawn(async move {
+        let _permit = permit;
+        if let Err(e) = record_signup(&state, &email, &components).await {
+            tracing::warn!(error = %e, "email sign-up not recorded");
+        }
+    });
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", "/subscribe/sent"))
+        .finish())
+}
+
+/// Sign-ups being recorded or mailed at once, after their answers.
+static SIGNUPS_IN_FLIGHT: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(32);
+
+/// The address-dependent part of an email sign-up, run after the answer.
+async fn record_signup(
+    state: &AppState,
+    email: &EmailAddress,
+    components: &[i32],
+) -> anyhow::Result<()> {
     // A few confirmations per address come freely; after that each waits longer
     // (30 s, doubling, up to 15 min). Meanwhile the address and its last link are
-    // left alone, and the answer is the same as ever.
+    // left alone.
     let throttle_key = [format!("confirm:{}", email.as_str().to_lowercase())];
     if state.signup_throttle.wait(&throttle_key).is_some() {
         tracing::warn!("confirmation emails to one address throttled");
-        return Ok(HttpResponse::SeeOther()
-            .insert_header(("Location", "/subscribe/sent"))
-            .finish());
+        return Ok(());
     }
-    match store::subscribers::subscribe_email(&state.db, &email, &chosen_components(&form)).await? {
+    match store::subscribers::subscribe_email(&state.db, email, components).await? {
         EmailSignup::Confirm { subscriber, token } => {
             state.signup_throttle.failed(&throttle_key);
-            // Sent in the background: the answer must not take longer, or fail,
-            // for a new address than for one already subscribed.
-            let state = state.clone();
-            tokio::spawn(async move {
-                if let Err(e) = send_confirmation(&state, &subscriber, &token).await {
-                    tracing::warn!(subscriber = subscriber.id, error = %e, "confirmation email not sent");
-                }
-            });
+            send_confirmation(state, &subscriber, &token)
+                .await
+                .map_err(|e| {
+                    e.context(format!(
+                        "confirmation email to subscriber {}",
+                        subscriber.id
+                    ))
+                })?;
         }
         EmailSignup::AlreadyConfirmed => {
             tracing::info!("sign-up for an address already confirmed; nothing sent");
         }
     }
-    Ok(HttpResponse::SeeOther()
-        .insert_header(("Location", "/subscribe/sent"))
-        .finish())
+    Ok(())
 }
 
 #[get("/sent")]
@@ -230,7 +269,15 @@ pub async fn subscribe_webhook(
         .await;
     }
     let mut errors = FieldErrors::default();
-    let url = errors.check("webhook_url", WebhookUrl::parse(form.get("webhook_url")));
+    let mut url = errors.check("webhook_url", WebhookUrl::parse(form.get("webhook_url")));
+    if let Some(u) = &url {
+        if let Err(blocked) =
+            ssrf::check_url(u.as_url(), state.settings.webhook_allow_private).await
+        {
+            errors.add("webhook_url", blocked.form_message());
+            url = None;
+        }
+    }
     let contact = errors.check("email", EmailAddress::parse(form.get("email")));
     let (Some(url), Some(contact)) = (url, contact) else {
         return fail(
@@ -277,7 +324,37 @@ pub async fn subscribe_webhook(
     }
 }
 
+/// Shows the button that confirms, and changes nothing: mail scanners and
+/// prefetchers open every link in a message, so a GET that confirmed would let
+/// a stranger's sign-up confirm itself.
 #[get("/confirm/{token}")]
+pub async fn confirm_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let found = store::subscribers::find_by_confirm_token(&state.db, &token).await?;
+    let mut ctx = base_context(&req, &state, "subscribe");
+    ctx.insert("confirmed", &false);
+    ctx.insert("email", &found.as_ref().map(|s| s.email.as_str()));
+    ctx.insert(
+        "action",
+        &format!("/subscribe/confirm/{}", urlencoding::encode(&token)),
+    );
+    let status = if found.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::GONE
+    };
+    Ok(html(
+        status,
+        state.tera.render("public/subscribe_confirm.html", &ctx)?,
+    ))
+}
+
+/// The button of the GET page. No CSRF token is asked for: the token in the
+/// path is the credential, and forging a POST to it needs the token already.
+#[post("/confirm/{token}")]
 pub async fn confirm(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -286,6 +363,7 @@ pub async fn confirm(
     let confirmed = store::subscribers::confirm(&state.db, &token).await?;
     let mut ctx = base_context(&req, &state, "subscribe");
     ctx.insert("confirmed", &confirmed.is_some());
+    ctx.insert("email", &Option::<&str>::None);
     if let Some(s) = &confirmed {
         ctx.insert(
             "unsubscribe_url",

@@ -212,6 +212,20 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         )
         .await,
     );
+    let signup = statuspost::store::subscribers::subscribe_email(
+        &app.db,
+        &statuspost::domain::EmailAddress::parse("confirm-page@example.com").unwrap(),
+        &[],
+    )
+    .await
+    .unwrap();
+    let statuspost::store::subscribers::EmailSignup::Confirm { token, .. } = signup else {
+        panic!("a new address gets a token");
+    };
+    let confirm = format!("/subscribe/confirm/{token}");
+    pages.push(fetch("subscribe-confirm", app.get(&confirm).await).await);
+    let res = app.client.post(app.url(&confirm)).send().await.unwrap();
+    pages.push(fetch("subscribe-confirmed", res).await);
     let hook = statuspost::store::subscribers::search(&app.db, "hooks.example.com", 0, 1)
         .await
         .unwrap()

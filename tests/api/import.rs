@@ -10,7 +10,12 @@ use crate::helpers::{spawn_app, TestApp};
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 async fn import(app: &TestApp, file: &std::path::Path) -> Output {
+    import_with(app, file, &[]).await
+}
+
+async fn import_with(app: &TestApp, file: &std::path::Path, flags: &[&str]) -> Output {
     let (dir, url, file) = (app.dir.0.clone(), app.database.url.clone(), file.to_owned());
+    let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
     tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_statuspost"))
             .current_dir(&dir)
@@ -21,6 +26,7 @@ async fn import(app: &TestApp, file: &std::path::Path) -> Output {
             .arg("subscribers")
             .arg("import")
             .arg(&file)
+            .args(&flags)
             .output()
             .unwrap()
     })
@@ -200,6 +206,140 @@ async fn an_export_imports_back_and_a_good_file_exits_cleanly() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 1"));
 }
 
+/// Each subscriber's address or URL with its state, in id order.
+async fn states(app: &TestApp) -> Vec<(String, &'static str)> {
+    subscriber::Entity::find()
+        .order_by_asc(subscriber::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s.webhook_url.clone().unwrap_or_else(|| s.email.clone()),
+                statuspost::store::subscribers::state_of(s),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_restored_export_keeps_pending_and_disabled_subscribers_as_they_were() {
+    use statuspost::domain::{EmailAddress, WebhookUrl};
+    use statuspost::store::subscribers;
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let email = |s: &str| EmailAddress::parse(s).unwrap();
+    subscribers::add_confirmed_email(&app.db, &email("yes@example.com"), &[])
+        .await
+        .unwrap();
+    // Signed up on the form by anyone, never confirmed.
+    subscribers::subscribe_email(&app.db, &email("stranger@example.com"), &[])
+        .await
+        .unwrap();
+    let url = WebhookUrl::parse("https://hooks.example.com/gone").unwrap();
+    let (hook, _) = subscribers::subscribe_webhook(&app.db, &url, &email("ops@example.com"), &[])
+        .await
+        .unwrap();
+    // As the worker leaves a receiver that answered 410 Gone.
+    subscriber::Entity::update(subscriber::ActiveModel {
+        id: sea_orm::Set(hook.id),
+        disabled_at: sea_orm::Set(Some(chrono::Utc::now())),
+        disabled_reason: sea_orm::Set(Some("410 Gone".into())),
+        ..Default::default()
+    })
+    .exec(&app.db)
+    .await
+    .unwrap();
+    let before = states(&app).await;
+    assert_eq!(
+        before.iter().map(|(_, s)| *s).collect::<Vec<_>>(),
+        vec!["confirmed", "pending", "disabled"]
+    );
+
+    let export = app
+        .get("/admin/subscribers.csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let file = app.dir.0.join("backup.csv");
+    std::fs::write(&file, &export).unwrap();
+    let wipe = || async {
+        subscriber::Entity::delete_many()
+            .exec(&app.db)
+            .await
+            .unwrap();
+    };
+
+    // A restore into an empty database gives back the same states.
+    wipe().await;
+    let out = import(&app, &file).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(states(&app).await, before);
+    assert!(
+        stdout.contains("imported 3 new subscribers (1 confirmed, 1 pending, 1 disabled)"),
+        "{stdout}"
+    );
+    assert_eq!(
+        subscribers::count_active(&app.db).await.unwrap(),
+        1,
+        "only the one who confirmed hears of incidents"
+    );
+    let pending = subscribers::find_email(&app.db, &email("stranger@example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        pending.confirm_token_hash.is_none(),
+        "no link is made for a pending import"
+    );
+
+    // Importing it again over subscribers already here changes none of them.
+    let out = import(&app, &file).await;
+    assert!(String::from_utf8_lossy(&out.stdout).contains("3 already subscribed"));
+    assert_eq!(states(&app).await, before);
+
+    // --confirm is the operator saying the whole list opted in.
+    wipe().await;
+    let out = import_with(&app, &file, &["--confirm"]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("imported 3 new subscribers (3 confirmed, 0 pending, 0 disabled)"),
+        "{stdout}"
+    );
+    assert!(states(&app).await.iter().all(|(_, s)| *s == "confirmed"));
+
+    // A status we do not know is never read as consent, not even with --confirm.
+    let odd = app.dir.0.join("odd.csv");
+    std::fs::write(
+        &odd,
+        "email,status\nunsub@example.com,unsubscribed\nblank@example.com,\n",
+    )
+    .unwrap();
+    let out = import_with(&app, &odd, &["--confirm"]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("line 2: status"), "{stderr}");
+    assert!(
+        subscribers::find_email(&app.db, &email("unsub@example.com"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // An empty status cell is read as a file without the column: confirmed.
+    let blank = subscribers::find_email(&app.db, &email("blank@example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(subscribers::state_of(&blank), "confirmed");
+}
+
 #[test]
 fn help_names_the_columns() {
     let out = Command::new(env!("CARGO_BIN_EXE_statuspost"))
@@ -213,6 +353,8 @@ fn help_names_the_columns() {
         "components",
         "';'",
         "secret",
+        "status",
+        "--confirm",
         "FILE",
     ] {
         assert!(help.contains(word), "{word} missing from:\n{help}");

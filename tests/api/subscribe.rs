@@ -75,6 +75,21 @@ pub async fn subscriber_by_email(app: &TestApp, email: &str) -> Vec<subscriber::
         .unwrap()
 }
 
+/// Opens a confirmation link and presses the page's button, as a person does;
+/// returns the answer to the button.
+pub async fn confirm(app: &TestApp, link: &str) -> reqwest::Response {
+    let page = app.get_html(&path_of(link)).await;
+    assert_eq!(
+        texts(&page, "main form button"),
+        vec!["Confirm subscription"],
+        "{page}"
+    );
+    assert_eq!(attr(&page, "main form", "method").as_deref(), Some("post"));
+    let action = attr(&page, "main form", "action").unwrap();
+    assert_eq!(action, path_of(link), "the button posts to the link itself");
+    app.client.post(app.url(&action)).send().await.unwrap()
+}
+
 /// Subscribes and confirms `email` through the public pages; returns its row.
 pub async fn confirmed_subscriber(
     app: &TestApp,
@@ -83,7 +98,7 @@ pub async fn confirmed_subscriber(
 ) -> subscriber::Model {
     assert_eq!(subscribe(app, email, &[]).await.status(), 303);
     let link = confirm_link(&mail_to(smtp, email, 0).await);
-    assert_eq!(app.get(&path_of(&link)).await.status(), 200);
+    assert_eq!(confirm(app, &link).await.status(), 200);
     let rows = subscriber_by_email(app, email).await;
     assert!(rows[0].confirmed_at.is_some());
     rows[0].clone()
@@ -100,11 +115,11 @@ async fn email_is_confirmed_by_a_single_use_link_that_expires() {
     assert!(texts(&page, "h1")[0].contains("Check your inbox"));
 
     // Nothing but the confirmation goes out until it is confirmed.
+    let msg = mail_to(&smtp, "reader@example.com", 0).await;
     let rows = subscriber_by_email(&app, "reader@example.com").await;
     assert_eq!(rows.len(), 1);
     assert!(rows[0].confirmed_at.is_none(), "pending until confirmed");
 
-    let msg = mail_to(&smtp, "reader@example.com", 0).await;
     assert_eq!(msg.subject(), "[Acme Status] Confirm your subscription");
     let link = confirm_link(&msg);
     let token = link.rsplit('/').next().unwrap();
@@ -113,7 +128,23 @@ async fn email_is_confirmed_by_a_single_use_link_that_expires() {
     assert_ne!(stored, token);
     assert!(!stored.contains(token));
 
-    let res = app.get(&path_of(&link)).await;
+    // A scanner opening the link, as often as it likes, confirms nothing
+    // and spends nothing.
+    let scanner = bare_client();
+    for _ in 0..3 {
+        let res = scanner.get(app.url(&path_of(&link))).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let page = res.text().await.unwrap();
+        assert!(
+            texts(&page, "h1")[0].contains("Confirm your subscription"),
+            "{page}"
+        );
+        assert!(page.contains("reader@example.com"), "{page}");
+    }
+    assert_eq!(subscriber_by_email(&app, "reader@example.com").await, rows);
+
+    // Only a POST confirms; it needs no cookie or CSRF token.
+    let res = scanner.post(app.url(&path_of(&link))).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let page = res.text().await.unwrap();
     assert!(
@@ -124,10 +155,19 @@ async fn email_is_confirmed_by_a_single_use_link_that_expires() {
     assert!(row.confirmed_at.is_some());
     assert!(row.confirm_token_hash.is_none());
 
-    // Single use.
+    // Single use: the page says so at once, and the button does nothing more.
     let res = app.get(&path_of(&link)).await;
     assert_eq!(res.status(), 410);
-    assert!(texts(&res.text().await.unwrap(), "h1")[0].contains("no longer valid"));
+    let page = res.text().await.unwrap();
+    assert!(texts(&page, "h1")[0].contains("no longer valid"));
+    assert!(texts(&page, "main form button").is_empty());
+    let res = app
+        .client
+        .post(app.url(&path_of(&link)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 410);
 
     // An expired link fails and confirms nothing.
     subscribe(&app, "late@example.com", &[]).await;
@@ -144,6 +184,15 @@ async fn email_is_confirmed_by_a_single_use_link_that_expires() {
     .await
     .unwrap();
     assert_eq!(app.get(&path_of(&link)).await.status(), 410);
+    assert_eq!(
+        app.client
+            .post(app.url(&path_of(&link)))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        410
+    );
     let late = subscriber_by_email(&app, "late@example.com")
         .await
         .remove(0);
@@ -156,6 +205,13 @@ async fn email_is_confirmed_by_a_single_use_link_that_expires() {
             .status(),
         410
     );
+    let res = app
+        .client
+        .post(app.url("/subscribe/confirm/not-a-real-token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 410);
 }
 
 #[tokio::test]
@@ -226,7 +282,7 @@ async fn subscribing_again_neither_duplicates_nor_reveals() {
         1
     );
     assert_eq!(app.get(&path_of(&first)).await.status(), 410);
-    assert_eq!(app.get(&path_of(&second)).await.status(), 200);
+    assert_eq!(confirm(&app, &second).await.status(), 200);
 }
 
 #[tokio::test]
@@ -289,6 +345,7 @@ async fn components_chosen_are_stored_and_a_bad_form_keeps_what_was_typed() {
             .status(),
         303
     );
+    mail_to(&smtp, "some@example.com", 0).await;
     let s = subscriber_by_email(&app, "some@example.com")
         .await
         .remove(0);
@@ -552,12 +609,154 @@ async fn the_form_cannot_flood_an_inbox() {
     let res = subscribe(&app, "Victim@example.com", &[]).await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/subscribe/sent");
+    // Other addresses are not held up.
+    subscribe(&app, "other@example.com", &[]).await;
+    mail_to(&smtp, "other@example.com", 0).await;
+    // By now the sixth sign-up, made first, has been dealt with too.
     let after = subscriber_by_email(&app, "victim@example.com")
         .await
         .remove(0);
     assert_eq!(after.confirm_token_hash, before.confirm_token_hash);
+    let to_victim = smtp
+        .messages()
+        .iter()
+        .filter(|m| m.to.iter().any(|t| t == "victim@example.com"))
+        .count();
+    assert_eq!(to_victim, 5);
     assert_eq!(app.get(&path_of(&last)).await.status(), 200);
-    // Other addresses are not held up.
-    subscribe(&app, "other@example.com", &[]).await;
-    mail_to(&smtp, "other@example.com", 0).await;
+}
+
+/// Holds the write lock on the subscribers table until dropped (rolled back).
+async fn lock_subscribers(app: &TestApp) -> sea_orm::DatabaseTransaction {
+    use sea_orm::ConnectionTrait;
+    let txn = statuspost::store::begin_write(&app.db).await.unwrap();
+    if app.database.is_postgres() {
+        // Readers pass, writers wait.
+        txn.execute_unprepared("LOCK TABLE subscribers IN EXCLUSIVE MODE")
+            .await
+            .unwrap();
+    }
+    txn
+}
+
+#[tokio::test]
+async fn the_answer_does_not_wait_for_the_address_dependent_work() {
+    let (app, smtp) = app_with_mail().await;
+    let known = confirmed_subscriber(&app, &smtp, "known@example.com").await;
+
+    // With no write possible, neither a new nor a confirmed address can be
+    // looked up and written before the answer; both answer all the same.
+    let lock = lock_subscribers(&app).await;
+    let bound = std::time::Duration::from_secs(5);
+    let mut answers = Vec::new();
+    for email in ["new@example.com", "known@example.com"] {
+        let res = tokio::time::timeout(bound, subscribe(&app, email, &[]))
+            .await
+            .unwrap_or_else(|_| panic!("the answer to {email} waited for the database"));
+        assert_eq!(res.status(), 303);
+        let location = res.headers()["location"].clone();
+        answers.push((location, res.bytes().await.unwrap()));
+    }
+    assert_eq!(answers[0], answers[1], "the same answer, byte for byte");
+    assert!(subscriber_by_email(&app, "new@example.com")
+        .await
+        .is_empty());
+
+    // Once the database takes writes again the sign-up goes through.
+    lock.rollback().await.unwrap();
+    let link = confirm_link(&mail_to(&smtp, "new@example.com", 0).await);
+    assert!(link.starts_with(BASE_URL));
+    assert_eq!(subscriber_by_email(&app, "new@example.com").await.len(), 1);
+    assert_eq!(
+        subscriber_by_email(&app, "known@example.com").await,
+        vec![known],
+        "a confirmed address is left as it was"
+    );
+}
+
+#[tokio::test]
+async fn a_webhook_url_every_delivery_would_refuse_is_refused_at_once() {
+    let app = spawn_app_with(&[("STATUSPOST_WEBHOOK_ALLOW_PRIVATE", "false")]).await;
+    let cases = [
+        ("http://127.0.0.1:9/hook", "a loopback address"),
+        ("http://10.0.0.1/hook", "a private address"),
+        ("http://[::1]:9/hook", "a loopback address"),
+        ("http://localhost:9/", "localhost resolves to"),
+    ];
+    for (url, why) in cases {
+        let res = app
+            .post_form(
+                "/subscribe",
+                "/subscribe/webhook",
+                &[("webhook_url", url), ("email", "ops@example.com")],
+            )
+            .await;
+        assert_eq!(res.status(), 422, "{url}");
+        let page = res.text().await.unwrap();
+        let err = texts(&page, "form[action='/subscribe/webhook'] .field-error");
+        assert_eq!(err.len(), 1, "{url}: {err:?}");
+        assert!(err[0].contains(why), "{url}: {err:?}");
+        // Beside the URL field, with what was typed kept.
+        let described = attr(&page, "#webhook_url", "aria-describedby").unwrap_or_default();
+        assert!(
+            !described.is_empty() && texts(&page, &format!("#{described}")) == err,
+            "{url}: the message belongs to the URL field"
+        );
+        assert_eq!(attr(&page, "#webhook_url", "value").as_deref(), Some(url));
+        assert_eq!(
+            attr(&page, "#webhook-email", "value").as_deref(),
+            Some("ops@example.com")
+        );
+    }
+
+    // The staff form and the write API use the same check.
+    app.sign_in_admin().await;
+    let res = app
+        .post_form(
+            "/admin/subscribers",
+            "/admin/subscribers",
+            &[
+                ("email", "ops@example.com"),
+                ("webhook_url", "http://localhost:9/"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("localhost resolves to"), "{page}");
+    assert!(
+        page.contains("http://localhost:9/"),
+        "the URL typed is kept"
+    );
+    let token = crate::api_v1::api_token(&app, "write").await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/subscribers"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"email": "ops@example.com", "webhook_url": "http://[::1]:9/"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "webhook_url", "{body}");
+    assert_eq!(
+        subscriber::Entity::find().count(&app.db).await.unwrap(),
+        0,
+        "nothing was added"
+    );
+
+    // Where private receivers are allowed, the same URL is taken.
+    let open = spawn_app_with(&[("STATUSPOST_WEBHOOK_ALLOW_PRIVATE", "true")]).await;
+    let res = open
+        .post_form(
+            "/subscribe",
+            "/subscribe/webhook",
+            &[
+                ("webhook_url", "http://localhost:9/"),
+                ("email", "ops@example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
 }

@@ -4,7 +4,9 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use statuspost::entity::subscriber;
 
 use crate::helpers::{attr, client, csrf_token, spawn_app, texts, TestApp};
-use crate::subscribe::{app_with_mail, confirmed_subscriber, subscribe, subscriber_by_email};
+use crate::subscribe::{
+    app_with_mail, confirmed_subscriber, mail_to, subscribe, subscriber_by_email,
+};
 
 async fn add(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::Response {
     app.post_form("/admin/subscribers", "/admin/subscribers", fields)
@@ -47,6 +49,7 @@ async fn staff_list_search_add_and_remove_subscribers() {
     let api = app.add_component("API").await;
     confirmed_subscriber(&app, &smtp, "reader@example.com").await;
     subscribe(&app, "pending@example.com", &[]).await;
+    mail_to(&smtp, "pending@example.com", 0).await;
 
     // Staff add an address: confirmed at once, with the components ticked.
     let res = add(

@@ -6,6 +6,7 @@ use actix_web::{get, http::StatusCode, post, web, HttpRequest, HttpResponse};
 
 use super::{context, form_pairs, page, see_other};
 use crate::domain::{EmailAddress, WebhookUrl};
+use crate::notify::ssrf;
 use crate::render::{time, views};
 use crate::state::AppState;
 use crate::store::{self, StoreError};
@@ -169,10 +170,18 @@ pub async fn create(
     const NOT_ADDED: &str = "The subscriber was not added: please fix the fields marked below.";
     let mut errors = FieldErrors::default();
     let email = errors.check("email", EmailAddress::parse(form.get("email")));
-    let url = match form.get("webhook_url").trim() {
+    let mut url = match form.get("webhook_url").trim() {
         "" => Some(None),
         u => errors.check("webhook_url", WebhookUrl::parse(u)).map(Some),
     };
+    if let Some(Some(u)) = &url {
+        if let Err(blocked) =
+            ssrf::check_url(u.as_url(), state.settings.webhook_allow_private).await
+        {
+            errors.add("webhook_url", blocked.form_message());
+            url = None;
+        }
+    }
     let (Some(email), Some(url)) = (email, url) else {
         return fail(errors, NOT_ADDED, StatusCode::UNPROCESSABLE_ENTITY).await;
     };

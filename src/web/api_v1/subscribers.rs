@@ -8,6 +8,7 @@ use super::{
 };
 use crate::api::statuspage::PageInfo;
 use crate::domain::{EmailAddress, WebhookUrl};
+use crate::notify::ssrf;
 use crate::state::AppState;
 use crate::store::{self, subscribers::SubscriberView, StoreError};
 
@@ -137,6 +138,11 @@ pub async fn create_subscriber(
     idempotent(&req, &state, &caller, &body, || async {
         let b: NewSubscriberBody = parse_json(&body)?;
         let target = target(&b)?;
+        if let Target::Webhook(url, _) = &target {
+            ssrf::check_url(url.as_url(), state.settings.webhook_allow_private)
+                .await
+                .map_err(|blocked| ApiError::invalid("webhook_url", blocked.form_message()))?;
+        }
         let ids = component_ids(&state, b.components.unwrap_or_default()).await?;
         let added = match target {
             Target::Email(email) => {
