@@ -106,12 +106,6 @@ pub async fn form_page(
     render_form(&req, &state, &token, None, StatusCode::OK).await
 }
 
-fn read_form(body: &[u8]) -> Result<FormData, AppError> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
-        .map(FormData::new)
-        .map_err(|_| AppError::BadRequest("The form could not be read.".into()))
-}
-
 #[post("/email")]
 pub async fn subscribe_email(
     req: HttpRequest,
@@ -119,7 +113,7 @@ pub async fn subscribe_email(
     token: csrf::CsrfToken,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = read_form(&body)?;
+    let form = FormData::parse(&body)?;
     let fail = |errors, message, status| {
         let form = &form;
         let (req, state, token) = (&req, &state, &token);
@@ -240,7 +234,7 @@ pub async fn subscribe_webhook(
     token: csrf::CsrfToken,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = read_form(&body)?;
+    let form = FormData::parse(&body)?;
     let fail = |errors, message, status| {
         let form = &form;
         let (req, state, token) = (&req, &state, &token);
