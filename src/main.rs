@@ -129,7 +129,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let state = std::sync::Arc::new(startup::state(settings, db).await?);
             tracing::info!("statuspost worker is running");
             tokio::select! {
-                _ = statuspost::notify::worker::run(state) => {}
+                _ = statuspost::notify::worker::supervise(
+                    "delivery worker",
+                    move || statuspost::notify::worker::run(state.clone()),
+                ) => {}
                 _ = tokio::signal::ctrl_c() => tracing::info!("worker stopping"),
             }
         }

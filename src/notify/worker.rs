@@ -26,8 +26,45 @@ pub const FAILING_DISABLES_AFTER: chrono::Duration = chrono::Duration::days(5);
 const POLL: Duration = Duration::from_secs(1);
 
 /// Starts the worker on the current runtime.
+/// Runs the worker under [`supervise`], so a panic in it is logged and the
+/// worker restarted instead of deliveries silently stopping.
 pub fn spawn(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(run(state))
+    tokio::spawn(supervise("delivery worker", move || run(state.clone())))
+}
+
+/// Runs the task `start` makes, forever: whenever it ends (a panic, or a
+/// return it should never make) the failure is logged as an error and a new
+/// one is started after a pause that doubles from one second up to a minute,
+/// and falls back to one second once a run has lasted a minute.
+pub async fn supervise<F, Fut>(name: &'static str, mut start: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    const FIRST: Duration = Duration::from_secs(1);
+    const LAST: Duration = Duration::from_secs(60);
+    let mut pause = FIRST;
+    loop {
+        let began = tokio::time::Instant::now();
+        match tokio::spawn(start()).await {
+            Ok(()) => tracing::error!(task = name, "stopped unexpectedly; restarting"),
+            Err(e) if e.is_panic() => {
+                let why = e.into_panic();
+                let why = why
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| why.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(task = name, panic = %why, "panicked; restarting");
+            }
+            Err(e) => tracing::error!(task = name, error = %e, "was cancelled; restarting"),
+        }
+        if began.elapsed() >= LAST {
+            pause = FIRST;
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(LAST);
+    }
 }
 
 /// What one attempt came to.
@@ -380,4 +417,31 @@ async fn load_content(state: &AppState, event_id: i32) -> Result<Arc<EventConten
         email,
         webhook,
     }))
+}
+
+#[cfg(test)]
+mod supervision_tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_task_that_panics_is_restarted() {
+        let starts = Arc::new(AtomicU32::new(0));
+        let counted = starts.clone();
+        let supervisor = tokio::spawn(supervise("test task", move || {
+            let n = counted.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n < 2 {
+                    panic!("boom {n}");
+                }
+                std::future::pending::<()>().await;
+            }
+        }));
+        // Paused time advances by itself when every task waits on a timer.
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        assert_eq!(starts.load(Ordering::SeqCst), 3, "two panics, two restarts");
+        assert!(!supervisor.is_finished());
+        supervisor.abort();
+    }
 }
