@@ -19,6 +19,11 @@ pub fn to_safe_html(markdown: &str) -> String {
     CLEANER.clean(&raw).to_string()
 }
 
+/// The sanitising pass of [`to_safe_html`] alone, on HTML that is already rendered.
+pub fn sanitize(html: &str) -> String {
+    CLEANER.clean(html).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
