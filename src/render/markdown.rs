@@ -127,6 +127,11 @@ fn html_depth(html: &str) -> usize {
     max
 }
 
+/// The sanitising pass of [`to_safe_html`] alone, on HTML that is already rendered.
+pub fn sanitize(html: &str) -> String {
+    CLEANER.clean(html).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
