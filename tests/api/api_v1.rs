@@ -776,7 +776,10 @@ fn cli(db_url: &str, args: &[&str], stdin: &str) -> (bool, String, String) {
     )
 }
 
-#[tokio::test]
+// Multi-threaded: the CLI runs as a blocking child process, and the app's
+// delivery worker (spawned on this runtime) must not stall mid-transaction,
+// holding SQLite's write lock, while the test thread waits for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operators_manage_tokens_from_the_command_line() {
     let dir = crate::helpers::TempDir::new();
     let db = crate::helpers::TestDatabase::new(&dir).await;

@@ -284,7 +284,9 @@ async fn a_token_works_only_while_its_owner_is_an_active_admin() {
     assert_eq!(status, 201);
 }
 
-#[tokio::test]
+// Multi-threaded: the CLI child is waited for in a blocking call (see
+// api_v1::operators_manage_tokens_from_the_command_line).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_setup_link_retires_once_an_admin_exists() {
     use std::io::Write;
     let app = spawn_app().await;
