@@ -5,8 +5,5 @@ pub mod schedule;
 pub mod ssrf;
 pub mod webhook;
 pub mod worker;
-
-/// An incident was published or updated; the event names the update.
-pub const EVENT_INCIDENT: &str = "incident_update";
-/// A component's status changed outside an incident update.
-pub const EVENT_COMPONENT: &str = "component_update";
+//
+// What kinds of event there are is the store's to say: `store::outbox::EventKind`.

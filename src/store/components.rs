@@ -143,7 +143,9 @@ pub async fn update(
     let m = m.update(&txn).await?;
     if status_changed && notify {
         notification_event::ActiveModel {
-            kind: Set(crate::notify::EVENT_COMPONENT.to_owned()),
+            kind: Set(super::outbox::EventKind::ComponentUpdate
+                .as_str()
+                .to_owned()),
             component_id: Set(Some(id)),
             old_status: Set(Some(old_status)),
             new_status: Set(Some(input.status.as_str().to_owned())),

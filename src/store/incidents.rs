@@ -150,7 +150,7 @@ async fn append(
 
     if u.notify {
         notification_event::ActiveModel {
-            kind: Set(crate::notify::EVENT_INCIDENT.to_owned()),
+            kind: Set(super::outbox::EventKind::IncidentUpdate.as_str().to_owned()),
             incident_id: Set(Some(inc.id)),
             update_id: Set(Some(upd.id)),
             component_id: Set(None),

@@ -11,6 +11,7 @@ mod feeds;
 mod helpers;
 mod html_quality;
 mod import;
+mod layers;
 mod mailer;
 mod notify_email;
 mod notify_support;
