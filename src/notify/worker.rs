@@ -376,8 +376,13 @@ async fn load_content(state: &AppState, event_id: i32) -> Result<Arc<EventConten
         .await
         .map_err(|e| format!("database: {e}"))?
         .ok_or_else(|| format!("event {event_id} is gone"))?;
-    let email = match (event.incident_id, event.update_id, event.component_id) {
-        (Some(incident_id), Some(update_id), _) => {
+    let decoded = store::outbox::Event::decode(&event);
+    let email = match decoded {
+        Err(ref e) => Content::Missing(format!("event {event_id} cannot be read: {e}")),
+        Ok(store::outbox::Event::IncidentUpdate {
+            incident_id,
+            update_id,
+        }) => {
             match store::incidents::load(db, incident_id)
                 .await
                 .map_err(|e| format!("database: {e}"))?
@@ -389,29 +394,34 @@ async fn load_content(state: &AppState, event_id: i32) -> Result<Arc<EventConten
                 None => Content::Missing(format!("incident {incident_id} is gone")),
             }
         }
-        (_, _, Some(component_id)) => {
+        Ok(store::outbox::Event::ComponentChange {
+            component_id,
+            new_status,
+            ..
+        }) => {
             match component::Entity::find_by_id(component_id)
                 .one(db)
                 .await
                 .map_err(|e| format!("database: {e}"))?
             {
-                Some(c) => {
-                    // The change the event records; the component may have moved on.
-                    let status = event.new_status.as_deref().unwrap_or(&c.status);
-                    let label = crate::domain::ComponentStatus::parse(status)
-                        .map(|s| s.label())
-                        .unwrap_or("unknown");
-                    Content::Email(email::component_update(state, event.id, &c, label))
-                }
+                // The change the event records; the component may have moved on.
+                Some(c) => Content::Email(email::component_update(
+                    state,
+                    event.id,
+                    &c,
+                    new_status.label(),
+                )),
                 None => Content::Missing(format!("component {component_id} is gone")),
             }
         }
-        _ => Content::Missing(format!("event {event_id} names nothing to tell")),
     };
     let info = crate::api::statuspage::PageInfo::from_state(state);
-    let webhook = Notice::load(db, &info, &event)
-        .await
-        .map_err(|e| format!("database: {e}"))?;
+    let webhook = match decoded {
+        Ok(decoded) => Notice::load(db, &info, &event, decoded)
+            .await
+            .map_err(|e| format!("database: {e}"))?,
+        Err(e) => Err(format!("event {event_id} cannot be read: {e}")),
+    };
     Ok(Arc::new(EventContent {
         event,
         email,

@@ -6,7 +6,7 @@ use sea_orm::{
 
 use super::{now, StoreError};
 use crate::domain::{ComponentName, ComponentStatus};
-use crate::entity::{component, component_group, notification_event};
+use crate::entity::{component, component_group};
 
 pub struct ComponentInput {
     pub name: ComponentName,
@@ -142,17 +142,17 @@ pub async fn update(
     m.updated_at = Set(now());
     let m = m.update(&txn).await?;
     if status_changed && notify {
-        notification_event::ActiveModel {
-            kind: Set(super::outbox::EventKind::ComponentUpdate
-                .as_str()
-                .to_owned()),
-            component_id: Set(Some(id)),
-            old_status: Set(Some(old_status)),
-            new_status: Set(Some(input.status.as_str().to_owned())),
-            created_at: Set(now()),
-            ..Default::default()
-        }
-        .insert(&txn)
+        super::outbox::write(
+            &txn,
+            super::outbox::Event::ComponentChange {
+                component_id: id,
+                old_status: super::read(
+                    ComponentStatus::parse(&old_status),
+                    format_args!("the status of component {id}"),
+                )?,
+                new_status: input.status,
+            },
+        )
         .await?;
     }
     txn.commit().await?;

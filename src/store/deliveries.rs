@@ -57,15 +57,29 @@ pub async fn expand(db: &DatabaseConnection, event_id: i32) -> Result<Option<u64
     }
     // The components the event is about: every component the incident's updates
     // touched so far, or the one component whose status changed.
-    let affected = match (event.incident_id, event.component_id) {
-        (Some(incident_id), _) => format!(
+    let decoded = match super::outbox::Event::decode(&event) {
+        Ok(e) => e,
+        Err(e) => {
+            // Nobody can be told of what cannot be read: say so loudly, once,
+            // and set it aside rather than retry it on every pass.
+            tracing::error!(event = event.id, error = %e, "outbox event cannot be read; nobody is notified of it");
+            mark_expanded(&txn, event).await?;
+            txn.commit().await?;
+            return Ok(Some(0));
+        }
+    };
+    let affected = match decoded {
+        super::outbox::Event::IncidentUpdate {
+            incident_id,
+            update_id,
+        } => format!(
             "SELECT uc.component_id FROM update_components uc \
              JOIN incident_updates iu ON iu.id = uc.update_id \
-             WHERE iu.incident_id = {incident_id} AND iu.id <= {update}",
-            update = event.update_id.unwrap_or(i32::MAX)
+             WHERE iu.incident_id = {incident_id} AND iu.id <= {update_id}"
         ),
-        (None, Some(component_id)) => format!("SELECT {component_id}"),
-        (None, None) => "SELECT NULL WHERE 1 = 0".to_owned(),
+        super::outbox::Event::ComponentChange { component_id, .. } => {
+            format!("SELECT {component_id}")
+        }
     };
     // A subscriber with no components chosen hears of everything; an event about
     // no component goes to everyone; else the two sets must meet.
@@ -88,11 +102,19 @@ pub async fn expand(db: &DatabaseConnection, event_id: i32) -> Result<Option<u64
         ))
         .await?
         .rows_affected();
-    let mut e = event.into_active_model();
-    e.expanded_at = Set(Some(at));
-    e.update(&txn).await?;
+    mark_expanded(&txn, event).await?;
     txn.commit().await?;
     Ok(Some(made))
+}
+
+async fn mark_expanded(
+    txn: &impl ConnectionTrait,
+    event: notification_event::Model,
+) -> Result<(), DbErr> {
+    let mut e = event.into_active_model();
+    e.expanded_at = Set(Some(now()));
+    e.update(txn).await?;
+    Ok(())
 }
 
 /// A delivery a worker holds until `lease_until`.

@@ -10,9 +10,7 @@ use sea_orm::{
 
 use super::{now, StoreError};
 use crate::domain::{ComponentStatus, Impact, IncidentStatus, IncidentTitle, UpdateBody};
-use crate::entity::{
-    component, incident, incident_update, notification_event, staff, update_component,
-};
+use crate::entity::{component, incident, incident_update, staff, update_component};
 
 pub struct NewIncident {
     pub title: IncidentTitle,
@@ -149,16 +147,13 @@ async fn append(
     m.update(txn).await?;
 
     if u.notify {
-        notification_event::ActiveModel {
-            kind: Set(super::outbox::EventKind::IncidentUpdate.as_str().to_owned()),
-            incident_id: Set(Some(inc.id)),
-            update_id: Set(Some(upd.id)),
-            component_id: Set(None),
-            created_at: Set(now()),
-            expanded_at: Set(None),
-            ..Default::default()
-        }
-        .insert(txn)
+        super::outbox::write(
+            txn,
+            super::outbox::Event::IncidentUpdate {
+                incident_id: inc.id,
+                update_id: upd.id,
+            },
+        )
         .await?;
     }
     Ok(Published {

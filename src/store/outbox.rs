@@ -1,5 +1,10 @@
-//! What the outbox says happened: the `kind` column of `notification_events`.
-use crate::domain::ParseError;
+//! The outbox: what happened, written in the same transaction as the change,
+//! for the worker to tell subscribers. This file is the one place that turns
+//! an event into a row and a row back into an event.
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+
+use crate::domain::{ComponentStatus, ParseError};
+use crate::entity::notification_event;
 
 /// The kinds of event the store writes with an update, for the worker to notify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,9 +33,134 @@ impl EventKind {
     }
 }
 
+/// What an event tells of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// Update `update_id` of incident `incident_id` was posted.
+    IncidentUpdate { incident_id: i32, update_id: i32 },
+    /// A component's status changed outside an incident update.
+    ComponentChange {
+        component_id: i32,
+        old_status: ComponentStatus,
+        new_status: ComponentStatus,
+    },
+}
+
+impl Event {
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Self::IncidentUpdate { .. } => EventKind::IncidentUpdate,
+            Self::ComponentChange { .. } => EventKind::ComponentUpdate,
+        }
+    }
+
+    /// Reads a stored event back. A row that does not say what it tells of
+    /// (written by hand, or by a newer version) is an error, never a guess.
+    pub fn decode(row: &notification_event::Model) -> Result<Self, ParseError> {
+        let missing = |what: &str| ParseError::new(format!("event {} has no {what}", row.id));
+        match EventKind::parse(&row.kind)? {
+            EventKind::IncidentUpdate => Ok(Self::IncidentUpdate {
+                incident_id: row.incident_id.ok_or_else(|| missing("incident"))?,
+                update_id: row.update_id.ok_or_else(|| missing("update"))?,
+            }),
+            EventKind::ComponentUpdate => {
+                let new_status = ComponentStatus::parse(
+                    row.new_status
+                        .as_deref()
+                        .ok_or_else(|| missing("new status"))?,
+                )?;
+                Ok(Self::ComponentChange {
+                    component_id: row.component_id.ok_or_else(|| missing("component"))?,
+                    old_status: match row.old_status.as_deref() {
+                        Some(s) => ComponentStatus::parse(s)?,
+                        None => new_status,
+                    },
+                    new_status,
+                })
+            }
+        }
+    }
+}
+
+/// Writes `event` to the outbox; call it inside the transaction that makes
+/// the change, so that the change and its notice commit together or not at all.
+pub async fn write(db: &impl ConnectionTrait, event: Event) -> Result<(), sea_orm::DbErr> {
+    let mut row = notification_event::ActiveModel {
+        kind: Set(event.kind().as_str().to_owned()),
+        created_at: Set(super::now()),
+        expanded_at: Set(None),
+        ..Default::default()
+    };
+    match event {
+        Event::IncidentUpdate {
+            incident_id,
+            update_id,
+        } => {
+            row.incident_id = Set(Some(incident_id));
+            row.update_id = Set(Some(update_id));
+        }
+        Event::ComponentChange {
+            component_id,
+            old_status,
+            new_status,
+        } => {
+            row.component_id = Set(Some(component_id));
+            row.old_status = Set(Some(old_status.as_str().to_owned()));
+            row.new_status = Set(Some(new_status.as_str().to_owned()));
+        }
+    }
+    row.insert(db).await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(kind: &str) -> notification_event::Model {
+        notification_event::Model {
+            id: 7,
+            kind: kind.into(),
+            incident_id: Some(1),
+            update_id: Some(2),
+            component_id: None,
+            old_status: None,
+            new_status: None,
+            created_at: chrono::Utc::now(),
+            expanded_at: None,
+        }
+    }
+
+    #[test]
+    fn rows_decode_or_say_why_not() {
+        assert_eq!(
+            Event::decode(&row("incident_update")),
+            Ok(Event::IncidentUpdate {
+                incident_id: 1,
+                update_id: 2
+            })
+        );
+        let mut c = row("component_update");
+        c.component_id = Some(3);
+        c.new_status = Some("major_outage".into());
+        assert_eq!(
+            Event::decode(&c),
+            Ok(Event::ComponentChange {
+                component_id: 3,
+                old_status: ComponentStatus::MajorOutage,
+                new_status: ComponentStatus::MajorOutage,
+            })
+        );
+        c.new_status = Some("exploded".into());
+        assert!(Event::decode(&c).is_err());
+        assert!(Event::decode(&row("maintenance")).is_err());
+        let mut no_update = row("incident_update");
+        no_update.update_id = None;
+        assert!(Event::decode(&no_update)
+            .unwrap_err()
+            .0
+            .contains("no update"));
+    }
 
     #[test]
     fn kinds_round_trip() {

@@ -345,7 +345,8 @@ async fn events(app: &TestApp) -> Vec<notification_event::Model> {
 /// "tok123", sends it to a verifying receiver and returns what arrived.
 async fn deliver(app: &TestApp, event: &notification_event::Model) -> serde_json::Value {
     let info = PageInfo::from_state(&app.state);
-    let notice = Notice::load(&app.db, &info, event)
+    let what = statuspost::store::outbox::Event::decode(event).expect("a readable event");
+    let notice = Notice::load(&app.db, &info, event, what)
         .await
         .unwrap()
         .expect("the event names something");

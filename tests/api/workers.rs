@@ -144,3 +144,40 @@ async fn expanding_an_event_again_adds_no_delivery() {
         3
     );
 }
+
+#[tokio::test]
+async fn an_event_that_cannot_be_read_is_set_aside_not_guessed() {
+    use sea_orm::ActiveModelTrait;
+    use statuspost::entity::notification_event;
+    let app = spawn_app_with(&[("STATUSPOST_RUN_WORKER", "false")]).await;
+    crate::notify_support::email_subscriber(&app.db, "s@example.com", &[]).await;
+    // Written by a newer version, or by hand: a kind this version does not know,
+    // and an incident update that names no update.
+    let mut ids = Vec::new();
+    for (kind, update) in [("maintenance_reminder", Some(1)), ("incident_update", None)] {
+        let row = notification_event::ActiveModel {
+            kind: Set(kind.to_owned()),
+            incident_id: Set(Some(1)),
+            update_id: Set(update),
+            created_at: Set(store::now()),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .unwrap();
+        ids.push(row.id);
+    }
+    for id in ids {
+        assert_eq!(
+            store::deliveries::expand(&app.db, id).await.unwrap(),
+            Some(0),
+            "nobody is told of what cannot be read"
+        );
+        assert_eq!(
+            store::deliveries::expand(&app.db, id).await.unwrap(),
+            None,
+            "and it is not tried again on every pass"
+        );
+    }
+    assert!(delivery::Entity::find().all(&app.db).await.unwrap().is_empty());
+}

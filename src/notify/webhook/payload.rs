@@ -17,7 +17,7 @@ use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
 use crate::api::statuspage::{self, PageInfo};
-use crate::domain::{ComponentStatus, IncidentStatus};
+use crate::domain::IncidentStatus;
 use crate::entity::notification_event;
 use crate::store;
 use crate::store::incidents::IncidentView;
@@ -44,16 +44,20 @@ pub struct Notice {
 }
 
 impl Notice {
-    /// What `event` tells of; `Ok(Err(why))` when what it names is gone.
+    /// What `event` (decoded as `what`) tells of; `Ok(Err(why))` when what it names is gone.
     pub async fn load(
         db: &impl ConnectionTrait,
         info: &PageInfo,
         event: &notification_event::Model,
+        what: store::outbox::Event,
     ) -> Result<Result<Self, String>, sea_orm::DbErr> {
         let components = store::components::list(db).await?;
         let status = statuspage::status(&components);
-        let subject = match (event.incident_id, event.update_id, event.component_id) {
-            (Some(incident_id), Some(update_id), _) => {
+        let subject = match what {
+            store::outbox::Event::IncidentUpdate {
+                incident_id,
+                update_id,
+            } => {
                 let Some(view) = store::incidents::load(db, incident_id).await? else {
                     return Ok(Err(format!("incident {incident_id} is gone")));
                 };
@@ -62,16 +66,14 @@ impl Notice {
                 };
                 Subject::Incident(statuspage::incident(info, &then, &components))
             }
-            (_, _, Some(component_id)) => {
+            store::outbox::Event::ComponentChange {
+                component_id,
+                old_status,
+                new_status,
+            } => {
                 let Some(c) = components.iter().find(|c| c.model.id == component_id) else {
                     return Ok(Err(format!("component {component_id} is gone")));
                 };
-                let parse =
-                    |s: &Option<String>| s.as_deref().and_then(|s| ComponentStatus::parse(s).ok());
-                // Events always record the change; the fallbacks only matter
-                // for a row written by hand.
-                let new_status = parse(&event.new_status).unwrap_or(c.status);
-                let old_status = parse(&event.old_status).unwrap_or(new_status);
                 let mut component = statuspage::component(info, c);
                 // The component as the change left it, even if it moved on since.
                 component.status = new_status.as_str().to_owned();
@@ -87,7 +89,6 @@ impl Notice {
                     ),
                 }
             }
-            _ => return Ok(Err(format!("event {} names nothing to tell", event.id))),
         };
         Ok(Ok(Self { status, subject }))
     }
