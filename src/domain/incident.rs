@@ -121,3 +121,74 @@ mod tests {
         assert_eq!(IncidentStatus::Resolved.label(), "Issue Resolved");
     }
 }
+
+/// Where an incident stands: what its updates, taken in the order they were
+/// posted, make of it. One rule for the store (which keeps it on the incident
+/// row) and for the webhook payload (which replays it as of an update).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub status: IncidentStatus,
+    pub resolved_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub monitoring_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The display time of the latest update so far, by display time.
+    pub latest_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Standing {
+    /// Before any update.
+    pub fn new(status: IncidentStatus) -> Self {
+        Self {
+            status,
+            resolved_at: None,
+            monitoring_at: None,
+            latest_at: None,
+        }
+    }
+
+    /// After one more update, with `status`, shown at `at`. A backdated update
+    /// (shown before the latest) fills in the story and changes nothing here.
+    pub fn after(self, status: IncidentStatus, at: chrono::DateTime<chrono::Utc>) -> Self {
+        if self.latest_at.is_some_and(|latest| at < latest) {
+            return self;
+        }
+        Self {
+            status,
+            resolved_at: status.is_resolved().then_some(at),
+            monitoring_at: match (self.monitoring_at, status) {
+                (None, IncidentStatus::Monitoring) => Some(at),
+                (kept, _) => kept,
+            },
+            latest_at: Some(at),
+        }
+    }
+}
+
+#[cfg(test)]
+mod standing_tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(h: u32) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc.with_ymd_and_hms(2008, 2, 28, h, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn the_latest_update_by_display_time_decides() {
+        let s = Standing::new(IncidentStatus::Investigating)
+            .after(IncidentStatus::Investigating, at(10))
+            .after(IncidentStatus::Monitoring, at(12))
+            .after(IncidentStatus::Resolved, at(17));
+        assert_eq!(s.status, IncidentStatus::Resolved);
+        assert_eq!(s.resolved_at, Some(at(17)));
+        assert_eq!(s.monitoring_at, Some(at(12)));
+        // Backdated: history, not the present.
+        let b = s.after(IncidentStatus::Identified, at(11));
+        assert_eq!(b, s);
+        // Reopened: no longer resolved; monitoring keeps its first time.
+        let r = s
+            .after(IncidentStatus::Identified, at(18))
+            .after(IncidentStatus::Monitoring, at(19));
+        assert_eq!(r.resolved_at, None);
+        assert_eq!(r.monitoring_at, Some(at(12)));
+    }
+}

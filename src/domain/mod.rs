@@ -10,7 +10,7 @@ mod webhook_url;
 
 pub use component::{ComponentStatus, OverallStatus};
 pub use email::EmailAddress;
-pub use incident::{Impact, IncidentStatus};
+pub use incident::{Impact, IncidentStatus, Standing};
 pub use proxies::TrustedProxies;
 pub use staff::{DisplayName, Password};
 pub use text::{ComponentName, IncidentTitle, UpdateBody};

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use super::{now, StoreError};
-use crate::domain::{ComponentStatus, Impact, IncidentStatus, IncidentTitle, UpdateBody};
+use crate::domain::{ComponentStatus, Impact, IncidentStatus, IncidentTitle, Standing, UpdateBody};
 use crate::entity::{component, incident, incident_update, staff, update_component};
 
 pub struct NewIncident {
@@ -133,16 +133,20 @@ async fn append(
         c.update(txn).await?;
     }
 
-    // A backdated update fills in the story but does not change where it stands now.
-    let is_latest = latest.is_none_or(|l| u.at >= l.display_at);
-    let mut m: incident::ActiveModel = inc.clone().into();
-    if is_latest {
-        m.status = Set(u.status.as_str().to_owned());
-        m.resolved_at = Set(u.status.is_resolved().then_some(u.at));
-        if u.status == IncidentStatus::Monitoring && inc.monitoring_at.is_none() {
-            m.monitoring_at = Set(Some(u.at));
-        }
+    let now_stands = Standing {
+        status: super::read(
+            IncidentStatus::parse(&inc.status),
+            format_args!("the status of incident {}", inc.id),
+        )?,
+        resolved_at: inc.resolved_at,
+        monitoring_at: inc.monitoring_at,
+        latest_at: latest.map(|l| l.display_at),
     }
+    .after(u.status, u.at);
+    let mut m: incident::ActiveModel = inc.clone().into();
+    m.status = Set(now_stands.status.as_str().to_owned());
+    m.resolved_at = Set(now_stands.resolved_at);
+    m.monitoring_at = Set(now_stands.monitoring_at);
     m.updated_at = Set(now());
     m.update(txn).await?;
 

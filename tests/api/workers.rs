@@ -179,5 +179,9 @@ async fn an_event_that_cannot_be_read_is_set_aside_not_guessed() {
             "and it is not tried again on every pass"
         );
     }
-    assert!(delivery::Entity::find().all(&app.db).await.unwrap().is_empty());
+    assert!(delivery::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .is_empty());
 }

@@ -17,7 +17,7 @@ use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
 use crate::api::statuspage::{self, PageInfo};
-use crate::domain::IncidentStatus;
+use crate::domain::Standing;
 use crate::entity::notification_event;
 use crate::store;
 use crate::store::incidents::IncidentView;
@@ -105,23 +105,16 @@ pub fn incident_as_of(view: &IncidentView, update_id: i32) -> Option<IncidentVie
     // Ids grow in the order updates are posted; display times may be backdated.
     then.updates.retain(|u| u.model.id <= update_id);
     then.model.updated_at = posted.model.created_at;
-    // Replay the store's rule: an update sets where the incident stands only
-    // if it is the latest by display time (a backdated one fills in history).
+    // The store's rule, replayed in posting order (`domain::Standing`).
     let mut posting_order: Vec<_> = then.updates.iter().collect();
     posting_order.sort_by_key(|u| u.model.id);
-    let mut latest_at = None;
-    let (mut status, mut resolved_at, mut monitoring_at) = (then.status, None, None);
-    for u in posting_order {
-        if latest_at.is_some_and(|at| u.model.display_at < at) {
-            continue;
-        }
-        latest_at = Some(u.model.display_at);
-        status = u.status;
-        resolved_at = u.status.is_resolved().then_some(u.model.display_at);
-        if u.status == IncidentStatus::Monitoring && monitoring_at.is_none() {
-            monitoring_at = Some(u.model.display_at);
-        }
-    }
+    let stands = posting_order
+        .into_iter()
+        .fold(Standing::new(then.status), |s, u| {
+            s.after(u.status, u.model.display_at)
+        });
+    let (status, resolved_at, monitoring_at) =
+        (stands.status, stands.resolved_at, stands.monitoring_at);
     then.status = status;
     then.model.status = status.as_str().to_owned();
     then.model.resolved_at = resolved_at;
