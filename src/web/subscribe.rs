@@ -335,15 +335,7 @@ pub async fn confirm_page(
         "action",
         &format!("/subscribe/confirm/{}", urlencoding::encode(&token)),
     );
-    let status = if found.is_some() {
-        StatusCode::OK
-    } else {
-        StatusCode::GONE
-    };
-    Ok(html(
-        status,
-        state.tera.render("public/subscribe_confirm.html", &ctx)?,
-    ))
+    render_confirm(&state, &ctx, found.is_some())
 }
 
 /// The button of the GET page. No CSRF token is asked for: the token in the
@@ -366,14 +358,23 @@ pub async fn confirm(
                 .link(&store::subscribers::unsubscribe_path(&s.unsubscribe_token)),
         );
     }
-    let status = if confirmed.is_some() {
+    render_confirm(&state, &ctx, confirmed.is_some())
+}
+
+/// The confirmation page: 200 while the link is good, 410 once it is not.
+fn render_confirm(
+    state: &AppState,
+    ctx: &tera::Context,
+    live: bool,
+) -> Result<HttpResponse, AppError> {
+    let status = if live {
         StatusCode::OK
     } else {
         StatusCode::GONE
     };
     Ok(html(
         status,
-        state.tera.render("public/subscribe_confirm.html", &ctx)?,
+        state.tera.render("public/subscribe_confirm.html", ctx)?,
     ))
 }
 

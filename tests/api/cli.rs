@@ -158,11 +158,10 @@ async fn migrate_brings_a_new_database_up_to_date() {
     );
 }
 
-#[tokio::test]
-async fn serve_runs_from_any_folder_and_creates_its_database() {
-    use std::io::BufRead;
-    let dir = TempDir::new();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_statuspost"))
+/// `statuspost serve` on a free port in `dir`, with its default SQLite file
+/// there and its log on a pipe.
+fn serve_in(dir: &TempDir) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_statuspost"))
         .current_dir(&dir.0)
         .env_remove("DATABASE_URL")
         .env("RUST_LOG", "info")
@@ -170,7 +169,14 @@ async fn serve_runs_from_any_folder_and_creates_its_database() {
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn serve_runs_from_any_folder_and_creates_its_database() {
+    use std::io::BufRead;
+    let dir = TempDir::new();
+    let mut child = serve_in(&dir);
     // The log says which port it got and how to make the first admin.
     let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
     let mut log = String::new();
@@ -211,15 +217,7 @@ async fn serve_keeps_tokens_out_of_its_log_and_its_database_private() {
     use std::io::BufRead;
     use std::os::unix::fs::PermissionsExt;
     let dir = TempDir::new();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_statuspost"))
-        .current_dir(&dir.0)
-        .env_remove("DATABASE_URL")
-        .env("RUST_LOG", "info")
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = serve_in(&dir);
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

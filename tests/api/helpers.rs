@@ -276,6 +276,34 @@ impl TestApp {
         .await
     }
 
+    /// Signs in through the login form on another browser (`client`), as one
+    /// behind a proxy that names it in `X-Forwarded-For` when `forwarded_for` is given.
+    pub async fn sign_in_on(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+        forwarded_for: Option<&str>,
+    ) -> reqwest::Response {
+        let page = client
+            .get(self.url("/admin/login"))
+            .send()
+            .await
+            .expect("GET /admin/login")
+            .text()
+            .await
+            .unwrap();
+        let mut req = client.post(self.url("/admin/login")).form(&[
+            ("csrf_token", csrf_token(&page).as_str()),
+            ("email", email),
+            ("password", password),
+        ]);
+        if let Some(from) = forwarded_for {
+            req = req.header("x-forwarded-for", from);
+        }
+        req.send().await.expect("POST /admin/login")
+    }
+
     /// An admin account, signed in on this app's client.
     pub async fn sign_in_admin(&self) -> i32 {
         let id = self
@@ -339,6 +367,25 @@ impl TestApp {
         );
         let location = res.headers()["location"].to_str().unwrap().to_owned();
         location.rsplit('/').next().unwrap().parse().unwrap()
+    }
+
+    /// Submits the new-incident form with `title` and `message` (investigating,
+    /// minor impact) plus `extra` fields, whatever comes back.
+    pub async fn submit_new_incident(
+        &self,
+        title: &str,
+        message: &str,
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut fields = vec![
+            ("title", title),
+            ("status", "investigating"),
+            ("impact", "minor"),
+            ("message", message),
+        ];
+        fields.extend_from_slice(extra);
+        self.post_form("/admin/incidents/new", "/admin/incidents", &fields)
+            .await
     }
 
     /// Posts an update through the incident's admin form.

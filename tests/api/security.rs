@@ -92,17 +92,7 @@ async fn an_over_long_message_is_refused_before_rendering() {
     app.sign_in_admin().await;
     let message = "**x** ".repeat(10_000);
     let res = app
-        .post_form(
-            "/admin/incidents/new",
-            "/admin/incidents",
-            &[
-                ("title", "Long"),
-                ("status", "investigating"),
-                ("impact", "minor"),
-                ("message", &message),
-                ("action", "preview"),
-            ],
-        )
+        .submit_new_incident("Long", &message, &[("action", "preview")])
         .await;
     let html = res.text().await.unwrap();
     assert!(html.contains("The message is too long"), "{html}");
@@ -110,30 +100,9 @@ async fn an_over_long_message_is_refused_before_rendering() {
     assert!(html.contains("**x** **x**"), "the text is kept");
 }
 
-/// Signs in through the login form as a browser behind the proxy would, the
-/// proxy naming the browser's address in `X-Forwarded-For`.
 async fn sign_in_from(app: &TestApp, from: &str, email: &str, password: &str) -> u16 {
-    let client = client();
-    let page = client
-        .get(app.url("/admin/login"))
-        .send()
+    app.sign_in_on(&client(), email, password, Some(from))
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = csrf_token(&page);
-    client
-        .post(app.url("/admin/login"))
-        .header("x-forwarded-for", from)
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", email),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .unwrap()
         .status()
         .as_u16()
 }
@@ -237,24 +206,9 @@ async fn a_token_works_only_while_its_owner_is_an_active_admin() {
 
     // The admin page says the token does not work, and why.
     let second = crate::helpers::client();
-    let login = second
-        .get(app.url("/admin/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = second
-        .post(app.url("/admin/login"))
-        .form(&[
-            ("csrf_token", csrf_token(&login).as_str()),
-            ("email", "second@example.com"),
-            ("password", ADMIN_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .sign_in_on(&second, "second@example.com", ADMIN_PASSWORD, None)
+        .await;
     assert_eq!(res.status(), 303);
     let page = second
         .get(app.url("/admin/tokens"))
@@ -368,17 +322,10 @@ async fn a_year_before_1970_is_refused_and_the_feeds_keep_working() {
     let app = spawn_app().await;
     app.sign_in_admin().await;
     let res = app
-        .post_form(
-            "/admin/incidents/new",
-            "/admin/incidents",
-            &[
-                ("title", "Typo in the year"),
-                ("status", "investigating"),
-                ("impact", "minor"),
-                ("message", "x"),
-                ("started_at", "-0001-01-01T00:00"),
-                ("action", "publish"),
-            ],
+        .submit_new_incident(
+            "Typo in the year",
+            "x",
+            &[("started_at", "-0001-01-01T00:00"), ("action", "publish")],
         )
         .await;
     assert_eq!(res.status(), 422);
@@ -427,17 +374,7 @@ async fn nul_is_refused_in_staff_forms() {
     let app = spawn_app().await;
     app.sign_in_admin().await;
     let res = app
-        .post_form(
-            "/admin/incidents/new",
-            "/admin/incidents",
-            &[
-                ("title", "Null"),
-                ("status", "investigating"),
-                ("impact", "minor"),
-                ("message", "before\0after"),
-                ("action", "publish"),
-            ],
-        )
+        .submit_new_incident("Null", "before\0after", &[("action", "publish")])
         .await;
     assert_eq!(res.status(), 400);
     assert!(res.text().await.unwrap().contains("NUL character"));
