@@ -118,6 +118,7 @@ impl Application {
                 .app_data(data.clone())
                 .app_data(web::FormConfig::default().limit(256 * 1024))
                 .app_data(web::PayloadConfig::default().limit(1024 * 1024))
+                .wrap(middleware::from_fn(crate::web::error::render_pages))
                 .wrap(crate::web::security::headers())
                 .wrap(middleware::Compress::default())
                 .wrap(crate::web::access_log::logger())

@@ -1,49 +1,8 @@
 //! Templates are compiled into the binary so it runs from any folder.
 use tera::Tera;
 
-macro_rules! embedded {
-    ($($name:literal),* $(,)?) => {
-        &[$(($name, include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/", $name)))),*]
-    };
-}
-
-const TEMPLATES: &[(&str, &str)] = embedded![
-    "base.html",
-    "macros.html",
-    "error.html",
-    "public/index.html",
-    "public/incident.html",
-    "public/history.html",
-    "admin/base.html",
-    "admin/login.html",
-    "admin/setup.html",
-    "admin/incidents.html",
-    "admin/new_incident.html",
-    "admin/update_fields.html",
-    "admin/incident.html",
-    "admin/components.html",
-    "admin/staff.html",
-    "public/subscribe.html",
-    "public/subscribe_sent.html",
-    "public/subscribe_webhook.html",
-    "public/subscribe_confirm.html",
-    "public/unsubscribe.html",
-    "admin/subscribers.html",
-    "email/confirm.subject.txt",
-    "email/confirm.txt",
-    "email/confirm.html",
-    "admin/tokens.html",
-    "admin/deliveries.html",
-    "email/incident_update.subject.txt",
-    "email/incident_update.txt",
-    "email/incident_update.html",
-    "email/component_update.subject.txt",
-    "email/component_update.txt",
-    "email/component_update.html",
-    "email/endpoint_disabled.subject.txt",
-    "email/endpoint_disabled.txt",
-    "email/endpoint_disabled.html",
-];
+/// Every file under `templates/`, by its path there (listed by `build.rs`).
+const TEMPLATES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/templates.rs"));
 
 pub fn load() -> Result<Tera, tera::Error> {
     let mut tera = Tera::default();

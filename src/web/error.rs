@@ -1,5 +1,13 @@
 //! One error type for every handler, mapped to a status and a calm page.
-use actix_web::{http::StatusCode, HttpResponse, ResponseError};
+use actix_web::{
+    body::{BoxBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
+    http::StatusCode,
+    middleware::Next,
+    web, HttpResponse, ResponseError,
+};
+
+use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -71,8 +79,54 @@ impl ResponseError for AppError {
         if let Self::TooManyRequests(secs) = self {
             res.insert_header(("Retry-After", secs.to_string()));
         }
-        res.content_type("text/html; charset=utf-8")
-            .body(error_page(status, &message))
+        let mut res = res
+            .content_type("text/html; charset=utf-8")
+            .body(error_page(status, &message));
+        res.extensions_mut().insert(ErrorMessage(message));
+        res
+    }
+}
+
+/// Marks a response as an error page, with what it says, for [`render_pages`].
+#[derive(Clone)]
+struct ErrorMessage(String);
+
+/// Renders error pages from `templates/error.html`, in the page's own layout.
+/// `error_response` has no access to the templates, so it writes a plain page
+/// and marks it; this replaces the plain page when the template renders, and
+/// keeps it when it does not (the error may be the templates' own).
+pub async fn render_pages(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let Some(ErrorMessage(message)) = res.response().extensions().get::<ErrorMessage>().cloned()
+    else {
+        return Ok(res.map_into_boxed_body());
+    };
+    let Some(state) = res.request().app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(res.map_into_boxed_body());
+    };
+    let status = res.status();
+    let mut ctx = super::public::layout_context(&state, state.page_zone);
+    ctx.insert("title", status.canonical_reason().unwrap_or("Error"));
+    ctx.insert("message", &message);
+    ctx.insert("path", "");
+    match state.tera.render("error.html", &ctx) {
+        Ok(body) => {
+            let (req, old) = res.into_parts();
+            let mut page = HttpResponse::build(status);
+            for (name, value) in old.headers() {
+                if name != actix_web::http::header::CONTENT_LENGTH {
+                    page.insert_header((name.clone(), value.clone()));
+                }
+            }
+            Ok(ServiceResponse::new(req, page.body(body)))
+        }
+        Err(e) => {
+            tracing::error!(error = ?e, "the error page template failed; serving the plain one");
+            Ok(res.map_into_boxed_body())
+        }
     }
 }
 

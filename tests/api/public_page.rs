@@ -299,3 +299,16 @@ async fn an_unreadable_row_is_an_error_not_a_healthy_page() {
         assert!(!body.contains("All Systems Operational"), "{path}: {body}");
     }
 }
+
+#[tokio::test]
+async fn error_pages_wear_the_page_layout() {
+    let app = crate::helpers::spawn_app().await;
+    let res = app.get("/incidents/999999").await;
+    assert_eq!(res.status(), 404);
+    assert!(res.headers().contains_key("content-security-policy"));
+    let html = res.text().await.unwrap();
+    let title = crate::helpers::texts(&html, "title");
+    assert_eq!(title, vec!["Not Found · Acme Status"], "{html}");
+    assert_eq!(crate::helpers::texts(&html, "h1"), vec!["Not Found"]);
+    assert!(html.contains("Back to the status page"));
+}
