@@ -199,6 +199,17 @@ pub async fn check_url(url: &url::Url, allow_private: bool) -> Result<(), Blocke
     }
 }
 
+/// `url` if deliveries to it can succeed, else why not, in a form's words.
+pub async fn deliverable(
+    url: crate::domain::WebhookUrl,
+    allow_private: bool,
+) -> Result<crate::domain::WebhookUrl, crate::domain::ParseError> {
+    match check_url(url.as_url(), allow_private).await {
+        Ok(()) => Ok(url),
+        Err(blocked) => Err(crate::domain::ParseError::new(blocked.form_message())),
+    }
+}
+
 /// The DNS resolver of the webhook client: resolves with the system resolver
 /// and refuses the whole name if any of its addresses is forbidden (a name with
 /// one private address among public ones is not one we trust). The client then

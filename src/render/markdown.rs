@@ -128,7 +128,7 @@ fn html_depth(html: &str) -> usize {
         if name_len == 0 || !bytes[name_at].is_ascii_alphabetic() {
             continue;
         }
-        let name = html[name_at..name_at + name_len].to_ascii_lowercase();
+        let name = &html[name_at..name_at + name_len];
         if closing {
             depth = depth.saturating_sub(1);
             continue;
@@ -136,7 +136,7 @@ fn html_depth(html: &str) -> usize {
         let self_closed = html[name_at..]
             .find('>')
             .is_some_and(|end| html[..name_at + end].ends_with('/'));
-        if !VOID.contains(&name.as_str()) && !self_closed {
+        if !VOID.iter().any(|v| v.eq_ignore_ascii_case(name)) && !self_closed {
             depth += 1;
             max = max.max(depth);
         }

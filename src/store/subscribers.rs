@@ -284,12 +284,7 @@ pub async fn confirm(
     let hash = secrets::sha256_hex(token);
     let at = now();
     let txn = super::begin_write(db).await?;
-    let Some(m) = subscriber::Entity::find()
-        .filter(subscriber::Column::ConfirmTokenHash.eq(hash.as_str()))
-        .filter(subscriber::Column::ConfirmExpiresAt.gt(at))
-        .one(&txn)
-        .await?
-    else {
+    let Some(m) = find_by_confirm_token(&txn, token).await? else {
         return Ok(None);
     };
     // Conditional on the hash still being there: of two clicks racing, one wins.

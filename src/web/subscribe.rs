@@ -263,15 +263,11 @@ pub async fn subscribe_webhook(
         .await;
     }
     let mut errors = FieldErrors::default();
-    let mut url = errors.check("webhook_url", WebhookUrl::parse(form.get("webhook_url")));
-    if let Some(u) = &url {
-        if let Err(blocked) =
-            ssrf::check_url(u.as_url(), state.settings.webhook_allow_private).await
-        {
-            errors.add("webhook_url", blocked.form_message());
-            url = None;
-        }
-    }
+    let url = match WebhookUrl::parse(form.get("webhook_url")) {
+        Ok(u) => ssrf::deliverable(u, state.settings.webhook_allow_private).await,
+        Err(e) => Err(e),
+    };
+    let url = errors.check("webhook_url", url);
     let contact = errors.check("email", EmailAddress::parse(form.get("email")));
     let (Some(url), Some(contact)) = (url, contact) else {
         return fail(

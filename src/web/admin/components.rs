@@ -1,7 +1,7 @@
 //! Managing components: add, rename, group, order, set status.
 use actix_web::{get, http::StatusCode, post, web, HttpRequest, HttpResponse};
 
-use super::{context, form_pairs, page, see_other};
+use super::{context, page, see_other};
 use crate::domain::{ComponentName, ComponentStatus};
 use crate::render::views;
 use crate::state::AppState;
@@ -84,7 +84,7 @@ pub async fn create(
     token: csrf::CsrfToken,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = form_pairs(&body)?;
+    let form = FormData::parse(&body)?;
     if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
         return render(
             &state,
@@ -130,7 +130,7 @@ pub async fn update(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let form = form_pairs(&body)?;
+    let form = FormData::parse(&body)?;
     if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
         return render(
             &state,
@@ -174,7 +174,7 @@ pub async fn delete(
     id: web::Path<i32>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = form_pairs(&body)?;
+    let form = FormData::parse(&body)?;
     if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
         return Err(AppError::Forbidden(csrf::STALE_MESSAGE.into()));
     }

@@ -1,7 +1,8 @@
 //! How an incident's notifications fared, and retrying the dead ones.
+use crate::web::form::FormData;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 
-use super::{form_pairs, see_other};
+use super::see_other;
 use crate::render::{time, views};
 use crate::state::AppState;
 use crate::store::{self, incidents::IncidentView};
@@ -63,7 +64,7 @@ pub async fn retry_dead(
     id: web::Path<i32>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = form_pairs(&body)?;
+    let form = FormData::parse(&body)?;
     if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
         return Err(AppError::Forbidden(csrf::STALE_MESSAGE.into()));
     }

@@ -2,7 +2,7 @@
 use actix_web::{get, http::StatusCode, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 
-use super::{context, form_pairs, gate, page, see_other, Gate};
+use super::{context, gate, page, see_other, Gate};
 use crate::domain::{
     not_in_future, ComponentStatus, Impact, IncidentStatus, IncidentTitle, UpdateBody,
 };
@@ -138,7 +138,7 @@ pub async fn create(
     token: csrf::CsrfToken,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = form_pairs(&body)?;
+    let form = FormData::parse(&body)?;
     let shown_as = me.0.clone();
     let checked = gate(&req, &state, me.0, &form).await?;
     let mut ctx = context(shown_as.as_ref(), &token, &state);
@@ -361,7 +361,7 @@ pub async fn post_update(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let form = form_pairs(&body)?;
+    let form = FormData::parse(&body)?;
     let shown_as = me.0.clone();
     let checked = gate(&req, &state, me.0, &form).await?;
     let mut ctx = context(shown_as.as_ref(), &token, &state);

@@ -147,7 +147,3 @@ pub async fn gate(
         }),
     }
 }
-
-pub fn form_pairs(body: &[u8]) -> Result<FormData, AppError> {
-    FormData::parse(body)
-}

@@ -1,7 +1,8 @@
 //! Signing in and out, and the one-time link that creates an account.
+use crate::web::form::FormData;
 use actix_web::{get, http::StatusCode, post, web, HttpRequest, HttpResponse};
 
-use super::{context, form_pairs, page, see_other};
+use super::{context, page, see_other};
 use crate::domain::{DisplayName, EmailAddress, Password};
 use crate::state::AppState;
 use crate::store::{self, staff::NewStaff, StoreError};
@@ -49,7 +50,7 @@ pub async fn login(
     token: csrf::CsrfToken,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = form_pairs(&body)?;
+    let form = FormData::parse(&body)?;
     let next = safe_next(form.get("next")).to_owned();
     let mut ctx = context(None, &token, &state);
     ctx.insert("form", &form.clone().without(&["password"]).values);
@@ -98,7 +99,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = form_pairs(&body)?;
+    let form = FormData::parse(&body)?;
     if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
         return Err(AppError::Forbidden(csrf::STALE_MESSAGE.into()));
     }
@@ -132,7 +133,7 @@ pub async fn setup(
     link: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = form_pairs(&body)?;
+    let form = FormData::parse(&body)?;
     let mut ctx = context(None, &token, &state);
     ctx.insert(
         "form",

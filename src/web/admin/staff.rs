@@ -1,7 +1,7 @@
 //! Managing staff accounts (admins only).
 use actix_web::{get, http::StatusCode, post, web, HttpRequest, HttpResponse};
 
-use super::{context, form_pairs, page, see_other};
+use super::{context, page, see_other};
 use crate::domain::{DisplayName, EmailAddress, Password};
 use crate::state::AppState;
 use crate::store::{self, staff::NewStaff, StoreError};
@@ -50,7 +50,7 @@ pub async fn create(
     token: csrf::CsrfToken,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = form_pairs(&body)?;
+    let form = FormData::parse(&body)?;
     if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
         return render(
             &state,
@@ -105,7 +105,7 @@ pub async fn update(
     id: web::Path<i32>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = form_pairs(&body)?;
+    let form = FormData::parse(&body)?;
     if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
         return render(
             &state,

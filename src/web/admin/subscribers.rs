@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use actix_web::{get, http::StatusCode, post, web, HttpRequest, HttpResponse};
 
-use super::{context, form_pairs, page, see_other};
+use super::{context, page, see_other};
 use crate::domain::{EmailAddress, WebhookUrl};
 use crate::notify::ssrf;
 use crate::render::{time, views};
@@ -140,7 +140,7 @@ pub async fn create(
     token: csrf::CsrfToken,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = form_pairs(&body)?;
+    let form = FormData::parse(&body)?;
     let fail = |errors: FieldErrors, message: &'static str, status: StatusCode| {
         let (state, me, token, form) = (&state, &me, &token, &form);
         async move {
@@ -170,18 +170,16 @@ pub async fn create(
     const NOT_ADDED: &str = "The subscriber was not added: please fix the fields marked below.";
     let mut errors = FieldErrors::default();
     let email = errors.check("email", EmailAddress::parse(form.get("email")));
-    let mut url = match form.get("webhook_url").trim() {
+    let url = match form.get("webhook_url").trim() {
         "" => Some(None),
-        u => errors.check("webhook_url", WebhookUrl::parse(u)).map(Some),
-    };
-    if let Some(Some(u)) = &url {
-        if let Err(blocked) =
-            ssrf::check_url(u.as_url(), state.settings.webhook_allow_private).await
-        {
-            errors.add("webhook_url", blocked.form_message());
-            url = None;
+        u => {
+            let url = match WebhookUrl::parse(u) {
+                Ok(u) => ssrf::deliverable(u, state.settings.webhook_allow_private).await,
+                Err(e) => Err(e),
+            };
+            errors.check("webhook_url", url).map(Some)
         }
-    }
+    };
     let (Some(email), Some(url)) = (email, url) else {
         return fail(errors, NOT_ADDED, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
@@ -229,7 +227,7 @@ pub async fn delete(
     id: web::Path<i32>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = form_pairs(&body)?;
+    let form = FormData::parse(&body)?;
     if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
         return Err(AppError::Forbidden(csrf::STALE_MESSAGE.into()));
     }
@@ -247,7 +245,7 @@ pub async fn rotate(
     id: web::Path<i32>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = form_pairs(&body)?;
+    let form = FormData::parse(&body)?;
     if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
         return Err(AppError::Forbidden(csrf::STALE_MESSAGE.into()));
     }

@@ -1,7 +1,7 @@
 //! API tokens (admins only): create one, see it once, revoke it.
 use actix_web::{get, http::StatusCode, post, web, HttpRequest, HttpResponse};
 
-use super::{context, form_pairs, page, see_other};
+use super::{context, page, see_other};
 use crate::render::time;
 use crate::state::AppState;
 use crate::store::{self, api_tokens::Scope};
@@ -87,8 +87,8 @@ pub async fn create(
     token: csrf::CsrfToken,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = form_pairs(&body)?.without(&[csrf::FIELD]);
-    let raw = form_pairs(&body)?;
+    let form = FormData::parse(&body)?.without(&[csrf::FIELD]);
+    let raw = FormData::parse(&body)?;
     if !csrf::is_valid(&req, raw.get(csrf::FIELD)) {
         let outcome = Outcome::Refused(&form, FieldErrors::default(), csrf::STALE_MESSAGE);
         return render(&state, &me.0, &token, outcome, StatusCode::FORBIDDEN).await;
@@ -145,7 +145,7 @@ pub async fn revoke(
     id: web::Path<i32>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = form_pairs(&body)?;
+    let form = FormData::parse(&body)?;
     if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
         let empty = FormData::default();
         let outcome = Outcome::Refused(&empty, FieldErrors::default(), csrf::STALE_MESSAGE);
