@@ -220,7 +220,7 @@ async fn main() {
         .await
         .unwrap();
 
-    statuspost::notify::worker::spawn(state.clone().into_inner());
+    statuspost::notify::worker::spawn(state.worker());
     let start = Instant::now();
     let took = admin.publish("Payments failing", true).await;
     println!(

@@ -30,7 +30,7 @@ pub struct Settings {
     /// Run the delivery worker inside `serve`.
     pub run_worker: bool,
     /// Waits between delivery attempts (`STATUSPOST_RETRY_SCHEDULE`, e.g. "5s,5m,30m").
-    pub retry_schedule: crate::notify::schedule::RetrySchedule,
+    pub retry_schedule: crate::domain::retry_schedule::RetrySchedule,
     /// Deliveries a worker sends at once.
     pub worker_concurrency: usize,
     /// How long a claimed delivery stays a worker's before another may take it.
@@ -193,10 +193,10 @@ impl Settings {
             })?,
             None => file.session_hours.unwrap_or(12),
         };
-        let retry_schedule = crate::notify::schedule::RetrySchedule::parse(
+        let retry_schedule = crate::domain::retry_schedule::RetrySchedule::parse(
             &var("STATUSPOST_RETRY_SCHEDULE")
                 .or(file.retry_schedule)
-                .unwrap_or_else(|| crate::notify::schedule::DEFAULT.into()),
+                .unwrap_or_else(|| crate::domain::retry_schedule::DEFAULT.into()),
         )
         .map_err(|e| ConfigError(format!("STATUSPOST_RETRY_SCHEDULE: {e}")))?;
         let worker_concurrency = match var("STATUSPOST_WORKER_CONCURRENCY") {
@@ -207,7 +207,7 @@ impl Settings {
             })?,
             None => file.worker_concurrency.unwrap_or(64),
         };
-        let worker_lease = crate::notify::schedule::parse_duration(
+        let worker_lease = crate::domain::retry_schedule::parse_duration(
             &var("STATUSPOST_WORKER_LEASE")
                 .or(file.worker_lease)
                 .unwrap_or_else(|| "2m".into()),

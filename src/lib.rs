@@ -1,4 +1,3 @@
-pub mod api;
 pub mod assets;
 pub mod config;
 pub mod demo;
@@ -12,4 +11,5 @@ pub mod state;
 pub mod store;
 pub mod subscriber_csv;
 pub mod telemetry;
+pub mod throttle;
 pub mod web;

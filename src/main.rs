@@ -126,12 +126,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Worker => {
             let db = startup::open_database(&settings).await?;
-            let state = std::sync::Arc::new(startup::state(settings, db).await?);
+            let worker = startup::state(settings, db).await?.worker();
             tracing::info!("statuspost worker is running");
             tokio::select! {
                 _ = statuspost::notify::worker::supervise(
                     "delivery worker",
-                    move || statuspost::notify::worker::run(state.clone()),
+                    move || statuspost::notify::worker::run(worker.clone()),
                 ) => {}
                 _ = tokio::signal::ctrl_c() => tracing::info!("worker stopping"),
             }

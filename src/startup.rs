@@ -10,6 +10,7 @@ use sea_orm::DatabaseConnection;
 use crate::config::Settings;
 use crate::domain::PageZone;
 use crate::notify::webhook::WebhookSender;
+use crate::render::statuspage::PageInfo;
 use crate::state::AppState;
 use crate::store;
 
@@ -63,17 +64,22 @@ pub async fn state(settings: Settings, db: DatabaseConnection) -> anyhow::Result
         crate::secrets::random_token()[..12].to_lowercase()
     })
     .await?;
+    let page = PageInfo {
+        id: page_id,
+        name: settings.page_name.clone(),
+        url: settings.link(""),
+        zone: page_zone,
+    };
     let mailer = Arc::new(crate::notify::mail::Mailer::from_settings(&settings)?);
     let tera = crate::render::templates::load().map_err(|e| anyhow::anyhow!("templates: {e:?}"))?;
     let webhooks = WebhookSender::new(settings.webhook_allow_private);
     Ok(AppState {
         db,
         settings,
-        tera,
+        tera: Arc::new(tera),
         cache: Default::default(),
         secret,
-        page_zone,
-        page_id,
+        page,
         throttle: Default::default(),
         signup_throttle: Default::default(),
         wake_worker: Arc::new(tokio::sync::Notify::new()),
@@ -108,7 +114,7 @@ impl Application {
         };
 
         if state.settings.run_worker {
-            crate::notify::worker::spawn(state.clone().into_inner());
+            crate::notify::worker::spawn(state.worker());
         }
 
         let port = listener.local_addr()?.port();

@@ -5,22 +5,21 @@ use sea_orm::DatabaseConnection;
 use tera::Tera;
 
 use crate::config::Settings;
-use crate::domain::PageZone;
 use crate::notify::webhook::WebhookSender;
 use crate::render::cache::PageCache;
-use crate::web::throttle::LoginThrottle;
+use crate::render::statuspage::PageInfo;
+use crate::throttle::LoginThrottle;
 
 pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Settings,
-    pub tera: Tera,
+    pub tera: Arc<Tera>,
     pub cache: PageCache,
     /// Signs CSRF tokens and other server-made values; from settings or the database.
     pub secret: Vec<u8>,
-    /// The zone times are shown in unless a reader picks another.
-    pub page_zone: PageZone,
-    /// Stable id of this page in the Statuspage-shaped API and webhooks.
-    pub page_id: String,
+    /// Which page this is (id, name, public URL, zone), built once at start.
+    /// Its zone is the one times are shown in unless a reader picks another.
+    pub page: PageInfo,
     pub throttle: LoginThrottle,
     /// Caps confirmation emails per address, so the form cannot flood an inbox.
     pub signup_throttle: LoginThrottle,
@@ -34,6 +33,21 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What the delivery worker needs of this process, and nothing more.
+    pub fn worker(&self) -> crate::notify::worker::Context {
+        crate::notify::worker::Context {
+            db: self.db.clone(),
+            page: self.page.clone(),
+            tera: self.tera.clone(),
+            mailer: self.mailer.clone(),
+            webhooks: self.webhooks.clone(),
+            schedule: self.settings.retry_schedule.clone(),
+            concurrency: self.settings.worker_concurrency,
+            lease: self.settings.worker_lease,
+            wake: self.wake_worker.clone(),
+        }
+    }
+
     /// Called after every write that changes what the public sees.
     pub fn published(&self) {
         self.cache.invalidate();

@@ -3,53 +3,80 @@
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::Message;
+use tera::Tera;
 
+use crate::render::statuspage::PageInfo;
 use crate::render::{markdown, time};
-use crate::state::AppState;
 use crate::store::incidents::IncidentView;
 
-/// What every copy of one notification shares; each subscriber adds its own
-/// address and unsubscribe link.
+/// One email as rendered from its templates, the same for every recipient:
+/// each copy only adds its address and, for a subscriber's copy, the
+/// unsubscribe link. Rendering is done once per event, however many
+/// subscribers it goes to.
 #[derive(Debug, Clone)]
-pub struct Prepared {
-    template: &'static str,
-    context: tera::Context,
+pub struct Rendered {
+    subject: String,
+    text: String,
+    html: String,
     message_id: String,
     /// The incident's first message, which later ones reply to.
     thread_root: Option<String>,
+    /// In a subscriber's mail, the text that stands for the unsubscribe link
+    /// until a copy is addressed: random, so no staff text can contain it.
+    unsubscribe_slot: Option<String>,
+}
+
+/// What one email is made from, before rendering.
+struct Letter {
+    template: &'static str,
+    context: tera::Context,
+    message_id: String,
+    thread_root: Option<String>,
+    /// Sent to subscribers, with an unsubscribe link and the one-click headers.
+    to_subscribers: bool,
 }
 
 /// `<incident-7-update-12@status.example.com>`: the same for every copy and every retry.
-pub fn update_message_id(state: &AppState, incident_id: i32, update_id: i32) -> String {
-    format!(
-        "<incident-{incident_id}-update-{update_id}@{}>",
-        host(state)
-    )
+pub fn update_message_id(page: &PageInfo, incident_id: i32, update_id: i32) -> String {
+    format!("<incident-{incident_id}-update-{update_id}@{}>", host(page))
 }
 
-fn host(state: &AppState) -> String {
-    state
-        .settings
-        .base_url
-        .host_str()
-        .unwrap_or("localhost")
-        .to_owned()
+fn host(page: &PageInfo) -> String {
+    url::Url::parse(&page.url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "localhost".to_owned())
 }
 
-fn base_context(state: &AppState) -> tera::Context {
+fn base_context(page: &PageInfo) -> tera::Context {
     let mut ctx = tera::Context::new();
-    ctx.insert("page_name", &state.settings.page_name);
-    ctx.insert("page_url", &state.settings.link(""));
+    ctx.insert("page_name", &page.name);
+    ctx.insert("page_url", &page.url);
     ctx
 }
 
-/// The email for one update of an incident.
-pub fn incident_update(state: &AppState, view: &IncidentView, update_id: i32) -> Option<Prepared> {
-    let tz = state.page_zone.tz();
-    let index = view.updates.iter().position(|u| u.model.id == update_id)?;
-    let update = &view.updates[index];
-    let first = view.updates.iter().map(|u| u.model.id).min()?;
-    let mut ctx = base_context(state);
+/// The email for one update of an incident; `Err` when the incident has no
+/// such update or a template fails.
+pub fn incident_update(
+    page: &PageInfo,
+    tera: &Tera,
+    view: &IncidentView,
+    update_id: i32,
+) -> Result<Rendered, String> {
+    let tz = page.zone.tz();
+    let gone = || format!("update {update_id} is gone");
+    let update = view
+        .updates
+        .iter()
+        .find(|u| u.model.id == update_id)
+        .ok_or_else(gone)?;
+    let first = view
+        .updates
+        .iter()
+        .map(|u| u.model.id)
+        .min()
+        .ok_or_else(gone)?;
+    let mut ctx = base_context(page);
     ctx.insert(
         "incident",
         &serde_json::json!({
@@ -57,7 +84,7 @@ pub fn incident_update(state: &AppState, view: &IncidentView, update_id: i32) ->
             "title": view.model.title,
             "status_label": view.status.label(),
             "impact": view.impact.as_str(),
-            "url": state.settings.link(&format!("incidents/{}", view.model.id)),
+            "url": page.link(&format!("incidents/{}", view.model.id)),
             "started": time::date_time(view.model.started_at, tz),
         }),
     );
@@ -75,22 +102,25 @@ pub fn incident_update(state: &AppState, view: &IncidentView, update_id: i32) ->
             })).collect::<Vec<_>>(),
         }),
     );
-    Some(Prepared {
+    Letter {
         template: "incident_update",
         context: ctx,
-        message_id: update_message_id(state, view.model.id, update_id),
-        thread_root: (update_id != first).then(|| update_message_id(state, view.model.id, first)),
-    })
+        message_id: update_message_id(page, view.model.id, update_id),
+        thread_root: (update_id != first).then(|| update_message_id(page, view.model.id, first)),
+        to_subscribers: true,
+    }
+    .render(tera)
 }
 
 /// The email for a component's status change outside an incident.
 pub fn component_update(
-    state: &AppState,
+    page: &PageInfo,
+    tera: &Tera,
     event_id: i32,
     component: &crate::entity::component::Model,
     label: &str,
-) -> Prepared {
-    let mut ctx = base_context(state);
+) -> Result<Rendered, String> {
+    let mut ctx = base_context(page);
     ctx.insert(
         "component",
         &serde_json::json!({
@@ -98,64 +128,91 @@ pub fn component_update(
             "label": label,
         }),
     );
-    Prepared {
+    Letter {
         template: "component_update",
         context: ctx,
         message_id: format!(
             "<component-{}-event-{event_id}@{}>",
             component.id,
-            host(state)
+            host(page)
         ),
         thread_root: None,
+        to_subscribers: true,
     }
+    .render(tera)
 }
 
-/// Tells a webhook's contact that we stopped sending to it.
+/// Tells a webhook's contact that we stopped sending to it. A contact is told
+/// of failures; it is not a list member with an unsubscribe link.
 pub fn endpoint_disabled(
-    state: &AppState,
+    page: &PageInfo,
+    tera: &Tera,
     subscriber: &crate::entity::subscriber::Model,
     reason: &str,
-) -> Result<Message, String> {
-    let mut ctx = base_context(state);
+) -> Result<Rendered, String> {
+    let mut ctx = base_context(page);
     ctx.insert("webhook_url", &subscriber.webhook_url);
     ctx.insert("reason", reason);
     ctx.insert(
         "failing_since",
         &subscriber
             .failing_since
-            .map(|t| time::date_time(t, state.page_zone.tz())),
+            .map(|t| time::date_time(t, page.zone.tz())),
     );
-    ctx.insert("subscribe_url", &state.settings.link("subscribe"));
-    let prepared = Prepared {
+    ctx.insert("subscribe_url", &page.link("subscribe"));
+    Letter {
         template: "endpoint_disabled",
         context: ctx,
         message_id: format!(
             "<webhook-{}-disabled-{}@{}>",
             subscriber.id,
             chrono::Utc::now().timestamp(),
-            host(state)
+            host(page)
         ),
         thread_root: None,
-    };
-    // A contact is told of failures; it is not a list member with an unsubscribe link.
-    prepared.message(state, &subscriber.email, None)
+        to_subscribers: false,
+    }
+    .render(tera)
 }
 
-impl Prepared {
-    /// The message to one address; `unsubscribe_url` adds the visible link and
-    /// the one-click headers.
-    pub fn message(
-        &self,
-        state: &AppState,
-        to: &str,
-        unsubscribe_url: Option<&str>,
-    ) -> Result<Message, String> {
-        let mut ctx = self.context.clone();
-        ctx.insert("unsubscribe_url", &unsubscribe_url);
+/// The link a new subscriber follows to confirm. `confirm_url` comes from
+/// the configured base URL, never from the request, so a forged Host header
+/// cannot redirect it.
+pub fn confirmation(
+    page: &PageInfo,
+    tera: &Tera,
+    subscriber_id: i32,
+    confirm_url: &str,
+    valid_hours: i64,
+) -> Result<Rendered, String> {
+    let mut ctx = tera::Context::new();
+    ctx.insert("page_name", &page.name);
+    ctx.insert("base_url", &page.url);
+    ctx.insert("confirm_url", confirm_url);
+    ctx.insert("hours", &valid_hours);
+    Letter {
+        template: "confirm",
+        context: ctx,
+        message_id: format!(
+            "<confirm-{subscriber_id}-{}@{}>",
+            chrono::Utc::now().timestamp(),
+            host(page)
+        ),
+        thread_root: None,
+        to_subscribers: false,
+    }
+    .render(tera)
+}
+
+impl Letter {
+    fn render(mut self, tera: &Tera) -> Result<Rendered, String> {
+        let slot = self
+            .to_subscribers
+            .then(|| format!("statuspost-unsubscribe-{}", crate::secrets::random_token()));
+        // URL-safe characters only: HTML escaping leaves the slot as it is.
+        self.context.insert("unsubscribe_url", &slot);
         let render = |suffix: &str| {
-            state
-                .tera
-                .render(&format!("email/{}.{suffix}", self.template), &ctx)
+            tera.render(&format!("email/{}.{suffix}", self.template), &self.context)
                 .map_err(|e| format!("template email/{}.{suffix}: {e:?}", self.template))
         };
         // Subjects are one line whatever the title holds; lettre encodes what is left.
@@ -163,13 +220,42 @@ impl Prepared {
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");
-        let text = render("txt")?;
-        let html = render("html")?;
+        Ok(Rendered {
+            subject,
+            text: render("txt")?,
+            html: render("html")?,
+            message_id: self.message_id,
+            thread_root: self.thread_root,
+            unsubscribe_slot: slot,
+        })
+    }
+}
+
+impl Rendered {
+    /// The copy for one address. A subscriber's copy needs `unsubscribe_url`,
+    /// which fills the visible link and the one-click headers.
+    pub fn message(
+        &self,
+        from: &Mailbox,
+        to: &str,
+        unsubscribe_url: Option<&str>,
+    ) -> Result<Message, String> {
+        let (text, html) = match (&self.unsubscribe_slot, unsubscribe_url) {
+            (Some(slot), Some(url)) => (
+                self.text.replace(slot.as_str(), url),
+                // As the template would have escaped it.
+                self.html
+                    .replace(slot.as_str(), &crate::render::templates::escape_html(url)),
+            ),
+            (None, None) => (self.text.clone(), self.html.clone()),
+            (Some(_), None) => return Err("a subscriber's mail needs its unsubscribe link".into()),
+            (None, Some(_)) => return Err("this mail has no unsubscribe link".into()),
+        };
         let to: Mailbox = to.parse().map_err(|e| format!("bad address {to:?}: {e}"))?;
         let mut b = Message::builder()
-            .from(state.mailer.from().clone())
+            .from(from.clone())
             .to(to)
-            .subject(subject)
+            .subject(self.subject.clone())
             .message_id(Some(self.message_id.clone()))
             .header(AutoSubmitted);
         if let Some(root) = &self.thread_root {

@@ -1,7 +1,7 @@
 //! Subscriber notifications: the outbox events written with each update.
+pub mod content;
 pub mod email;
 pub mod mail;
-pub mod schedule;
 pub mod ssrf;
 pub mod webhook;
 pub mod worker;

@@ -10,14 +10,37 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use tokio::sync::{OnceCell, Semaphore};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use tera::Tera;
+use tokio::sync::{Notify, OnceCell, Semaphore};
+use tracing::Instrument;
 
-use super::email::{self, Prepared};
-use super::webhook::{self, Notice, WebhookOutcome};
-use crate::entity::{component, notification_event, subscriber};
-use crate::state::AppState;
+use super::content::{self, Told};
+use super::email::{self, Rendered};
+use super::mail::Mailer;
+use super::webhook::{self, Notice, WebhookOutcome, WebhookSender};
+use crate::domain::RetrySchedule;
+use crate::entity::{notification_event, subscriber};
+use crate::render::statuspage::PageInfo;
 use crate::store::{self, deliveries::Claimed};
+
+/// What the worker works with, and nothing of the web app's: built once at
+/// start by whoever runs it (`serve`, `statuspost worker`, a test).
+#[derive(Clone)]
+pub struct Context {
+    pub db: DatabaseConnection,
+    pub page: PageInfo,
+    pub tera: Arc<Tera>,
+    pub mailer: Arc<Mailer>,
+    pub webhooks: WebhookSender,
+    pub schedule: RetrySchedule,
+    /// Deliveries sent at once.
+    pub concurrency: usize,
+    /// How long a claimed delivery stays this worker's.
+    pub lease: Duration,
+    /// Notified after every write that makes an event, so the worker need not wait for its poll.
+    pub wake: Arc<Notify>,
+}
 
 /// An endpoint failing for this long without a success is disabled.
 pub const FAILING_DISABLES_AFTER: chrono::Duration = chrono::Duration::days(5);
@@ -28,8 +51,8 @@ const POLL: Duration = Duration::from_secs(1);
 /// Starts the worker on the current runtime.
 /// Runs the worker under [`supervise`], so a panic in it is logged and the
 /// worker restarted instead of deliveries silently stopping.
-pub fn spawn(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(supervise("delivery worker", move || run(state.clone())))
+pub fn spawn(ctx: Context) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(supervise("delivery worker", move || run(ctx.clone())))
 }
 
 /// Runs the task `start` makes, forever: whenever it ends (a panic, or a
@@ -82,17 +105,13 @@ enum Outcome {
     Gone(String),
 }
 
-/// The content of one event, loaded once and shared by all its deliveries.
-enum Content {
-    Email(Prepared),
-    Missing(String),
-}
-
+/// One event's notices, made once from one read of what it tells of and
+/// shared by all its deliveries; each `Err` says why its deliveries die.
 struct EventContent {
-    event: notification_event::Model,
-    email: Content,
-    /// What the webhook tells of (all but the per-subscriber `meta`), or why
-    /// there is nothing to tell.
+    event_id: i32,
+    /// Rendered once; each delivery adds the address and unsubscribe link.
+    email: Result<Rendered, String>,
+    /// What the webhook tells of (all but the per-subscriber `meta`).
     webhook: Result<Notice, String>,
 }
 
@@ -100,7 +119,7 @@ struct EventContent {
 struct ContentCache(Mutex<HashMap<i32, Arc<OnceCell<Arc<EventContent>>>>>);
 
 impl ContentCache {
-    async fn get(&self, state: &AppState, event_id: i32) -> Result<Arc<EventContent>, String> {
+    async fn get(&self, ctx: &Context, event_id: i32) -> Result<Arc<EventContent>, String> {
         let cell = {
             let mut map = self.0.lock().expect("cache lock");
             // Events are few and short-lived; a full cache starts over.
@@ -109,52 +128,34 @@ impl ContentCache {
             }
             map.entry(event_id).or_default().clone()
         };
-        cell.get_or_try_init(|| load_content(state, event_id))
+        cell.get_or_try_init(|| load_content(ctx, event_id))
             .await
             .cloned()
     }
 }
 
-pub async fn run(state: Arc<AppState>) {
-    let concurrency = state.settings.worker_concurrency;
+/// Expands events and sends deliveries as they fall due, forever.
+pub async fn run(ctx: Context) {
+    let concurrency = ctx.concurrency;
     let slots = Arc::new(Semaphore::new(concurrency));
-    let finished = Arc::new(tokio::sync::Notify::new());
+    let finished = Arc::new(Notify::new());
     let cache = Arc::new(ContentCache::default());
     // Claiming one delivery per finished send would cost a query each: wait
     // until a quarter of the slots are free, unless nothing is in flight.
     let refill_at = (concurrency / 4).max(1);
     tracing::info!(concurrency, "delivery worker started");
     loop {
-        match store::deliveries::expand_pending(&state.db, 20).await {
-            Ok(0) => {}
-            Ok(n) => tracing::debug!(events = n, "events expanded"),
-            Err(e) => tracing::warn!(error = %e, "expanding events failed"),
-        }
+        expand(&ctx).await;
         let free = slots.available_permits();
         if free >= refill_at || free == concurrency {
-            match store::deliveries::claim(&state.db, free as u64, state.settings.worker_lease)
-                .await
-            {
+            match claim(&ctx, free).await {
                 Ok(claimed) => {
                     let full = claimed.len() == free;
-                    // One query for the whole batch's subscribers, not one each.
-                    let ids: Vec<i32> = claimed.iter().map(|c| c.subscriber_id).collect();
-                    let subs = subscriber::Entity::find()
-                        .filter(subscriber::Column::Id.is_in(ids))
-                        .all(&state.db)
-                        .await
-                        .map(|v| v.into_iter().map(|s| (s.id, s)).collect::<HashMap<_, _>>())
-                        .map_err(|e| format!("database: {e}"));
-                    for c in claimed {
+                    for (c, sub) in claimed {
                         let permit = slots.clone().acquire_owned().await.expect("open semaphore");
-                        let (state, cache, finished) =
-                            (state.clone(), cache.clone(), finished.clone());
-                        let sub = match &subs {
-                            Ok(map) => Ok(map.get(&c.subscriber_id).cloned()),
-                            Err(e) => Err(e.clone()),
-                        };
+                        let (ctx, cache, finished) = (ctx.clone(), cache.clone(), finished.clone());
                         tokio::spawn(async move {
-                            deliver(&state, &cache, c, sub).await;
+                            deliver(&ctx, &cache, c, sub).await;
                             drop(permit);
                             finished.notify_one();
                         });
@@ -169,31 +170,95 @@ pub async fn run(state: Arc<AppState>) {
             }
         }
         tokio::select! {
-            _ = state.wake_worker.notified() => {}
+            _ = ctx.wake.notified() => {}
             _ = finished.notified() => {}
             _ = tokio::time::sleep(POLL) => {}
         }
     }
 }
 
-async fn deliver(
-    state: &AppState,
-    cache: &ContentCache,
-    c: Claimed,
-    sub: Result<Option<subscriber::Model>, String>,
-) {
-    let outcome = attempt(state, cache, &c, sub).await;
-    if let Err(e) = record(state, &c, outcome).await {
-        // The lease runs out and the delivery is tried again: at least once.
-        tracing::warn!(delivery = c.id, error = %e, "recording a delivery outcome failed");
+/// Works until nothing is due now: expands every event and sends every due
+/// delivery, pass after pass (a retry due at once is tried in the next pass),
+/// and returns how many attempts were made. The same steps as [`run`], with no
+/// timer: tests and one-shot runs know when the work is done.
+pub async fn run_until_idle(ctx: &Context) -> Result<usize, sea_orm::DbErr> {
+    let cache = ContentCache::default();
+    let mut attempts = 0;
+    loop {
+        expand(ctx).await;
+        let claimed = claim(ctx, ctx.concurrency).await?;
+        if claimed.is_empty() {
+            return Ok(attempts);
+        }
+        attempts += claimed.len();
+        let sends = claimed
+            .into_iter()
+            .map(|(c, sub)| deliver(ctx, &cache, c, sub));
+        futures_util::future::join_all(sends).await;
     }
 }
 
+async fn expand(ctx: &Context) {
+    match store::deliveries::expand_pending(&ctx.db, 20).await {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(events = n, "events expanded"),
+        Err(e) => tracing::warn!(error = %e, "expanding events failed"),
+    }
+}
+
+/// A subscriber as read for a delivery, or why it could not be read.
+type Reader = Result<Option<subscriber::Model>, String>;
+
+/// Claims up to `limit` due deliveries, with their subscribers read in one
+/// query for the whole batch, not one each.
+async fn claim(ctx: &Context, limit: usize) -> Result<Vec<(Claimed, Reader)>, sea_orm::DbErr> {
+    let claimed = store::deliveries::claim(&ctx.db, limit as u64, ctx.lease).await?;
+    if claimed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i32> = claimed.iter().map(|c| c.subscriber_id).collect();
+    let subs = subscriber::Entity::find()
+        .filter(subscriber::Column::Id.is_in(ids))
+        .all(&ctx.db)
+        .await
+        .map(|v| v.into_iter().map(|s| (s.id, s)).collect::<HashMap<_, _>>())
+        .map_err(|e| format!("database: {e}"));
+    Ok(claimed
+        .into_iter()
+        .map(|c| {
+            let sub = match &subs {
+                Ok(map) => Ok(map.get(&c.subscriber_id).cloned()),
+                Err(e) => Err(e.clone()),
+            };
+            (c, sub)
+        })
+        .collect())
+}
+
+async fn deliver(ctx: &Context, cache: &ContentCache, c: Claimed, sub: Reader) {
+    let span = tracing::info_span!(
+        "delivery",
+        id = c.id,
+        event = c.event_id,
+        subscriber = c.subscriber_id,
+        attempt = c.attempts + 1
+    );
+    async {
+        let outcome = attempt(ctx, cache, &c, sub).await;
+        if let Err(e) = record(ctx, &c, outcome).await {
+            // The lease runs out and the delivery is tried again: at least once.
+            tracing::warn!(error = %e, "recording a delivery outcome failed");
+        }
+    }
+    .instrument(span)
+    .await
+}
+
 async fn attempt(
-    state: &AppState,
+    ctx: &Context,
     cache: &ContentCache,
     c: &Claimed,
-    sub: Result<Option<subscriber::Model>, String>,
+    sub: Reader,
 ) -> (Outcome, Option<subscriber::Model>) {
     let sub = match sub {
         Ok(Some(s)) => s,
@@ -208,7 +273,7 @@ async fn attempt(
         let outcome = Outcome::Dead(format!("subscriber disabled: {reason}"));
         return (outcome, Some(sub));
     }
-    let content = match cache.get(state, c.event_id).await {
+    let content = match cache.get(ctx, c.event_id).await {
         Ok(c) => c,
         Err(e) => {
             return (
@@ -220,32 +285,32 @@ async fn attempt(
             )
         }
     };
-    let unsubscribe = state
-        .settings
+    let unsubscribe = ctx
+        .page
         .link(&format!("unsubscribe/{}", sub.unsubscribe_token));
     let outcome = match sub.kind.as_str() {
-        "email" => send_email(state, &content, &sub, &unsubscribe).await,
-        "webhook" => send_webhook(state, &content, &sub, &unsubscribe).await,
+        "email" => send_email(ctx, &content, &sub, &unsubscribe).await,
+        "webhook" => send_webhook(ctx, &content, &sub, &unsubscribe).await,
         other => Outcome::Dead(format!("unknown subscriber kind {other:?}")),
     };
     (outcome, Some(sub))
 }
 
 async fn send_email(
-    state: &AppState,
+    ctx: &Context,
     content: &EventContent,
     sub: &subscriber::Model,
     unsubscribe: &str,
 ) -> Outcome {
-    let prepared = match &content.email {
-        Content::Email(p) => p,
-        Content::Missing(why) => return Outcome::Dead(why.clone()),
+    let rendered = match &content.email {
+        Ok(r) => r,
+        Err(why) => return Outcome::Dead(why.clone()),
     };
-    let message = match prepared.message(state, &sub.email, Some(unsubscribe)) {
+    let message = match rendered.message(ctx.mailer.from(), &sub.email, Some(unsubscribe)) {
         Ok(m) => m,
         Err(e) => return Outcome::Dead(e),
     };
-    match state.mailer.send(message).await {
+    match ctx.mailer.send(message).await {
         Ok(()) => Outcome::Sent,
         Err(e) if e.is_transient() => Outcome::Retry {
             error: format!("SMTP: {e}"),
@@ -256,12 +321,12 @@ async fn send_email(
 }
 
 /// The `webhook-id` of an event: the same on every retry and every resend.
-pub fn webhook_id(state: &AppState, event_id: i32) -> String {
-    format!("msg_{}_{event_id}", state.page_id)
+pub fn webhook_id(page: &PageInfo, event_id: i32) -> String {
+    format!("msg_{}_{event_id}", page.id)
 }
 
 async fn send_webhook(
-    state: &AppState,
+    ctx: &Context,
     content: &EventContent,
     sub: &subscriber::Model,
     unsubscribe: &str,
@@ -273,14 +338,13 @@ async fn send_webhook(
     let (Some(url), Some(secret)) = (&sub.webhook_url, &sub.secret) else {
         return Outcome::Dead("the webhook subscriber has no URL or secret".into());
     };
-    let info = crate::api::statuspage::PageInfo::from_state(state);
-    let body = webhook::payload(&info, notice, unsubscribe, chrono::Utc::now());
+    let body = webhook::payload(&ctx.page, notice, unsubscribe, chrono::Utc::now());
     let bytes = match serde_json::to_vec(&body) {
         Ok(b) => b,
         Err(e) => return Outcome::Dead(format!("payload: {e}")),
     };
-    let id = webhook_id(state, content.event.id);
-    match state.webhooks.send(url, secret, &id, &bytes).await {
+    let id = webhook_id(&ctx.page, content.event_id);
+    match ctx.webhooks.send(url, secret, &id, &bytes).await {
         WebhookOutcome::Delivered => Outcome::Sent,
         WebhookOutcome::Retry { error, retry_after } => Outcome::Retry { error, retry_after },
         WebhookOutcome::Gone => Outcome::Gone("the endpoint answered 410 Gone".into()),
@@ -289,11 +353,11 @@ async fn send_webhook(
 }
 
 async fn record(
-    state: &AppState,
+    ctx: &Context,
     c: &Claimed,
     (outcome, sub): (Outcome, Option<subscriber::Model>),
 ) -> Result<(), sea_orm::DbErr> {
-    let db = &state.db;
+    let db = &ctx.db;
     let is_webhook = sub.as_ref().is_some_and(|s| s.kind == "webhook");
     match outcome {
         Outcome::Sent => {
@@ -304,15 +368,10 @@ async fn record(
         }
         Outcome::Retry { error, retry_after } => {
             let failures = (c.attempts + 1).max(1) as u32;
-            let next = state
-                .settings
-                .retry_schedule
-                .next_wait(failures, retry_after)
-                .map(|w| {
-                    store::now()
-                        + chrono::Duration::from_std(w).unwrap_or(chrono::Duration::hours(10))
-                });
-            tracing::info!(delivery = c.id, attempt = failures, error = %error, dead = next.is_none(), "delivery failed");
+            let next = ctx.schedule.next_wait(failures, retry_after).map(|w| {
+                store::now() + chrono::Duration::from_std(w).unwrap_or(chrono::Duration::hours(10))
+            });
+            tracing::info!(error = %error, dead = next.is_none(), "delivery failed");
             store::deliveries::mark_failed(db, c.id, &error, next).await?;
             if let (true, Some(sub)) = (is_webhook, sub) {
                 let since = store::deliveries::note_failing(db, sub.id).await?;
@@ -323,13 +382,13 @@ async fn record(
                             subscriber = sub.id,
                             "webhook disabled after 5 days of failures"
                         );
-                        tell_contact(state, sub.id, &reason).await;
+                        tell_contact(ctx, sub.id, &reason).await;
                     }
                 }
             }
         }
         Outcome::Dead(error) => {
-            tracing::warn!(delivery = c.id, error = %error, "delivery given up");
+            tracing::warn!(error = %error, "delivery given up");
             store::deliveries::mark_failed(db, c.id, &error, None).await?;
         }
         Outcome::Gone(error) => {
@@ -349,17 +408,19 @@ async fn record(
 }
 
 /// Emails a disabled webhook's contact, once, best effort.
-async fn tell_contact(state: &AppState, subscriber_id: i32, reason: &str) {
+async fn tell_contact(ctx: &Context, subscriber_id: i32, reason: &str) {
     let sub = match subscriber::Entity::find_by_id(subscriber_id)
-        .one(&state.db)
+        .one(&ctx.db)
         .await
     {
         Ok(Some(s)) => s,
         _ => return,
     };
-    match email::endpoint_disabled(state, &sub, reason) {
+    let message = email::endpoint_disabled(&ctx.page, &ctx.tera, &sub, reason)
+        .and_then(|r| r.message(ctx.mailer.from(), &sub.email, None));
+    match message {
         Ok(m) => {
-            if let Err(e) = state.mailer.send(m).await {
+            if let Err(e) = ctx.mailer.send(m).await {
                 tracing::warn!(subscriber = sub.id, error = %e, "telling the webhook's contact failed");
             }
         }
@@ -369,63 +430,30 @@ async fn tell_contact(state: &AppState, subscriber_id: i32, reason: &str) {
     }
 }
 
-async fn load_content(state: &AppState, event_id: i32) -> Result<Arc<EventContent>, String> {
-    let db = &state.db;
+/// Reads the event once and makes both of its notices from that one read.
+async fn load_content(ctx: &Context, event_id: i32) -> Result<Arc<EventContent>, String> {
     let event = notification_event::Entity::find_by_id(event_id)
-        .one(db)
+        .one(&ctx.db)
         .await
         .map_err(|e| format!("database: {e}"))?
         .ok_or_else(|| format!("event {event_id} is gone"))?;
-    let decoded = store::outbox::Event::decode(&event);
-    let email = match decoded {
-        Err(ref e) => Content::Missing(format!("event {event_id} cannot be read: {e}")),
-        Ok(store::outbox::Event::IncidentUpdate {
-            incident_id,
-            update_id,
-        }) => {
-            match store::incidents::load(db, incident_id)
-                .await
-                .map_err(|e| format!("database: {e}"))?
-            {
-                Some(view) => match email::incident_update(state, &view, update_id) {
-                    Some(p) => Content::Email(p),
-                    None => Content::Missing(format!("update {update_id} is gone")),
-                },
-                None => Content::Missing(format!("incident {incident_id} is gone")),
-            }
+    let loaded = content::load(&ctx.db, &event)
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+    let email = match &loaded.told {
+        Err(why) => Err(why.clone()),
+        Ok(Told::Incident { view, update_id }) => {
+            email::incident_update(&ctx.page, &ctx.tera, view, *update_id)
         }
-        Ok(store::outbox::Event::ComponentChange {
-            component_id,
-            new_status,
-            ..
-        }) => {
-            match component::Entity::find_by_id(component_id)
-                .one(db)
-                .await
-                .map_err(|e| format!("database: {e}"))?
-            {
-                // The change the event records; the component may have moved on.
-                Some(c) => Content::Email(email::component_update(
-                    state,
-                    event.id,
-                    &c,
-                    new_status.label(),
-                )),
-                None => Content::Missing(format!("component {component_id} is gone")),
-            }
-        }
-    };
-    let info = crate::api::statuspage::PageInfo::from_state(state);
-    let webhook = match decoded {
-        Ok(decoded) => Notice::load(db, &info, &event, decoded)
-            .await
-            .map_err(|e| format!("database: {e}"))?,
-        Err(e) => Err(format!("event {event_id} cannot be read: {e}")),
+        // The change the event records; the component may have moved on.
+        Ok(Told::Component {
+            row, new_status, ..
+        }) => email::component_update(&ctx.page, &ctx.tera, event_id, row, new_status.label()),
     };
     Ok(Arc::new(EventContent {
-        event,
+        event_id,
         email,
-        webhook,
+        webhook: Notice::new(&ctx.page, &loaded),
     }))
 }
 

@@ -1,5 +1,5 @@
 //! A small SVG status badge in the familiar two-part style.
-use crate::api::statuspage::Status;
+use crate::render::statuspage::Status;
 
 /// Colour of the badge's right half for a Statuspage indicator.
 fn colour(indicator: &str) -> &'static str {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::views::{self, PostVm};
-use crate::api::statuspage::PageInfo;
+use crate::render::statuspage::PageInfo;
 use crate::store::incidents::IncidentView;
 
 /// The post as HTML: every update under its heading, oldest first as the page

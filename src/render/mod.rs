@@ -3,6 +3,7 @@ pub mod badge;
 pub mod cache;
 pub mod feeds;
 pub mod markdown;
+pub mod statuspage;
 pub mod templates;
 pub mod time;
 pub mod views;

@@ -4,7 +4,7 @@ use actix_web::{get, http::header, web, HttpRequest, HttpResponse};
 
 use super::public::{cached, respond};
 use super::AppError;
-use crate::api::statuspage::{self as sp, PageInfo};
+use crate::render::statuspage as sp;
 use crate::state::AppState;
 use crate::store;
 
@@ -50,10 +50,10 @@ pub async fn summary(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     serve(&req, &state, "/api/v2/summary.json", || async {
-        let info = PageInfo::from_state(&state);
+        let info = &state.page;
         let comps = store::components::list(&state.db).await?;
         let open = store::incidents::unresolved(&state.db).await?;
-        to_json(&sp::summary(&info, &comps, &open, store::now()))
+        to_json(&sp::summary(info, &comps, &open, store::now()))
     })
     .await
 }
@@ -67,11 +67,11 @@ pub async fn status(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     serve(&req, &state, "/api/v2/status.json", || async {
-        let info = PageInfo::from_state(&state);
+        let info = &state.page;
         let comps = store::components::list(&state.db).await?;
         let open = store::incidents::unresolved(&state.db).await?;
         to_json(&sp::StatusDocument {
-            page: sp::page(&info, sp::last_change(&comps, &open, store::now())),
+            page: sp::page(info, sp::last_change(&comps, &open, store::now())),
             status: sp::status(&comps),
         })
     })
@@ -87,12 +87,12 @@ pub async fn components(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     serve(&req, &state, "/api/v2/components.json", || async {
-        let info = PageInfo::from_state(&state);
+        let info = &state.page;
         let comps = store::components::list(&state.db).await?;
         let open = store::incidents::unresolved(&state.db).await?;
         to_json(&sp::ComponentsDocument {
-            page: sp::page(&info, sp::last_change(&comps, &open, store::now())),
-            components: sp::components(&info, &comps),
+            page: sp::page(info, sp::last_change(&comps, &open, store::now())),
+            components: sp::components(info, &comps),
         })
     })
     .await
@@ -107,15 +107,12 @@ pub async fn incidents(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     serve(&req, &state, "/api/v2/incidents.json", || async {
-        let info = PageInfo::from_state(&state);
+        let info = &state.page;
         let comps = store::components::list(&state.db).await?;
         let list = store::incidents::recent(&state.db, RECENT).await?;
         to_json(&sp::IncidentsDocument {
-            page: sp::page(&info, sp::last_change(&comps, &list, store::now())),
-            incidents: list
-                .iter()
-                .map(|i| sp::incident(&info, i, &comps))
-                .collect(),
+            page: sp::page(info, sp::last_change(&comps, &list, store::now())),
+            incidents: list.iter().map(|i| sp::incident(info, i, &comps)).collect(),
         })
     })
     .await
@@ -134,15 +131,12 @@ pub async fn unresolved(
         &state,
         "/api/v2/incidents/unresolved.json",
         || async {
-            let info = PageInfo::from_state(&state);
+            let info = &state.page;
             let comps = store::components::list(&state.db).await?;
             let list = store::incidents::unresolved(&state.db).await?;
             to_json(&sp::IncidentsDocument {
-                page: sp::page(&info, sp::last_change(&comps, &list, store::now())),
-                incidents: list
-                    .iter()
-                    .map(|i| sp::incident(&info, i, &comps))
-                    .collect(),
+                page: sp::page(info, sp::last_change(&comps, &list, store::now())),
+                incidents: list.iter().map(|i| sp::incident(info, i, &comps)).collect(),
             })
         },
     )
@@ -155,6 +149,6 @@ pub async fn openapi() -> HttpResponse {
     public_read(
         HttpResponse::Ok()
             .content_type("application/json")
-            .body(crate::api::openapi::json()),
+            .body(crate::web::openapi::json()),
     )
 }

@@ -4,8 +4,8 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use super::api_v2::public_read;
 use super::public::{cached, respond};
 use super::AppError;
-use crate::api::statuspage;
 use crate::render::badge as svg;
+use crate::render::statuspage;
 use crate::state::AppState;
 use crate::store;
 

@@ -4,7 +4,6 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use super::api_v2::public_read;
 use super::public::{cached, respond};
 use super::AppError;
-use crate::api::statuspage::PageInfo;
 use crate::render::feeds;
 use crate::state::AppState;
 use crate::store;
@@ -22,12 +21,7 @@ async fn atom(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         "application/atom+xml; charset=utf-8",
         || async {
             let list = store::incidents::recent(&state.db, ENTRIES).await?;
-            Ok(feeds::atom(
-                &PageInfo::from_state(&state),
-                &list,
-                &self_path,
-                store::now(),
-            ))
+            Ok(feeds::atom(&state.page, &list, &self_path, store::now()))
         },
     )
     .await?;
@@ -42,11 +36,7 @@ async fn rss(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespons
         "application/rss+xml; charset=utf-8",
         || async {
             let list = store::incidents::recent(&state.db, ENTRIES).await?;
-            Ok(feeds::rss(
-                &PageInfo::from_state(&state),
-                &list,
-                store::now(),
-            ))
+            Ok(feeds::rss(&state.page, &list, store::now()))
         },
     )
     .await?;

@@ -10,9 +10,9 @@ pub mod csrf;
 pub mod error;
 pub mod feeds;
 pub mod form;
+pub mod openapi;
 pub mod public;
 pub mod security;
 pub mod subscribe;
-pub mod throttle;
 
 pub use error::AppError;

@@ -35,7 +35,7 @@ pub fn reader_zone(req: &HttpRequest, state: &AppState) -> (PageZone, Option<Coo
     let remembered = req
         .cookie(TZ_COOKIE)
         .and_then(|c| PageZone::parse(c.value()).ok());
-    (remembered.unwrap_or(state.page_zone), None)
+    (remembered.unwrap_or(state.page.zone), None)
 }
 
 /// What every public page's layout needs.
@@ -45,13 +45,13 @@ pub fn layout_context(state: &AppState, zone: PageZone) -> tera::Context {
     ctx.insert("base_url", state.settings.base_url.as_str());
     ctx.insert("zone", zone.name());
     let mut zones: Vec<&str> = views::COMMON_ZONES.to_vec();
-    for z in [state.page_zone.name(), zone.name()] {
+    for z in [state.page.zone.name(), zone.name()] {
         if !zones.contains(&z) {
             zones.push(z);
         }
     }
     ctx.insert("zones", &zones);
-    ctx.insert("page_zone", state.page_zone.name());
+    ctx.insert("page_zone", state.page.zone.name());
     ctx
 }
 

@@ -426,34 +426,21 @@ pub async fn unsubscribe(
     ))
 }
 
-/// Mails the confirmation link. Its link comes from the configured base URL,
-/// never from the request, so a forged Host header cannot redirect it.
+/// Mails the confirmation link, made from the configured base URL.
 async fn send_confirmation(
     state: &AppState,
     subscriber: &subscriber::Model,
     token: &str,
 ) -> anyhow::Result<()> {
-    let mut ctx = tera::Context::new();
-    ctx.insert("page_name", &state.settings.page_name);
-    ctx.insert("base_url", state.settings.base_url.as_str());
-    ctx.insert(
-        "confirm_url",
-        &state.settings.link(&format!("subscribe/confirm/{token}")),
-    );
-    ctx.insert("hours", &store::subscribers::confirm_ttl().num_hours());
-    let subject = state.tera.render("email/confirm.subject.txt", &ctx)?;
-    // One line, whatever the page name holds.
-    let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
-    let text = state.tera.render("email/confirm.txt", &ctx)?;
-    let html = state.tera.render("email/confirm.html", &ctx)?;
-    let to: lettre::message::Mailbox = subscriber.email.parse()?;
-    let message = lettre::Message::builder()
-        .from(state.mailer.from().clone())
-        .to(to)
-        .subject(subject)
-        .multipart(lettre::message::MultiPart::alternative_plain_html(
-            text, html,
-        ))?;
+    let message = crate::notify::email::confirmation(
+        &state.page,
+        &state.tera,
+        subscriber.id,
+        &state.page.link(&format!("subscribe/confirm/{token}")),
+        store::subscribers::confirm_ttl().num_hours(),
+    )
+    .and_then(|r| r.message(state.mailer.from(), &subscriber.email, None))
+    .map_err(|e| anyhow::anyhow!(e))?;
     state.mailer.send(message).await?;
     Ok(())
 }

@@ -160,7 +160,7 @@ async fn a_line_break_in_a_title_cannot_add_a_header() {
         .into_active_model();
     m.title = Set("Outage\r\nBcc: evil@example.com\r\n\r\nInjected body".into());
     m.update(&app.db).await.unwrap();
-    statuspost::notify::worker::spawn(app.state.clone().into_inner());
+    statuspost::notify::worker::spawn(app.state.worker());
 
     let mails = smtp.wait_for(1).await;
     let m = &mails[0];

@@ -44,14 +44,14 @@ async fn a_webhook_subscriber_gets_a_signed_update_with_its_unsubscribe_link() {
         body["meta"]["unsubscribe"],
         format!("{}/unsubscribe/{}", app.address, sub.unsubscribe_token)
     );
-    assert_eq!(body["page"]["id"], app.state.page_id.as_str());
+    assert_eq!(body["page"]["id"], app.state.page.id.as_str());
     assert_eq!(body["incident"]["id"], id.to_string());
     assert_eq!(body["incident"]["name"], "Checkout errors");
     assert_eq!(body["incident"]["incident_updates"][0]["body"], "Looking.");
     let event = all_deliveries(&app.db).await[0].event_id;
     assert_eq!(
         r.header("webhook-id"),
-        format!("msg_{}_{event}", app.state.page_id)
+        format!("msg_{}_{event}", app.state.page.id)
     );
     let mine = all_deliveries(&app.db)
         .await

@@ -8,9 +8,9 @@
 use std::time::Duration;
 
 use sea_orm::{EntityTrait, QueryOrder};
-use statuspost::api::statuspage::{self, PageInfo};
 use statuspost::entity::notification_event;
 use statuspost::notify::webhook::{payload, Notice, WebhookOutcome, WebhookSender};
+use statuspost::render::statuspage;
 
 use crate::helpers::{spawn_app_with, TestApp};
 use crate::webhook_receiver::{Behaviour, WebhookReceiver};
@@ -344,12 +344,11 @@ async fn events(app: &TestApp) -> Vec<notification_event::Model> {
 /// Builds the payload of `event` for a subscriber with unsubscribe token
 /// "tok123", sends it to a verifying receiver and returns what arrived.
 async fn deliver(app: &TestApp, event: &notification_event::Model) -> serde_json::Value {
-    let info = PageInfo::from_state(&app.state);
-    let what = statuspost::store::outbox::Event::decode(event).expect("a readable event");
-    let notice = Notice::load(&app.db, &info, event, what)
+    let info = app.state.page.clone();
+    let loaded = statuspost::notify::content::load(&app.db, event)
         .await
-        .unwrap()
-        .expect("the event names something");
+        .unwrap();
+    let notice = Notice::new(&info, &loaded).expect("the event names something");
     let unsubscribe = app
         .state
         .settings
@@ -415,7 +414,7 @@ async fn an_incident_payload_tells_of_the_update_as_it_stood() {
         chrono::DateTime::parse_from_rfc3339(generated).is_ok(),
         "{generated}"
     );
-    assert_eq!(first["page"]["id"], app.state.page_id.as_str());
+    assert_eq!(first["page"]["id"], app.state.page.id.as_str());
     // The page as it is now: all resolved.
     assert_eq!(first["page"]["status_indicator"], "none");
     assert_eq!(
@@ -612,7 +611,7 @@ async fn the_worker_sends_each_component_change_as_it_was() {
             .await;
         assert_eq!(res.status(), 303);
     }
-    statuspost::notify::worker::spawn(app.state.clone().into_inner());
+    statuspost::notify::worker::spawn(app.state.worker());
     eventually("both changes arrived", || async {
         receiver.received().len() >= 2
     })

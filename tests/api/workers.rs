@@ -1,7 +1,6 @@
 //! Several workers on one database never hold the same delivery at once: each
 //! delivery is sent exactly once when no lease runs out.
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use sea_orm::{EntityTrait, Set};
 use statuspost::entity::{delivery, subscriber};
@@ -63,7 +62,7 @@ async fn two_workers_share_a_fan_out_without_sending_anything_twice() {
         );
         let db = statuspost::startup::open_database(&settings).await.unwrap();
         let state = statuspost::startup::state(settings, db).await.unwrap();
-        statuspost::notify::worker::spawn(Arc::new(state));
+        statuspost::notify::worker::spawn(state.worker());
     }
     eventually("every delivery is sent", || async {
         let all = delivery::Entity::find().all(&app.db).await.unwrap();

@@ -10,16 +10,14 @@
 //!
 //! or, for a component's change of status outside an incident,
 //! `"component": {…}, "component_update": {…}` in place of `incident`. The
-//! objects themselves come from [`crate::api::statuspage`], the one owner of
+//! objects themselves come from [`crate::render::statuspage`], the one owner of
 //! the Statuspage shapes.
 use chrono::{DateTime, Utc};
-use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
-use crate::api::statuspage::{self, PageInfo};
 use crate::domain::Standing;
-use crate::entity::notification_event;
-use crate::store;
+use crate::notify::content::{Loaded, Told};
+use crate::render::statuspage::{self, PageInfo};
 use crate::store::incidents::IncidentView;
 
 /// What a webhook tells of.
@@ -44,36 +42,27 @@ pub struct Notice {
 }
 
 impl Notice {
-    /// What `event` (decoded as `what`) tells of; `Ok(Err(why))` when what it names is gone.
-    pub async fn load(
-        db: &impl ConnectionTrait,
-        info: &PageInfo,
-        event: &notification_event::Model,
-        what: store::outbox::Event,
-    ) -> Result<Result<Self, String>, sea_orm::DbErr> {
-        let components = store::components::list(db).await?;
-        let status = statuspage::status(&components);
-        let subject = match what {
-            store::outbox::Event::IncidentUpdate {
-                incident_id,
-                update_id,
-            } => {
-                let Some(view) = store::incidents::load(db, incident_id).await? else {
-                    return Ok(Err(format!("incident {incident_id} is gone")));
-                };
-                let Some(then) = incident_as_of(&view, update_id) else {
-                    return Ok(Err(format!("update {update_id} is gone")));
-                };
-                Subject::Incident(statuspage::incident(info, &then, &components))
+    /// What the loaded event tells of, or why nothing can be told.
+    pub fn new(info: &PageInfo, loaded: &Loaded) -> Result<Self, String> {
+        let components = &loaded.components;
+        let status = statuspage::status(components);
+        let subject = match &loaded.told {
+            Err(why) => return Err(why.clone()),
+            Ok(Told::Incident { view, update_id }) => {
+                let then = incident_as_of(view, *update_id)
+                    .ok_or_else(|| format!("update {update_id} is gone"))?;
+                Subject::Incident(statuspage::incident(info, &then, components))
             }
-            store::outbox::Event::ComponentChange {
-                component_id,
+            Ok(Told::Component {
+                row,
                 old_status,
                 new_status,
-            } => {
-                let Some(c) = components.iter().find(|c| c.model.id == component_id) else {
-                    return Ok(Err(format!("component {component_id} is gone")));
-                };
+            }) => {
+                // A deleted component is not among the page's: nothing to show.
+                let c = components
+                    .iter()
+                    .find(|c| c.model.id == row.id)
+                    .ok_or_else(|| format!("component {} is gone", row.id))?;
                 let mut component = statuspage::component(info, c);
                 // The component as the change left it, even if it moved on since.
                 component.status = new_status.as_str().to_owned();
@@ -81,16 +70,16 @@ impl Notice {
                     component,
                     update: statuspage::component_update(
                         info,
-                        event.id,
-                        component_id,
-                        old_status,
-                        new_status,
-                        event.created_at,
+                        loaded.event_id,
+                        row.id,
+                        *old_status,
+                        *new_status,
+                        loaded.created_at,
                     ),
                 }
             }
         };
-        Ok(Ok(Self { status, subject }))
+        Ok(Self { status, subject })
     }
 }
 

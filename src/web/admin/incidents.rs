@@ -73,7 +73,7 @@ fn when(form: &FormData, field: &str, state: &AppState, errors: &mut FieldErrors
     if raw.is_empty() {
         return now;
     }
-    match time::parse_input(raw, state.page_zone.tz()) {
+    match time::parse_input(raw, state.page.zone.tz()) {
         Some(at) => errors.check(field, not_in_future(at, now)).unwrap_or(now),
         None => {
             errors.add(
@@ -91,7 +91,7 @@ pub async fn list(
     me: auth::Staff,
     token: csrf::CsrfToken,
 ) -> Result<HttpResponse, AppError> {
-    let tz = state.page_zone.tz();
+    let tz = state.page.zone.tz();
     let open = store::incidents::unresolved(&state.db).await?;
     let recent: Vec<_> = store::incidents::recent(&state.db, 50)
         .await?
@@ -126,7 +126,7 @@ pub async fn new_page(
     );
     choices(&mut ctx);
     components_ctx(&state, &mut ctx).await?;
-    ctx.insert("zone", state.page_zone.name());
+    ctx.insert("zone", state.page.zone.name());
     page(&state, "admin/new_incident.html", &ctx, StatusCode::OK)
 }
 
@@ -142,7 +142,7 @@ pub async fn create(
     let shown_as = me.0.clone();
     let checked = gate(&req, &state, me.0, &form).await?;
     let mut ctx = context(shown_as.as_ref(), &token, &state);
-    ctx.insert("zone", state.page_zone.name());
+    ctx.insert("zone", state.page.zone.name());
     choices(&mut ctx);
     components_ctx(&state, &mut ctx).await?;
     let form_page = FormPage {
@@ -317,11 +317,11 @@ async fn show_ctx(state: &AppState, ctx: &mut tera::Context, id: i32) -> Result<
     let view = store::incidents::load(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    ctx.insert("post", &views::post(&view, state.page_zone.tz()));
+    ctx.insert("post", &views::post(&view, state.page.zone.tz()));
     if let Some(d) = super::deliveries::context(state, &view).await? {
         ctx.insert("deliveries", &d);
     }
-    ctx.insert("zone", state.page_zone.name());
+    ctx.insert("zone", state.page.zone.name());
     ctx.insert(
         "public_url",
         &state.settings.link(&format!("incidents/{id}")),

@@ -26,7 +26,7 @@ async fn render(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let mut ctx = context(Some(me), token, state);
-    let tz = state.page_zone.tz();
+    let tz = state.page.zone.tz();
     let staff = store::staff::list(&state.db).await?;
     let tokens: Vec<_> = store::api_tokens::list(&state.db)
         .await?

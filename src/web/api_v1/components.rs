@@ -6,8 +6,8 @@ use utoipa::ToSchema;
 use super::{
     idempotent, json, parse_json, path_id, read_body, written, ApiError, Caller, ErrorBody,
 };
-use crate::api::statuspage::{self as sp, PageInfo};
 use crate::domain::{ComponentName, ComponentStatus};
+use crate::render::statuspage as sp;
 use crate::state::AppState;
 use crate::store::{self, components::ComponentInput};
 
@@ -95,7 +95,7 @@ async fn component_json(state: &AppState, id: i32) -> Result<sp::Component, ApiE
         .iter()
         .find(|c| c.model.id == id)
         .ok_or_else(ApiError::not_found)?;
-    Ok(sp::component(&PageInfo::from_state(state), c))
+    Ok(sp::component(&state.page, c))
 }
 
 /// Every component (groups are not listed here; see a component's `group_id`).
@@ -109,9 +109,9 @@ pub async fn list_components(
     state: web::Data<AppState>,
     _caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let info = PageInfo::from_state(&state);
+    let info = &state.page;
     let list = store::components::list(&state.db).await?;
-    let out: Vec<sp::Component> = list.iter().map(|c| sp::component(&info, c)).collect();
+    let out: Vec<sp::Component> = list.iter().map(|c| sp::component(info, c)).collect();
     json(StatusCode::OK, &out)
 }
 

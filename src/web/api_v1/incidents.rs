@@ -9,10 +9,10 @@ use utoipa::ToSchema;
 use super::{
     idempotent, json, parse_json, path_id, read_body, written, ApiError, Caller, ErrorBody,
 };
-use crate::api::statuspage::{self as sp, PageInfo};
 use crate::domain::{
     not_in_future, ComponentStatus, Impact, IncidentStatus, IncidentTitle, UpdateBody,
 };
+use crate::render::statuspage as sp;
 use crate::state::AppState;
 use crate::store::{
     self,
@@ -106,7 +106,7 @@ async fn incident_json(state: &AppState, id: i32) -> Result<sp::Incident, ApiErr
         .await?
         .ok_or_else(ApiError::not_found)?;
     let comps = store::components::list(&state.db).await?;
-    Ok(sp::incident(&PageInfo::from_state(state), &view, &comps))
+    Ok(sp::incident(&state.page, &view, &comps))
 }
 
 /// The 50 most recent incidents, newest first.
@@ -120,13 +120,10 @@ pub async fn list_incidents(
     state: web::Data<AppState>,
     _caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let info = PageInfo::from_state(&state);
+    let info = &state.page;
     let comps = store::components::list(&state.db).await?;
     let list = store::incidents::recent(&state.db, LIST).await?;
-    let out: Vec<sp::Incident> = list
-        .iter()
-        .map(|i| sp::incident(&info, i, &comps))
-        .collect();
+    let out: Vec<sp::Incident> = list.iter().map(|i| sp::incident(info, i, &comps)).collect();
     json(StatusCode::OK, &out)
 }
 

@@ -6,9 +6,9 @@ use utoipa::ToSchema;
 use super::{
     idempotent, json, parse_json, path_id, read_body, written, ApiError, Caller, ErrorBody,
 };
-use crate::api::statuspage::PageInfo;
 use crate::domain::{EmailAddress, WebhookUrl};
 use crate::notify::ssrf;
+use crate::render::statuspage::PageInfo;
 use crate::state::AppState;
 use crate::store::{self, subscribers::SubscriberView, StoreError};
 
@@ -107,9 +107,9 @@ pub async fn list_subscribers(
     state: web::Data<AppState>,
     _caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let info = PageInfo::from_state(&state);
+    let info = &state.page;
     let list = store::subscribers::all(&state.db).await?;
-    let out: Vec<Subscriber> = list.iter().map(|s| view(&info, s)).collect();
+    let out: Vec<Subscriber> = list.iter().map(|s| view(info, s)).collect();
     json(StatusCode::OK, &out)
 }
 
@@ -176,7 +176,7 @@ pub async fn create_subscriber(
         written(
             StatusCode::CREATED,
             &CreatedSubscriber {
-                subscriber: view(&PageInfo::from_state(&state), &added),
+                subscriber: view(&state.page, &added),
                 secret,
             },
         )

@@ -17,7 +17,6 @@ use utoipa::ToSchema;
 
 use crate::domain::{ComponentStatus, OverallStatus, PageZone};
 use crate::render::time;
-use crate::state::AppState;
 use crate::store::components::ComponentView;
 use crate::store::incidents::{ComponentChange, IncidentView, UpdateView};
 
@@ -32,15 +31,6 @@ pub struct PageInfo {
 }
 
 impl PageInfo {
-    pub fn from_state(state: &AppState) -> Self {
-        Self {
-            id: state.page_id.clone(),
-            name: state.settings.page_name.clone(),
-            url: state.settings.link(""),
-            zone: state.page_zone,
-        }
-    }
-
     /// An absolute link under the page's URL; `path` has no leading slash.
     pub fn link(&self, path: &str) -> String {
         format!("{}{}", self.url, path.trim_start_matches('/'))
