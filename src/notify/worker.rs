@@ -177,25 +177,33 @@ pub async fn run(ctx: Context) {
     }
 }
 
-/// Works until nothing is due now: expands every event and sends every due
-/// delivery, pass after pass (a retry due at once is tried in the next pass),
-/// and returns how many attempts were made. The same steps as [`run`], with no
-/// timer: tests and one-shot runs know when the work is done.
+/// Works until nothing is due now: [`run_once`] again and again (a retry
+/// due at once is tried in the next pass) until a pass finds nothing, and
+/// returns how many attempts were made. The same steps as [`run`] with no
+/// timer, so tests and one-shot runs know when the work is done.
 pub async fn run_until_idle(ctx: &Context) -> Result<usize, sea_orm::DbErr> {
-    let cache = ContentCache::default();
     let mut attempts = 0;
     loop {
-        expand(ctx).await;
-        let claimed = claim(ctx, ctx.concurrency).await?;
-        if claimed.is_empty() {
-            return Ok(attempts);
+        match run_once(ctx).await? {
+            0 => return Ok(attempts),
+            n => attempts += n,
         }
-        attempts += claimed.len();
-        let sends = claimed
-            .into_iter()
-            .map(|(c, sub)| deliver(ctx, &cache, c, sub));
-        futures_util::future::join_all(sends).await;
     }
+}
+
+/// One pass: expands pending events, then claims what is due now (up to the
+/// concurrency) and sends it, recording each outcome before returning the
+/// number of attempts made.
+pub async fn run_once(ctx: &Context) -> Result<usize, sea_orm::DbErr> {
+    let cache = ContentCache::default();
+    expand(ctx).await;
+    let claimed = claim(ctx, ctx.concurrency).await?;
+    let attempts = claimed.len();
+    let sends = claimed
+        .into_iter()
+        .map(|(c, sub)| deliver(ctx, &cache, c, sub));
+    futures_util::future::join_all(sends).await;
+    Ok(attempts)
 }
 
 async fn expand(ctx: &Context) {

@@ -339,6 +339,22 @@ impl TestApp {
             .id
     }
 
+    /// Runs the delivery worker until nothing is due now, and returns how
+    /// many attempts it made. For apps spawned with `STATUSPOST_RUN_WORKER=false`
+    /// (see `notify_support::STEPPED`): the test says when the worker works.
+    pub async fn deliver(&self) -> usize {
+        statuspost::notify::worker::run_until_idle(&self.state.worker())
+            .await
+            .expect("the worker reads the database")
+    }
+
+    /// One pass of the delivery worker: each due delivery tried once.
+    pub async fn deliver_once(&self) -> usize {
+        statuspost::notify::worker::run_once(&self.state.worker())
+            .await
+            .expect("the worker reads the database")
+    }
+
     /// Publishes an incident through the staff form; returns its id.
     pub async fn publish(
         &self,

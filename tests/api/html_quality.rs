@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use scraper::{ElementRef, Html, Selector};
 
 use crate::helpers::{
-    client, csrf_token, runs, spawn_app, target_dir, tool_available, TestApp, ADMIN_EMAIL,
+    client, csrf_token, runs, spawn_app_with, target_dir, tool_available, TestApp, ADMIN_EMAIL,
 };
 
 struct Page {
@@ -104,11 +104,9 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         .post_update(resolved, "resolved", "Fixed *for good*.", &[])
         .await;
     assert_eq!(res.status(), 303);
-    crate::notify_support::eventually("the deliveries settled", || async {
-        let all = crate::notify_support::all_deliveries(&app.db).await;
-        all.len() == 6 && all.iter().all(|d| d.status != "pending")
-    })
-    .await;
+    app.deliver().await;
+    let all = crate::notify_support::all_deliveries(&app.db).await;
+    assert!(all.len() == 6 && all.iter().all(|d| d.status != "pending"));
 
     for (name, path) in [
         ("index", "/".to_owned()),
@@ -348,7 +346,8 @@ fn accessibility_problems(page: &Page) -> Vec<String> {
 
 #[tokio::test]
 async fn every_page_is_accessible_and_valid_html5() {
-    let app = spawn_app().await;
+    // all_pages steps the worker itself.
+    let app = spawn_app_with(&crate::notify_support::STEPPED).await;
     let pages = all_pages(&app).await;
 
     let expected_status = |name: &str| match name {
@@ -459,7 +458,8 @@ fn contrast(a: &str, b: &str) -> f64 {
 
 #[tokio::test]
 async fn text_colours_meet_wcag_aa_contrast() {
-    let app = spawn_app().await;
+    // all_pages steps the worker itself.
+    let app = spawn_app_with(&crate::notify_support::STEPPED).await;
     let css = app.get("/assets/style.css").await.text().await.unwrap();
     // The palette is the custom properties in :root.
     let var = |name: &str| -> String {

@@ -4,15 +4,15 @@ use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 use statuspost::entity::{delivery, incident, notification_event};
 
 use crate::helpers::{spawn_app_with, texts, TestApp};
-use crate::notify_support::{
-    all_deliveries, email_subscriber, eventually, unconfirmed_subscriber, FAST_RETRIES,
-};
+use crate::notify_support::{all_deliveries, email_subscriber, unconfirmed_subscriber, STEPPED};
 use crate::smtp_server::{Received, SmtpServer};
 
 async fn app_with_smtp(extra: &[(&str, &str)]) -> (TestApp, SmtpServer) {
     let smtp = SmtpServer::start().await;
     let url = smtp.url();
-    let mut settings = vec![("SMTP_URL", url.as_str()), FAST_RETRIES];
+    // The tests step the worker themselves: `app.deliver()`.
+    let mut settings = vec![("SMTP_URL", url.as_str())];
+    settings.extend_from_slice(&STEPPED);
     settings.extend_from_slice(extra);
     let app = spawn_app_with(&settings).await;
     app.sign_in_admin().await;
@@ -56,6 +56,7 @@ async fn confirmed_subscribers_get_each_update_as_one_thread_with_unsubscribe_he
             &[(field.as_str(), "major_outage")],
         )
         .await;
+    assert_eq!(app.deliver().await, 2);
     let mails = smtp.wait_for(2).await;
     assert_eq!(
         recipients(&mails),
@@ -117,6 +118,7 @@ async fn confirmed_subscribers_get_each_update_as_one_thread_with_unsubscribe_he
         .post_update(id, "identified", "Found it: a bad `<deploy>`.", &[])
         .await;
     assert_eq!(res.status(), 303);
+    assert_eq!(app.deliver().await, 2);
     let mails = smtp.wait_for(4).await;
     for m in &mails[2..] {
         assert_eq!(m.header("In-Reply-To").as_deref(), Some(first_id.as_str()));
@@ -137,6 +139,7 @@ async fn confirmed_subscribers_get_each_update_as_one_thread_with_unsubscribe_he
     // An incident that names no component goes to every confirmed subscriber.
     app.publish("Slow pages", "investigating", "Looking.", &[])
         .await;
+    assert_eq!(app.deliver().await, 3);
     let mails = smtp.wait_for(7).await;
     assert_eq!(
         recipients(&mails[4..]),
@@ -146,7 +149,7 @@ async fn confirmed_subscribers_get_each_update_as_one_thread_with_unsubscribe_he
 
 #[tokio::test]
 async fn a_line_break_in_a_title_cannot_add_a_header() {
-    let (app, smtp) = app_with_smtp(&[("STATUSPOST_RUN_WORKER", "false")]).await;
+    let (app, smtp) = app_with_smtp(&[]).await;
     email_subscriber(&app.db, "reader@example.com", &[]).await;
     // The form refuses such a title, so it is planted in the database.
     let id = app
@@ -160,7 +163,7 @@ async fn a_line_break_in_a_title_cannot_add_a_header() {
         .into_active_model();
     m.title = Set("Outage\r\nBcc: evil@example.com\r\n\r\nInjected body".into());
     m.update(&app.db).await.unwrap();
-    statuspost::notify::worker::spawn(app.state.worker());
+    app.deliver().await;
 
     let mails = smtp.wait_for(1).await;
     let m = &mails[0];
@@ -184,11 +187,7 @@ async fn a_line_break_in_a_title_cannot_add_a_header() {
 
 #[tokio::test]
 async fn mail_waits_out_an_smtp_outage_and_arrives_in_order() {
-    let (app, smtp) = app_with_smtp(&[(
-        "STATUSPOST_RETRY_SCHEDULE",
-        "200ms,500ms,1s,2s,5s,10s,30s,60s",
-    )])
-    .await;
+    let (app, smtp) = app_with_smtp(&[]).await;
     for i in 0..3 {
         email_subscriber(&app.db, &format!("s{i}@example.com"), &[]).await;
     }
@@ -206,25 +205,25 @@ async fn mail_waits_out_an_smtp_outage_and_arrives_in_order() {
             .status(),
         303
     );
-    let db = app.db.clone();
-    eventually("deliveries failed and are being retried", || {
-        let db = db.clone();
-        async move {
-            all_deliveries(&db)
-                .await
-                .iter()
-                .filter(|d| d.attempts >= 2 && d.last_error.is_some() && d.status == "pending")
-                .count()
-                == 3
-        }
-    })
-    .await;
+    // Two passes: each subscriber's first update tried twice, and failed.
+    assert_eq!(app.deliver_once().await, 3);
+    assert_eq!(app.deliver_once().await, 3);
+    let failing = all_deliveries(&app.db)
+        .await
+        .into_iter()
+        .filter(|d| d.attempts == 2 && d.last_error.is_some() && d.status == "pending")
+        .count();
+    assert_eq!(
+        failing, 3,
+        "each subscriber's first update is being retried"
+    );
     // Later updates wait behind the first, which is failing.
     let waiting: Vec<delivery::Model> = all_deliveries(&app.db).await;
     assert_eq!(waiting.len(), 9);
     assert!(waiting.iter().all(|d| d.status == "pending"));
 
     smtp.restart().await;
+    assert_eq!(app.deliver().await, 9);
     let mails = smtp.wait_for(9).await;
     let events = events_of(&app, id).await;
     let ids: Vec<String> = events
@@ -240,11 +239,10 @@ async fn mail_waits_out_an_smtp_outage_and_arrives_in_order() {
             .collect();
         assert_eq!(got, ids, "{to} got each update once, in order");
     }
-    eventually("all deliveries marked sent", || {
-        let db = db.clone();
-        async move { all_deliveries(&db).await.iter().all(|d| d.status == "sent") }
-    })
-    .await;
+    assert!(all_deliveries(&app.db)
+        .await
+        .iter()
+        .all(|d| d.status == "sent"));
 }
 
 #[tokio::test]
@@ -255,12 +253,9 @@ async fn staff_see_failures_and_retry_dead_deliveries() {
     let id = app
         .publish("Outage", "investigating", "Looking.", &[])
         .await;
-    let db = app.db.clone();
-    eventually("the delivery is dead", || {
-        let db = db.clone();
-        async move { all_deliveries(&db).await.iter().any(|d| d.status == "dead") }
-    })
-    .await;
+    // A 550 is permanent: one attempt, and the delivery is dead.
+    assert_eq!(app.deliver().await, 1);
+    assert_eq!(all_deliveries(&app.db).await[0].status, "dead");
 
     let page = format!("/admin/incidents/{id}");
     let html = app.get_html(&page).await;
@@ -288,13 +283,10 @@ async fn staff_see_failures_and_retry_dead_deliveries() {
     smtp.reject_recipients(None);
     let res = app.post_form(&page, &action, &[]).await;
     assert_eq!(res.status(), 303);
+    assert_eq!(app.deliver().await, 1);
     let mails = smtp.wait_for(1).await;
     assert_eq!(mails[0].to, vec!["ok@example.com"]);
-    eventually("the delivery is sent", || {
-        let db = db.clone();
-        async move { all_deliveries(&db).await[0].status == "sent" }
-    })
-    .await;
+    assert_eq!(all_deliveries(&app.db).await[0].status, "sent");
     let html = app.get_html(&page).await;
     assert_eq!(
         texts(&html, "table.deliveries tbody td"),

@@ -12,6 +12,14 @@ pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 /// Settings that make retries come within seconds instead of hours.
 pub const FAST_RETRIES: (&str, &str) = ("STATUSPOST_RETRY_SCHEDULE", "200ms,500ms,1s,1s,2s");
 
+/// Settings for a test that steps the worker itself (`TestApp::deliver`):
+/// no worker of the app's own, and every retry due at once, five times, so
+/// one pass (`deliver_once`) is one attempt of each due delivery.
+pub const STEPPED: [(&str, &str); 2] = [
+    ("STATUSPOST_RUN_WORKER", "false"),
+    ("STATUSPOST_RETRY_SCHEDULE", "0s,0s,0s,0s,0s"),
+];
+
 /// How long `eventually` waits: generous, this is not a timing check.
 pub const DEADLINE: Duration = Duration::from_secs(120);
 

@@ -4,11 +4,12 @@ use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
 
 use crate::helpers::{spawn_app_with, TestApp};
 use crate::notify_support::{
-    all_deliveries, eventually, subscriber, webhook_subscriber, FAST_RETRIES, SECRET,
+    all_deliveries, eventually, subscriber, webhook_subscriber, FAST_RETRIES, SECRET, STEPPED,
 };
 use crate::smtp_server::SmtpServer;
 use crate::webhook_receiver::{Behaviour, WebhookReceiver};
 
+/// An app whose own worker delivers, as in production.
 async fn app(smtp: &SmtpServer) -> TestApp {
     let app = spawn_app_with(&[
         ("SMTP_URL", &smtp.url()),
@@ -16,6 +17,19 @@ async fn app(smtp: &SmtpServer) -> TestApp {
         FAST_RETRIES,
     ])
     .await;
+    app.sign_in_admin().await;
+    app
+}
+
+/// An app whose worker the test steps (`app.deliver()`).
+async fn stepped_app(smtp: &SmtpServer) -> TestApp {
+    let url = smtp.url();
+    let mut settings = vec![
+        ("SMTP_URL", url.as_str()),
+        ("STATUSPOST_WEBHOOK_ALLOW_PRIVATE", "true"),
+    ];
+    settings.extend_from_slice(&STEPPED);
+    let app = spawn_app_with(&settings).await;
     app.sign_in_admin().await;
     app
 }
@@ -73,17 +87,12 @@ async fn a_webhook_subscriber_gets_a_signed_update_with_its_unsubscribe_link() {
 #[tokio::test]
 async fn an_endpoint_answering_410_is_disabled_at_once() {
     let smtp = SmtpServer::start().await;
-    let app = app(&smtp).await;
+    let app = stepped_app(&smtp).await;
     let receiver = WebhookReceiver::start_with(SECRET, Behaviour::Status(410, vec![])).await;
     let sub = webhook_subscriber(&app.db, &receiver.url("/gone"), "ops@example.com", &[]).await;
     app.publish("Outage", "investigating", "Looking.", &[])
         .await;
-    let db = app.db.clone();
-    eventually("the subscriber is disabled", || {
-        let db = db.clone();
-        async move { subscriber(&db, sub.id).await.disabled_at.is_some() }
-    })
-    .await;
+    assert_eq!(app.deliver().await, 1, "no retry after 410");
     let s = subscriber(&app.db, sub.id).await;
     assert!(s.disabled_reason.unwrap().contains("410"));
     let d = &all_deliveries(&app.db).await[0];
@@ -94,26 +103,20 @@ async fn an_endpoint_answering_410_is_disabled_at_once() {
     app.publish("Another", "investigating", "Looking.", &[])
         .await;
     app.publish("Third", "investigating", "Looking.", &[]).await;
-    eventually("the events are expanded", || {
-        let db = db.clone();
-        async move {
-            use sea_orm::EntityTrait;
-            statuspost::entity::notification_event::Entity::find()
-                .all(&db)
-                .await
-                .unwrap()
-                .iter()
-                .all(|e| e.expanded_at.is_some())
-        }
-    })
-    .await;
+    assert_eq!(app.deliver().await, 0);
+    use sea_orm::EntityTrait;
+    let events = statuspost::entity::notification_event::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(events.iter().all(|e| e.expanded_at.is_some()));
     assert_eq!(all_deliveries(&app.db).await.len(), 1);
 }
 
 #[tokio::test]
 async fn an_endpoint_failing_for_five_days_is_disabled_and_its_contact_told() {
     let smtp = SmtpServer::start().await;
-    let app = app(&smtp).await;
+    let app = stepped_app(&smtp).await;
     let receiver = WebhookReceiver::start_with(SECRET, Behaviour::Status(500, vec![])).await;
     let sub = webhook_subscriber(&app.db, &receiver.url("/down"), "ops@example.com", &[]).await;
     // Failing since five days ago: the next failure ends it.
@@ -125,6 +128,7 @@ async fn an_endpoint_failing_for_five_days_is_disabled_and_its_contact_told() {
 
     app.publish("Outage", "investigating", "Looking.", &[])
         .await;
+    app.deliver().await;
     let mails = smtp.wait_for(1).await;
     assert_eq!(mails[0].to, vec!["ops@example.com"]);
     assert_eq!(
@@ -144,23 +148,18 @@ async fn an_endpoint_failing_for_five_days_is_disabled_and_its_contact_told() {
 #[tokio::test]
 async fn a_failing_endpoint_is_retried_until_it_answers_and_its_failures_forgotten() {
     let smtp = SmtpServer::start().await;
-    let app = app(&smtp).await;
+    let app = stepped_app(&smtp).await;
     let receiver = WebhookReceiver::start_with(SECRET, Behaviour::Status(503, vec![])).await;
     let sub = webhook_subscriber(&app.db, &receiver.url("/flaky"), "ops@example.com", &[]).await;
     app.publish("Outage", "investigating", "Looking.", &[])
         .await;
-    eventually("two attempts failed", || async {
-        receiver.received().len() >= 2
-    })
-    .await;
+    assert_eq!(app.deliver_once().await, 1);
+    assert_eq!(app.deliver_once().await, 1);
+    assert_eq!(receiver.received().len(), 2, "two attempts failed");
     assert!(subscriber(&app.db, sub.id).await.failing_since.is_some());
     receiver.set_behaviour(Behaviour::Status(200, vec![]));
-    let db = app.db.clone();
-    eventually("the delivery is sent", || {
-        let db = db.clone();
-        async move { all_deliveries(&db).await[0].status == "sent" }
-    })
-    .await;
+    assert_eq!(app.deliver().await, 1);
+    assert_eq!(all_deliveries(&app.db).await[0].status, "sent");
     let ids: Vec<String> = receiver
         .received()
         .iter()
