@@ -5,6 +5,9 @@ use std::path::Path;
 
 const LOWER: [&str; 4] = ["src/domain", "src/entity", "src/store", "src/render"];
 const HIGHER: [&str; 5] = ["web", "state", "startup", "notify", "config"];
+/// What `notify` stands beside or above: the worker takes its own narrow
+/// context, never the web app's state.
+const ABOVE_NOTIFY: [&str; 3] = ["web", "state", "startup"];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -19,6 +22,10 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 
 /// The higher layers `source` names, as `crate::web::...` or inside `use crate::{...}`.
 fn names_higher(source: &str) -> Vec<&'static str> {
+    names_of(source, &HIGHER)
+}
+
+fn names_of(source: &str, higher: &[&'static str]) -> Vec<&'static str> {
     let mut found = Vec::new();
     let mut rest = source;
     while let Some(at) = rest.find("crate::") {
@@ -35,7 +42,7 @@ fn names_higher(source: &str) -> Vec<&'static str> {
                 .next()
                 .unwrap_or("")]
         };
-        for layer in HIGHER {
+        for &layer in higher {
             if named.contains(&layer) && !found.contains(&layer) {
                 found.push(layer);
             }
@@ -67,6 +74,29 @@ fn lower_layers_name_no_higher_one() {
         "layers must point down:\n{}",
         offenders.join("\n")
     );
+}
+
+#[test]
+fn notify_names_neither_the_web_app_nor_its_state() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src/notify"), &mut files);
+    let offenders: Vec<String> = files
+        .iter()
+        .flat_map(|file| {
+            let source = std::fs::read_to_string(file).unwrap();
+            names_of(&source, &ABOVE_NOTIFY)
+                .into_iter()
+                .map(|layer| {
+                    format!(
+                        "{} names crate::{layer}",
+                        file.strip_prefix(root).unwrap().display()
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(offenders.is_empty(), "{}", offenders.join("\n"));
 }
 
 #[test]
