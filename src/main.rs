@@ -113,6 +113,21 @@ async fn main() {
     }
 }
 
+/// Waits for SIGTERM (a service manager stopping us) or SIGINT (Ctrl-C).
+async fn stopping() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("a SIGTERM handler");
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut settings = Settings::load(cli.config.as_deref())?;
     match cli.command.unwrap_or(Command::Serve { bind: None }) {
@@ -126,15 +141,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Worker => {
             let db = startup::open_database(&settings).await?;
-            let worker = startup::state(settings, db).await?.worker();
+            let worker =
+                statuspost::notify::worker::spawn(startup::state(settings, db).await?.worker());
             tracing::info!("statuspost worker is running");
-            tokio::select! {
-                _ = statuspost::notify::worker::supervise(
-                    "delivery worker",
-                    move || statuspost::notify::worker::run(worker.clone()),
-                ) => {}
-                _ = tokio::signal::ctrl_c() => tracing::info!("worker stopping"),
-            }
+            stopping().await;
+            worker.stop().await;
         }
         Command::Migrate => {
             startup::open_database(&settings).await?;

@@ -18,6 +18,8 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
+    /// The in-process delivery worker, stopped after the server.
+    worker: Option<crate::notify::worker::Worker>,
     /// The one-time link to create the first admin, when there is no staff yet.
     pub setup_link: Option<String>,
 }
@@ -113,9 +115,10 @@ impl Application {
             None
         };
 
-        if state.settings.run_worker {
-            crate::notify::worker::spawn(state.worker());
-        }
+        let worker = state
+            .settings
+            .run_worker
+            .then(|| crate::notify::worker::spawn(state.worker()));
 
         let port = listener.local_addr()?.port();
         let data = state.clone();
@@ -156,6 +159,7 @@ impl Application {
             port,
             server,
             state,
+            worker,
             setup_link,
         })
     }
@@ -168,8 +172,14 @@ impl Application {
         self.state.clone()
     }
 
+    /// Serves until SIGTERM or SIGINT (actix's handlers stop the server and let
+    /// requests in flight finish), then stops the worker the same way.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Some(worker) = self.worker {
+            worker.stop().await;
+        }
+        served
     }
 }
 

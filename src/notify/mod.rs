@@ -3,6 +3,7 @@ pub mod content;
 pub mod email;
 pub mod mail;
 pub mod ssrf;
+pub mod supervise;
 pub mod webhook;
 pub mod worker;
 //

@@ -3,21 +3,26 @@
 //! Runs inside `serve` (unless `STATUSPOST_RUN_WORKER=false`) or alone as
 //! `statuspost worker`; several may share one PostgreSQL database. Every step is
 //! safe to repeat after a crash: expanding an event inserts each (event,
-//! subscriber) pair once, and a delivery a dead worker held is taken up again when
-//! its lease runs out. A subscriber may therefore, rarely, get a message twice;
-//! the copies carry the same Message-ID or webhook-id.
-use std::collections::HashMap;
+//! subscriber) pair once, and a claimed delivery is held under a short lease
+//! that a heartbeat renews while it is in flight, so a delivery a dead worker
+//! held is taken up again within one lease. A worker asked to stop stops
+//! claiming, lets what is in flight finish for up to one lease, and hands back
+//! the rest. A subscriber may therefore, rarely, get a message twice; the copies
+//! carry the same Message-ID or webhook-id.
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use tera::Tera;
 use tokio::sync::{Notify, OnceCell, Semaphore};
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::content::{self, Told};
 use super::email::{self, Rendered};
 use super::mail::Mailer;
+use super::supervise::supervise;
 use super::webhook::{self, Notice, WebhookOutcome, WebhookSender};
 use crate::domain::RetrySchedule;
 use crate::entity::{notification_event, subscriber};
@@ -48,45 +53,79 @@ pub const FAILING_DISABLES_AFTER: chrono::Duration = chrono::Duration::days(5);
 /// How often the worker looks for due work when nothing wakes it.
 const POLL: Duration = Duration::from_secs(1);
 
-/// Starts the worker on the current runtime.
-/// Runs the worker under [`supervise`], so a panic in it is logged and the
-/// worker restarted instead of deliveries silently stopping.
-pub fn spawn(ctx: Context) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(supervise("delivery worker", move || run(ctx.clone())))
+/// A worker running in the background; [`Worker::stop`] ends it cleanly.
+pub struct Worker {
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
 }
 
-/// Runs the task `start` makes, forever: whenever it ends (a panic, or a
-/// return it should never make) the failure is logged as an error and a new
-/// one is started after a pause that doubles from one second up to a minute,
-/// and falls back to one second once a run has lasted a minute.
-pub async fn supervise<F, Fut>(name: &'static str, mut start: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    const FIRST: Duration = Duration::from_secs(1);
-    const LAST: Duration = Duration::from_secs(60);
-    let mut pause = FIRST;
-    loop {
-        let began = tokio::time::Instant::now();
-        match tokio::spawn(start()).await {
-            Ok(()) => tracing::error!(task = name, "stopped unexpectedly; restarting"),
-            Err(e) if e.is_panic() => {
-                let why = e.into_panic();
-                let why = why
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| why.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
-                tracing::error!(task = name, panic = %why, "panicked; restarting");
+impl Worker {
+    /// Stops claiming, waits for what is in flight (at most one lease), hands
+    /// back what is left and returns once the worker has ended.
+    pub async fn stop(self) {
+        self.stop.cancel();
+        if let Err(e) = self.task.await {
+            tracing::error!(error = %e, "the delivery worker did not stop cleanly");
+        }
+    }
+}
+
+/// Starts the worker on the current runtime, under [`supervise`], so a panic
+/// in it is logged and the worker restarted instead of deliveries silently
+/// stopping.
+pub fn spawn(ctx: Context) -> Worker {
+    let stop = CancellationToken::new();
+    let token = stop.clone();
+    let task = tokio::spawn(supervise("delivery worker", stop.clone(), move || {
+        run(ctx.clone(), token.clone())
+    }));
+    Worker { stop, task }
+}
+
+/// The deliveries this worker holds, whose leases the heartbeat renews.
+#[derive(Default)]
+struct Held(Mutex<HashSet<i32>>);
+
+impl Held {
+    fn take(&self, id: i32) {
+        self.0.lock().expect("held lock").insert(id);
+    }
+
+    fn done(&self, id: i32) {
+        self.0.lock().expect("held lock").remove(&id);
+    }
+
+    fn ids(&self) -> Vec<i32> {
+        self.0.lock().expect("held lock").iter().copied().collect()
+    }
+}
+
+/// Renews the leases of what `held` holds, three times a lease, until dropped.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Heartbeat {
+    fn start(ctx: &Context, held: Arc<Held>) -> Self {
+        let (db, lease) = (ctx.db.clone(), ctx.lease);
+        Self(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(lease / 3);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let ids = held.ids();
+                if ids.is_empty() {
+                    continue;
+                }
+                if let Err(e) = store::deliveries::renew(&db, &ids, lease).await {
+                    tracing::warn!(error = %e, held = ids.len(), "renewing delivery leases failed");
+                }
             }
-            Err(e) => tracing::error!(task = name, error = %e, "was cancelled; restarting"),
-        }
-        if began.elapsed() >= LAST {
-            pause = FIRST;
-        }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(LAST);
+        }))
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -134,17 +173,19 @@ impl ContentCache {
     }
 }
 
-/// Expands events and sends deliveries as they fall due, forever.
-pub async fn run(ctx: Context) {
+/// Expands events and sends deliveries as they fall due, until `stop`.
+pub async fn run(ctx: Context, stop: CancellationToken) {
     let concurrency = ctx.concurrency;
     let slots = Arc::new(Semaphore::new(concurrency));
     let finished = Arc::new(Notify::new());
     let cache = Arc::new(ContentCache::default());
+    let held = Arc::new(Held::default());
+    let _heartbeat = Heartbeat::start(&ctx, held.clone());
     // Claiming one delivery per finished send would cost a query each: wait
     // until a quarter of the slots are free, unless nothing is in flight.
     let refill_at = (concurrency / 4).max(1);
     tracing::info!(concurrency, "delivery worker started");
-    loop {
+    while !stop.is_cancelled() {
         expand(&ctx).await;
         let free = slots.available_permits();
         if free >= refill_at || free == concurrency {
@@ -153,9 +194,13 @@ pub async fn run(ctx: Context) {
                     let full = claimed.len() == free;
                     for (c, sub) in claimed {
                         let permit = slots.clone().acquire_owned().await.expect("open semaphore");
-                        let (ctx, cache, finished) = (ctx.clone(), cache.clone(), finished.clone());
+                        held.take(c.id);
+                        let (ctx, cache, finished, held) =
+                            (ctx.clone(), cache.clone(), finished.clone(), held.clone());
                         tokio::spawn(async move {
+                            let id = c.id;
                             deliver(&ctx, &cache, c, sub).await;
+                            held.done(id);
                             drop(permit);
                             finished.notify_one();
                         });
@@ -173,8 +218,30 @@ pub async fn run(ctx: Context) {
             _ = ctx.wake.notified() => {}
             _ = finished.notified() => {}
             _ = tokio::time::sleep(POLL) => {}
+            _ = stop.cancelled() => {}
         }
     }
+    wind_down(&ctx, &slots, &held).await;
+}
+
+/// On stop: lets the sends in flight finish for up to one lease (the heartbeat
+/// still renews them meanwhile), then hands back what is still held, so that
+/// any worker may take it at once rather than after its lease.
+async fn wind_down(ctx: &Context, slots: &Semaphore, held: &Held) {
+    let all = u32::try_from(ctx.concurrency).unwrap_or(u32::MAX);
+    let in_flight = held.ids().len();
+    tracing::info!(in_flight, "delivery worker stopping");
+    let finished = tokio::time::timeout(ctx.lease, slots.acquire_many(all)).await;
+    if finished.is_err() {
+        let ids = held.ids();
+        match store::deliveries::release(&ctx.db, &ids).await {
+            Ok(n) => tracing::warn!(released = n, "deliveries still in flight handed back"),
+            Err(e) => {
+                tracing::error!(error = %e, "handing back deliveries failed; their leases run out")
+            }
+        }
+    }
+    tracing::info!("delivery worker stopped");
 }
 
 /// Works until nothing is due now: [`run_once`] again and again (a retry
@@ -199,6 +266,11 @@ pub async fn run_once(ctx: &Context) -> Result<usize, sea_orm::DbErr> {
     expand(ctx).await;
     let claimed = claim(ctx, ctx.concurrency).await?;
     let attempts = claimed.len();
+    let held = Arc::new(Held::default());
+    for (c, _) in &claimed {
+        held.take(c.id);
+    }
+    let _heartbeat = Heartbeat::start(ctx, held);
     let sends = claimed
         .into_iter()
         .map(|(c, sub)| deliver(ctx, &cache, c, sub));
@@ -463,31 +535,4 @@ async fn load_content(ctx: &Context, event_id: i32) -> Result<Arc<EventContent>,
         email,
         webhook: Notice::new(&ctx.page, &loaded),
     }))
-}
-
-#[cfg(test)]
-mod supervision_tests {
-    use std::sync::atomic::{AtomicU32, Ordering};
-
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn a_task_that_panics_is_restarted() {
-        let starts = Arc::new(AtomicU32::new(0));
-        let counted = starts.clone();
-        let supervisor = tokio::spawn(supervise("test task", move || {
-            let n = counted.fetch_add(1, Ordering::SeqCst);
-            async move {
-                if n < 2 {
-                    panic!("boom {n}");
-                }
-                std::future::pending::<()>().await;
-            }
-        }));
-        // Paused time advances by itself when every task waits on a timer.
-        tokio::time::sleep(Duration::from_secs(10)).await;
-        assert_eq!(starts.load(Ordering::SeqCst), 3, "two panics, two restarts");
-        assert!(!supervisor.is_finished());
-        supervisor.abort();
-    }
 }

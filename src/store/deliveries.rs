@@ -177,6 +177,43 @@ pub async fn claim(
     .await
 }
 
+/// Extends the leases of deliveries still in flight to `now + lease`. Only a
+/// lease still running is extended: one that ran out may be another worker's now.
+pub async fn renew(
+    db: &DatabaseConnection,
+    ids: &[i32],
+    lease: std::time::Duration,
+) -> Result<u64, DbErr> {
+    let at = now();
+    let until = at + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(2));
+    let res = delivery::Entity::update_many()
+        .col_expr(delivery::Column::LeaseUntil, Expr::value(Some(until)))
+        .filter(delivery::Column::Id.is_in(ids.iter().copied()))
+        .filter(delivery::Column::Status.eq(PENDING))
+        .filter(delivery::Column::LeaseUntil.gte(at))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Hands deliveries back, unsent and due at once, to whichever worker claims
+/// next: a worker stopping with sends still in flight.
+pub async fn release(db: &DatabaseConnection, ids: &[i32]) -> Result<u64, DbErr> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let res = delivery::Entity::update_many()
+        .col_expr(
+            delivery::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(delivery::Column::Id.is_in(ids.iter().copied()))
+        .filter(delivery::Column::Status.eq(PENDING))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
 /// The delivery reached the subscriber.
 pub async fn mark_sent(db: &DatabaseConnection, id: i32) -> Result<(), DbErr> {
     let at = now();
@@ -405,23 +442,51 @@ pub async fn for_incident(
 }
 
 /// Makes the incident's dead deliveries due again, from a fresh schedule, for
-/// subscribers still enabled; returns how many.
+/// subscribers still enabled; returns how many deliveries are due again.
+///
+/// Updates reach a subscriber in the order they were posted, retried or not:
+/// where a later update of the incident already reached the subscriber, it is
+/// sent again after the retried one (with the same Message-ID or webhook-id, so
+/// a receiver can tell the repeat), and what the subscriber hears last is the
+/// incident's latest state, never an older one.
 pub async fn retry_dead(db: &DatabaseConnection, incident_id: i32) -> Result<u64, DbErr> {
     let backend = db.get_database_backend();
-    let res = db
+    let txn = super::begin_write(db).await?;
+    let of_incident = "SELECT id FROM notification_events WHERE incident_id = $2";
+    let enabled = "SELECT id FROM subscribers WHERE disabled_at IS NULL";
+    // First the sent ones that would otherwise be overtaken, while the dead
+    // ones they come after still read as dead.
+    let resent = txn
+        .execute(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "UPDATE deliveries SET status = '{PENDING}', attempts = 0, next_attempt_at = $1, \
+                   lease_until = NULL, last_error = NULL \
+                 WHERE status = '{SENT}' AND event_id IN ({of_incident}) \
+                   AND subscriber_id IN ({enabled}) \
+                   AND EXISTS (SELECT 1 FROM deliveries x \
+                     WHERE x.subscriber_id = deliveries.subscriber_id AND x.status = '{DEAD}' \
+                       AND x.event_id < deliveries.event_id AND x.event_id IN ({of_incident}))"
+            ),
+            [Value::from(now()), Value::from(incident_id)],
+        ))
+        .await?
+        .rows_affected();
+    let retried = txn
         .execute(Statement::from_sql_and_values(
             backend,
             format!(
                 "UPDATE deliveries SET status = '{PENDING}', attempts = 0, next_attempt_at = $1, \
                    lease_until = NULL \
-                 WHERE status = '{DEAD}' \
-                   AND event_id IN (SELECT id FROM notification_events WHERE incident_id = $2) \
-                   AND subscriber_id IN (SELECT id FROM subscribers WHERE disabled_at IS NULL)"
+                 WHERE status = '{DEAD}' AND event_id IN ({of_incident}) \
+                   AND subscriber_id IN ({enabled})"
             ),
             [Value::from(now()), Value::from(incident_id)],
         ))
-        .await?;
-    Ok(res.rows_affected())
+        .await?
+        .rows_affected();
+    txn.commit().await?;
+    Ok(retried + resent)
 }
 
 /// Every delivery of one event, for tests and tools.

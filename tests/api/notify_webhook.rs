@@ -172,3 +172,53 @@ async fn a_failing_endpoint_is_retried_until_it_answers_and_its_failures_forgott
     let s = subscriber(&app.db, sub.id).await;
     assert!(s.failing_since.is_none() && s.disabled_at.is_none());
 }
+
+#[tokio::test]
+async fn retried_updates_reach_a_receiver_in_the_order_they_were_posted() {
+    let smtp = SmtpServer::start().await;
+    let app = stepped_app(&smtp).await;
+    let receiver = WebhookReceiver::start_with(SECRET, Behaviour::Status(500, vec![])).await;
+    webhook_subscriber(&app.db, &receiver.url("/hook"), "ops@example.com", &[]).await;
+    let id = app
+        .publish("Outage", "investigating", "Looking.", &[])
+        .await;
+    // Every attempt fails until the schedule is spent: the first update is dead.
+    app.deliver().await;
+    assert_eq!(all_deliveries(&app.db).await[0].status, "dead");
+    // The receiver is back; later updates reach it, the first one does not.
+    receiver.set_behaviour(Behaviour::Status(200, vec![]));
+    for (status, body) in [("identified", "Found it."), ("resolved", "Fixed.")] {
+        assert_eq!(app.post_update(id, status, body, &[]).await.status(), 303);
+        app.deliver().await;
+    }
+    let before = receiver.received().len();
+
+    let page = format!("/admin/incidents/{id}");
+    let res = app
+        .post_form(
+            &page,
+            &format!("/admin/incidents/{id}/deliveries/retry"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    app.deliver().await;
+    let told: Vec<String> = receiver.received()[before..]
+        .iter()
+        .map(|r| {
+            r.json()["incident"]["incident_updates"][0]["status"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        told,
+        ["investigating", "identified", "resolved"],
+        "the retried update, then again what came after it: the last word is the latest"
+    );
+    assert!(all_deliveries(&app.db)
+        .await
+        .iter()
+        .all(|d| d.status == "sent"));
+}

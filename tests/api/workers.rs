@@ -1,6 +1,7 @@
 //! Several workers on one database never hold the same delivery at once: each
 //! delivery is sent exactly once when no lease runs out.
 use std::collections::HashMap;
+use std::time::Duration;
 
 use sea_orm::{EntityTrait, Set};
 use statuspost::entity::{delivery, subscriber};
@@ -8,7 +9,7 @@ use statuspost::store;
 
 use crate::helpers::{spawn_app_with, test_settings};
 use crate::notify_support::{eventually, SECRET};
-use crate::webhook_receiver::WebhookReceiver;
+use crate::webhook_receiver::{Behaviour, WebhookReceiver};
 
 const SUBSCRIBERS: usize = 1500;
 
@@ -183,4 +184,99 @@ async fn an_event_that_cannot_be_read_is_set_aside_not_guessed() {
         .await
         .unwrap()
         .is_empty());
+}
+
+/// A webhook subscriber whose receiver never answers, and one published
+/// incident: the worker's one delivery stays in flight.
+async fn one_hung_delivery() -> (crate::helpers::TestApp, WebhookReceiver) {
+    let app = spawn_app_with(&[
+        ("STATUSPOST_RUN_WORKER", "false"),
+        ("STATUSPOST_WEBHOOK_ALLOW_PRIVATE", "true"),
+    ])
+    .await;
+    app.sign_in_admin().await;
+    let receiver = WebhookReceiver::start_with(SECRET, Behaviour::Hang).await;
+    crate::notify_support::webhook_subscriber(
+        &app.db,
+        &receiver.url("/hook"),
+        "ops@example.com",
+        &[],
+    )
+    .await;
+    app.publish("Outage", "investigating", "Looking.", &[])
+        .await;
+    (app, receiver)
+}
+
+async fn the_delivery(app: &crate::helpers::TestApp) -> delivery::Model {
+    delivery::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_delivery_in_flight_keeps_its_lease_and_no_other_worker_takes_it() {
+    let (app, receiver) = one_hung_delivery().await;
+    let mut ctx = app.state.worker();
+    ctx.lease = Duration::from_millis(600);
+    let worker = statuspost::notify::worker::spawn(ctx.clone());
+    eventually("the receiver has the request", || async {
+        !receiver.received().is_empty()
+    })
+    .await;
+    let first = the_delivery(&app).await.lease_until.expect("claimed");
+    // The heartbeat (every lease/3) pushes the lease on while the send hangs.
+    eventually("the lease was renewed", || async {
+        the_delivery(&app).await.lease_until > Some(first + chrono::Duration::milliseconds(600))
+    })
+    .await;
+    assert_eq!(
+        statuspost::notify::worker::run_once(&ctx).await.unwrap(),
+        0,
+        "another worker finds nothing to take"
+    );
+    // Asked to stop, the worker waits out one lease, then hands the delivery back.
+    worker.stop().await;
+    let d = the_delivery(&app).await;
+    assert_eq!(d.status, "pending");
+    assert_eq!(d.lease_until, None, "due at once for the next worker");
+    assert_eq!(receiver.received().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_a_worker_which_hands_back_what_it_holds() {
+    let (app, receiver) = one_hung_delivery().await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_statuspost"))
+        .arg("worker")
+        .current_dir(&app.dir.0)
+        .env("DATABASE_URL", &app.database.url)
+        .env("STATUSPOST_WEBHOOK_ALLOW_PRIVATE", "true")
+        .env("STATUSPOST_WORKER_LEASE", "1s")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("the worker starts");
+    eventually("the receiver has the request", || async {
+        !receiver.received().is_empty()
+    })
+    .await;
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "a clean exit: {status:?}");
+    let d = the_delivery(&app).await;
+    assert_eq!((d.status.as_str(), d.lease_until), ("pending", None));
+    // The next worker takes it at once, not a lease later.
+    receiver.set_behaviour(Behaviour::Status(200, vec![]));
+    assert_eq!(app.deliver().await, 1);
+    assert_eq!(the_delivery(&app).await.status, "sent");
 }
