@@ -101,12 +101,12 @@ impl Held {
 }
 
 /// Renews the leases of what `held` holds, three times a lease, until dropped.
-struct Heartbeat(tokio::task::JoinHandle<()>);
+struct Heartbeat(#[allow(dead_code)] AbortOnDrop);
 
 impl Heartbeat {
     fn start(ctx: &Context, held: Arc<Held>) -> Self {
         let (db, lease) = (ctx.db.clone(), ctx.lease);
-        Self(tokio::spawn(async move {
+        Self(AbortOnDrop(tokio::spawn(async move {
             let mut tick = tokio::time::interval(lease / 3);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -119,13 +119,7 @@ impl Heartbeat {
                     tracing::warn!(error = %e, held = ids.len(), "renewing delivery leases failed");
                 }
             }
-        }))
-    }
-}
-
-impl Drop for Heartbeat {
-    fn drop(&mut self) {
-        self.0.abort();
+        })))
     }
 }
 
@@ -181,6 +175,7 @@ pub async fn run(ctx: Context, stop: CancellationToken) {
     let cache = Arc::new(ContentCache::default());
     let held = Arc::new(Held::default());
     let _heartbeat = Heartbeat::start(&ctx, held.clone());
+    let (done, recorder) = Recorder::start(&ctx, held.clone(), finished.clone());
     // Claiming one delivery per finished send would cost a query each: wait
     // until a quarter of the slots are free, unless nothing is in flight.
     let refill_at = (concurrency / 4).max(1);
@@ -195,14 +190,13 @@ pub async fn run(ctx: Context, stop: CancellationToken) {
                     for (c, sub) in claimed {
                         let permit = slots.clone().acquire_owned().await.expect("open semaphore");
                         held.take(c.id);
-                        let (ctx, cache, finished, held) =
-                            (ctx.clone(), cache.clone(), finished.clone(), held.clone());
+                        let (ctx, cache, done) = (ctx.clone(), cache.clone(), done.clone());
                         tokio::spawn(async move {
-                            let id = c.id;
-                            deliver(&ctx, &cache, c, sub).await;
-                            held.done(id);
+                            let attempted = deliver(&ctx, &cache, c, sub).await;
+                            // The slot is free once the send is over; the
+                            // recorder writes the outcome, with others at once.
                             drop(permit);
-                            finished.notify_one();
+                            let _ = done.send(attempted);
                         });
                     }
                     if full {
@@ -221,19 +215,24 @@ pub async fn run(ctx: Context, stop: CancellationToken) {
             _ = stop.cancelled() => {}
         }
     }
-    wind_down(&ctx, &slots, &held).await;
+    wind_down(&ctx, &held, &finished).await;
+    recorder.abort();
 }
 
-/// On stop: lets the sends in flight finish for up to one lease (the heartbeat
-/// still renews them meanwhile), then hands back what is still held, so that
-/// any worker may take it at once rather than after its lease.
-async fn wind_down(ctx: &Context, slots: &Semaphore, held: &Held) {
-    let all = u32::try_from(ctx.concurrency).unwrap_or(u32::MAX);
-    let in_flight = held.ids().len();
-    tracing::info!(in_flight, "delivery worker stopping");
-    let finished = tokio::time::timeout(ctx.lease, slots.acquire_many(all)).await;
-    if finished.is_err() {
-        let ids = held.ids();
+/// On stop: lets the sends in flight finish and be recorded for up to one
+/// lease (the heartbeat still renews them meanwhile), then hands back what is
+/// still held, so that any worker may take it at once rather than after its lease.
+async fn wind_down(ctx: &Context, held: &Held, finished: &Notify) {
+    tracing::info!(in_flight = held.ids().len(), "delivery worker stopping");
+    let deadline = tokio::time::Instant::now() + ctx.lease;
+    while !held.ids().is_empty() {
+        tokio::select! {
+            _ = finished.notified() => {}
+            _ = tokio::time::sleep_until(deadline) => break,
+        }
+    }
+    let ids = held.ids();
+    if !ids.is_empty() {
         match store::deliveries::release(&ctx.db, &ids).await {
             Ok(n) => tracing::warn!(released = n, "deliveries still in flight handed back"),
             Err(e) => {
@@ -242,6 +241,49 @@ async fn wind_down(ctx: &Context, slots: &Semaphore, held: &Held) {
         }
     }
     tracing::info!("delivery worker stopped");
+}
+
+/// Writes outcomes as sends finish: whatever finished while the last write
+/// ran goes in the next, the successes in one statement, so that under load
+/// the database sees a write per batch rather than per delivery.
+struct Recorder;
+
+impl Recorder {
+    fn start(
+        ctx: &Context,
+        held: Arc<Held>,
+        finished: Arc<Notify>,
+    ) -> (tokio::sync::mpsc::UnboundedSender<Attempted>, AbortOnDrop) {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Attempted>();
+        let ctx = ctx.clone();
+        let task = tokio::spawn(async move {
+            let mut batch = Vec::new();
+            while rx.recv_many(&mut batch, 512).await > 0 {
+                let ids: Vec<i32> = batch.iter().map(|a| a.claimed.id).collect();
+                record_all(&ctx, std::mem::take(&mut batch)).await;
+                for id in ids {
+                    held.done(id);
+                }
+                finished.notify_one();
+            }
+        });
+        (tx, AbortOnDrop(task))
+    }
+}
+
+/// A task that ends with its owner, however the owner ends.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl AbortOnDrop {
+    fn abort(&self) {
+        self.0.abort();
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Works until nothing is due now: [`run_once`] again and again (a retry
@@ -274,7 +316,8 @@ pub async fn run_once(ctx: &Context) -> Result<usize, sea_orm::DbErr> {
     let sends = claimed
         .into_iter()
         .map(|(c, sub)| deliver(ctx, &cache, c, sub));
-    futures_util::future::join_all(sends).await;
+    let attempted = futures_util::future::join_all(sends).await;
+    record_all(ctx, attempted).await;
     Ok(attempts)
 }
 
@@ -315,7 +358,15 @@ async fn claim(ctx: &Context, limit: usize) -> Result<Vec<(Claimed, Reader)>, se
         .collect())
 }
 
-async fn deliver(ctx: &Context, cache: &ContentCache, c: Claimed, sub: Reader) {
+/// One attempt, made and not yet recorded.
+struct Attempted {
+    claimed: Claimed,
+    outcome: Outcome,
+    sub: Option<subscriber::Model>,
+    span: tracing::Span,
+}
+
+async fn deliver(ctx: &Context, cache: &ContentCache, c: Claimed, sub: Reader) -> Attempted {
     let span = tracing::info_span!(
         "delivery",
         id = c.id,
@@ -323,15 +374,52 @@ async fn deliver(ctx: &Context, cache: &ContentCache, c: Claimed, sub: Reader) {
         subscriber = c.subscriber_id,
         attempt = c.attempts + 1
     );
-    async {
-        let outcome = attempt(ctx, cache, &c, sub).await;
-        if let Err(e) = record(ctx, &c, outcome).await {
-            // The lease runs out and the delivery is tried again: at least once.
-            tracing::warn!(error = %e, "recording a delivery outcome failed");
+    let (outcome, sub) = attempt(ctx, cache, &c, sub).instrument(span.clone()).await;
+    Attempted {
+        claimed: c,
+        outcome,
+        sub,
+        span,
+    }
+}
+
+/// Records what came of each attempt: every success in one statement, the
+/// rest one by one (each may retry, disable or tell a contact). A failure to
+/// record leaves the lease to run out, and the delivery is tried again: at
+/// least once.
+async fn record_all(ctx: &Context, attempted: Vec<Attempted>) {
+    let (sent, rest): (Vec<_>, Vec<_>) = attempted
+        .into_iter()
+        .partition(|a| matches!(a.outcome, Outcome::Sent));
+    if !sent.is_empty() {
+        let ids: Vec<i32> = sent.iter().map(|a| a.claimed.id).collect();
+        if let Err(e) = store::deliveries::mark_sent_many(&ctx.db, &ids).await {
+            tracing::warn!(error = %e, deliveries = ids.len(), "recording sent deliveries failed");
+        }
+        // A webhook that works again: its run of failures is over.
+        for a in &sent {
+            let recovering = a
+                .sub
+                .as_ref()
+                .is_some_and(|s| s.kind == "webhook" && s.failing_since.is_some());
+            if recovering {
+                if let Err(e) =
+                    store::deliveries::clear_failing(&ctx.db, a.claimed.subscriber_id).await
+                {
+                    tracing::warn!(parent: &a.span, error = %e, "clearing a subscriber's failures failed");
+                }
+            }
         }
     }
-    .instrument(span)
-    .await
+    for a in rest {
+        let span = a.span.clone();
+        if let Err(e) = record(ctx, &a.claimed, (a.outcome, a.sub))
+            .instrument(span.clone())
+            .await
+        {
+            tracing::warn!(parent: &span, error = %e, "recording a delivery outcome failed");
+        }
+    }
 }
 
 async fn attempt(
@@ -441,7 +529,7 @@ async fn record(
     let is_webhook = sub.as_ref().is_some_and(|s| s.kind == "webhook");
     match outcome {
         Outcome::Sent => {
-            store::deliveries::mark_sent(db, c.id).await?;
+            store::deliveries::mark_sent_many(db, &[c.id]).await?;
             if is_webhook && sub.as_ref().is_some_and(|s| s.failing_since.is_some()) {
                 store::deliveries::clear_failing(db, c.subscriber_id).await?;
             }

@@ -214,8 +214,11 @@ pub async fn release(db: &DatabaseConnection, ids: &[i32]) -> Result<u64, DbErr>
     Ok(res.rows_affected)
 }
 
-/// The delivery reached the subscriber.
-pub async fn mark_sent(db: &DatabaseConnection, id: i32) -> Result<(), DbErr> {
+/// The deliveries reached their subscribers: one statement for the lot.
+pub async fn mark_sent_many(db: &DatabaseConnection, ids: &[i32]) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     let at = now();
     delivery::Entity::update_many()
         .col_expr(delivery::Column::Status, Expr::value(SENT))
@@ -228,7 +231,7 @@ pub async fn mark_sent(db: &DatabaseConnection, id: i32) -> Result<(), DbErr> {
             delivery::Column::LeaseUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
-        .filter(delivery::Column::Id.eq(id))
+        .filter(delivery::Column::Id.is_in(ids.iter().copied()))
         .exec(db)
         .await?;
     Ok(())
