@@ -40,6 +40,8 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: crate::domain::TrustedProxies,
+    /// Lets `/metrics` be scraped from elsewhere, by a request bearing it.
+    pub metrics_token: Option<SecretString>,
 }
 
 /// The shape of `statuspost.toml`; every key optional.
@@ -62,6 +64,7 @@ struct FileSettings {
     worker_lease: Option<String>,
     session_hours: Option<i64>,
     trusted_proxies: Option<String>,
+    metrics_token: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,7 +72,7 @@ struct FileSettings {
 pub struct ConfigError(String);
 
 /// Every environment variable we read; keep in step with `from_sources`.
-pub const KNOWN_ENV: [&str; 17] = [
+pub const KNOWN_ENV: [&str; 18] = [
     "DATABASE_URL",
     "SMTP_URL",
     "STATUSPOST_BASE_URL",
@@ -77,6 +80,7 @@ pub const KNOWN_ENV: [&str; 17] = [
     "STATUSPOST_CONFIG",
     "STATUSPOST_MAIL_DIR",
     "STATUSPOST_MAIL_FROM",
+    "STATUSPOST_METRICS_TOKEN",
     "STATUSPOST_PAGE_NAME",
     "STATUSPOST_RETRY_SCHEDULE",
     "STATUSPOST_RUN_WORKER",
@@ -219,6 +223,12 @@ impl Settings {
                 .unwrap_or_default(),
         )
         .map_err(|e| ConfigError(format!("STATUSPOST_TRUSTED_PROXIES: {e}")))?;
+        let metrics_token = var("STATUSPOST_METRICS_TOKEN").or(file.metrics_token);
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(ConfigError(
+                "STATUSPOST_METRICS_TOKEN must be at least 16 characters".into(),
+            ));
+        }
         let secure_cookies = base_url.scheme() == "https";
         let host = base_url.host_str().unwrap_or("localhost").to_owned();
         Ok(Self {
@@ -249,6 +259,7 @@ impl Settings {
             session_hours,
             secure_cookies,
             trusted_proxies,
+            metrics_token: metrics_token.map(SecretString::from),
             base_url,
             base_url_from_bind,
         })

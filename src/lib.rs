@@ -4,6 +4,7 @@ pub mod demo;
 pub mod domain;
 pub mod entity;
 pub mod notify;
+pub mod prometheus;
 pub mod render;
 pub mod secrets;
 pub mod startup;

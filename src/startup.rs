@@ -99,6 +99,8 @@ impl Application {
         if settings.bind.ends_with(":0") {
             settings.set_bind(&bound.to_string());
         }
+        // Installed before any request or delivery is counted.
+        crate::prometheus::handle();
         // Secrets print as [REDACTED]: the whole picture is safe to log.
         tracing::info!(?settings, "settings");
         let db = open_database(&settings).await?;
@@ -128,6 +130,7 @@ impl Application {
                 .app_data(web::FormConfig::default().limit(256 * 1024))
                 .app_data(web::PayloadConfig::default().limit(1024 * 1024))
                 .wrap(middleware::from_fn(crate::web::error::render_pages))
+                .wrap(middleware::from_fn(crate::web::ops::measure))
                 .wrap(crate::web::security::headers())
                 .wrap(middleware::Compress::default())
                 .wrap(crate::web::access_log::logger())
@@ -136,6 +139,8 @@ impl Application {
                 .service(crate::web::public::incident)
                 .service(crate::web::public::history)
                 .service(crate::web::public::health)
+                .service(crate::web::ops::ready)
+                .service(crate::web::ops::metrics)
                 .service(crate::web::api_v2::summary)
                 .service(crate::web::api_v2::status)
                 .service(crate::web::api_v2::components)

@@ -3,6 +3,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_create_core;
 mod m20261124_000002_create_notifications;
 mod m20261124_000003_create_api_tokens;
+mod m20261202_000010_create_worker_heartbeats;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_create_core::Migration),
             Box::new(m20261124_000002_create_notifications::Migration),
             Box::new(m20261124_000003_create_api_tokens::Migration),
+            Box::new(m20261202_000010_create_worker_heartbeats::Migration),
         ]
     }
 }

@@ -17,3 +17,4 @@ pub mod staff;
 pub mod subscriber;
 pub mod subscriber_component;
 pub mod update_component;
+pub mod worker_heartbeat;

@@ -100,17 +100,51 @@ impl Held {
     }
 }
 
-/// Renews the leases of what `held` holds, three times a lease, until dropped.
+/// Which running worker this is, as its heartbeat row names it.
+#[derive(Clone)]
+struct Identity {
+    id: String,
+    host: String,
+    pid: u32,
+    started_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Identity {
+    fn new() -> Self {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "unknown".into());
+        Self {
+            id: crate::secrets::random_token()[..16].to_owned(),
+            host,
+            pid: std::process::id(),
+            started_at: store::now(),
+        }
+    }
+}
+
+/// Three times a lease, until dropped: renews the leases of what `held`
+/// holds and, for a running worker, says in the database that it is alive.
 struct Heartbeat(#[allow(dead_code)] AbortOnDrop);
 
 impl Heartbeat {
-    fn start(ctx: &Context, held: Arc<Held>) -> Self {
+    fn start(ctx: &Context, held: Arc<Held>, me: Option<Identity>) -> Self {
         let (db, lease) = (ctx.db.clone(), ctx.lease);
         Self(AbortOnDrop(tokio::spawn(async move {
             let mut tick = tokio::time::interval(lease / 3);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
+                if let Some(me) = &me {
+                    if let Err(e) =
+                        store::workers::beat(&db, &me.id, &me.host, me.pid, me.started_at).await
+                    {
+                        tracing::warn!(error = %e, "recording the worker's heartbeat failed");
+                    }
+                }
                 let ids = held.ids();
                 if ids.is_empty() {
                     continue;
@@ -174,7 +208,8 @@ pub async fn run(ctx: Context, stop: CancellationToken) {
     let finished = Arc::new(Notify::new());
     let cache = Arc::new(ContentCache::default());
     let held = Arc::new(Held::default());
-    let _heartbeat = Heartbeat::start(&ctx, held.clone());
+    let me = Identity::new();
+    let heartbeat = Heartbeat::start(&ctx, held.clone(), Some(me.clone()));
     let (done, recorder) = Recorder::start(&ctx, held.clone(), finished.clone());
     // Claiming one delivery per finished send would cost a query each: wait
     // until a quarter of the slots are free, unless nothing is in flight.
@@ -217,6 +252,10 @@ pub async fn run(ctx: Context, stop: CancellationToken) {
     }
     wind_down(&ctx, &held, &finished).await;
     recorder.abort();
+    drop(heartbeat);
+    if let Err(e) = store::workers::forget(&ctx.db, &me.id).await {
+        tracing::warn!(error = %e, "removing the worker's heartbeat failed");
+    }
 }
 
 /// On stop: lets the sends in flight finish and be recorded for up to one
@@ -312,7 +351,7 @@ pub async fn run_once(ctx: &Context) -> Result<usize, sea_orm::DbErr> {
     for (c, _) in &claimed {
         held.take(c.id);
     }
-    let _heartbeat = Heartbeat::start(ctx, held);
+    let _heartbeat = Heartbeat::start(ctx, held, None);
     let sends = claimed
         .into_iter()
         .map(|(c, sub)| deliver(ctx, &cache, c, sub));
@@ -387,7 +426,34 @@ async fn deliver(ctx: &Context, cache: &ContentCache, c: Claimed, sub: Reader) -
 /// rest one by one (each may retry, disable or tell a contact). A failure to
 /// record leaves the lease to run out, and the delivery is tried again: at
 /// least once.
+/// The `channel` label of a delivery's metrics.
+fn channel_of(sub: Option<&subscriber::Model>) -> &'static str {
+    match sub.map(|s| s.kind.as_str()) {
+        Some("email") => "email",
+        Some("webhook") => "webhook",
+        _ => "unknown",
+    }
+}
+
+/// The `outcome` label: what an attempt came to.
+fn outcome_label(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Sent => "sent",
+        Outcome::Retry { .. } => "failed",
+        Outcome::Dead(_) => "dead",
+        Outcome::Gone(_) => "gone",
+    }
+}
+
 async fn record_all(ctx: &Context, attempted: Vec<Attempted>) {
+    for a in &attempted {
+        metrics::counter!(
+            "statuspost_deliveries_total",
+            "channel" => channel_of(a.sub.as_ref()),
+            "outcome" => outcome_label(&a.outcome)
+        )
+        .increment(1);
+    }
     let (sent, rest): (Vec<_>, Vec<_>) = attempted
         .into_iter()
         .partition(|a| matches!(a.outcome, Outcome::Sent));

@@ -333,6 +333,49 @@ pub async fn disable_subscriber(
     Ok(changed > 0)
 }
 
+/// What waits to be sent, for the operator's metrics.
+#[derive(Debug, Clone, Default)]
+pub struct Queue {
+    /// Deliveries not yet sent nor given up.
+    pub pending: i64,
+    /// Events not yet turned into deliveries.
+    pub unexpanded: i64,
+    /// When the oldest thing still waiting (a pending delivery, or an event
+    /// not yet expanded) was made: the age of the oldest unsent notice.
+    pub oldest: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct QueueRow {
+    n: i64,
+    oldest: Option<DateTime<Utc>>,
+}
+
+pub async fn queue(db: &DatabaseConnection) -> Result<Queue, DbErr> {
+    let backend = db.get_database_backend();
+    let row =
+        |sql: String| QueueRow::find_by_statement(Statement::from_string(backend, sql)).one(db);
+    let pending = row(format!(
+        "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM deliveries WHERE status = '{PENDING}'"
+    ))
+    .await?;
+    let events = row(
+        "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM notification_events \
+         WHERE expanded_at IS NULL"
+            .to_owned(),
+    )
+    .await?;
+    let (pending, events) = (
+        pending.unwrap_or(QueueRow { n: 0, oldest: None }),
+        events.unwrap_or(QueueRow { n: 0, oldest: None }),
+    );
+    Ok(Queue {
+        pending: pending.n,
+        unexpanded: events.n,
+        oldest: [pending.oldest, events.oldest].into_iter().flatten().min(),
+    })
+}
+
 // ---- staff view ----------------------------------------------------------------
 
 #[derive(Debug, Default, Clone, serde::Serialize)]

@@ -11,6 +11,7 @@ pub mod error;
 pub mod feeds;
 pub mod form;
 pub mod openapi;
+pub mod ops;
 pub mod public;
 pub mod security;
 pub mod subscribe;

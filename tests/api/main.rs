@@ -16,6 +16,7 @@ mod mailer;
 mod notify_email;
 mod notify_support;
 mod notify_webhook;
+mod ops;
 mod public_page;
 mod security;
 mod sign_in;
