@@ -116,8 +116,9 @@ impl FromRequest for CsrfToken {
 }
 
 /// Whether `submitted` is the token for this request's cookies, and the
-/// browser says the form was on our own pages.
-pub fn is_valid(req: &HttpRequest, submitted: &str) -> bool {
+/// browser says the form was on our own pages. Handlers get the verdict from
+/// [`super::form::CheckedForm`], which asks this for every form.
+pub(super) fn is_valid(req: &HttpRequest, submitted: &str) -> bool {
     let Some(state) = req.app_data::<web::Data<AppState>>() else {
         return false;
     };

@@ -28,6 +28,9 @@ use crate::web::{api_v1, api_v2};
         api_v1::subscribers::create_subscriber,
         api_v1::subscribers::delete_subscriber,
     ),
+    // The shared error responses refer to the error body by name, and
+    // `IntoResponses` types bring no schemas with them.
+    components(schemas(api_v1::ErrorBody)),
     modifiers(&BearerAuth),
     tags(
         (name = "v2", description = "Public, read-only, Statuspage-compatible"),

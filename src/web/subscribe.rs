@@ -4,7 +4,7 @@ use actix_web::{get, http::StatusCode, middleware::from_fn, post, web, HttpReque
 
 use super::{
     csrf,
-    form::{FieldErrors, FormData},
+    form::{CheckedForm, FieldErrors, FormData, Stale},
     public::{layout_context, reader_zone},
     AppError,
 };
@@ -111,9 +111,12 @@ pub async fn subscribe_email(
     req: HttpRequest,
     state: web::Data<AppState>,
     token: csrf::CsrfToken,
-    body: web::Bytes,
+    CheckedForm { fields, .. }: CheckedForm,
 ) -> Result<HttpResponse, AppError> {
-    let form = FormData::parse(&body)?;
+    let (form, stale) = match fields {
+        Ok(form) => (form, false),
+        Err(Stale(form)) => (form, true),
+    };
     let fail = |errors, message, status| {
         let form = &form;
         let (req, state, token) = (&req, &state, &token);
@@ -133,7 +136,7 @@ pub async fn subscribe_email(
             .await
         }
     };
-    if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
+    if stale {
         return fail(
             FieldErrors::default(),
             csrf::STALE_MESSAGE,
@@ -232,9 +235,12 @@ pub async fn subscribe_webhook(
     req: HttpRequest,
     state: web::Data<AppState>,
     token: csrf::CsrfToken,
-    body: web::Bytes,
+    CheckedForm { fields, .. }: CheckedForm,
 ) -> Result<HttpResponse, AppError> {
-    let form = FormData::parse(&body)?;
+    let (form, stale) = match fields {
+        Ok(form) => (form, false),
+        Err(Stale(form)) => (form, true),
+    };
     let fail = |errors, message, status| {
         let form = &form;
         let (req, state, token) = (&req, &state, &token);
@@ -254,7 +260,7 @@ pub async fn subscribe_webhook(
             .await
         }
     };
-    if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
+    if stale {
         return fail(
             FieldErrors::default(),
             csrf::STALE_MESSAGE,

@@ -493,3 +493,54 @@ async fn deleting_a_component_keeps_the_incidents_that_named_it() {
         .await;
     assert_eq!(res.status(), 404);
 }
+
+#[tokio::test]
+async fn a_refused_form_keeps_the_text_and_never_a_password() {
+    use sea_orm::EntityTrait;
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let res = app
+        .post_form(
+            "/admin/staff",
+            "/admin/staff",
+            &[
+                ("email", "sam@example.com"),
+                ("name", ""),
+                ("password", "a secret passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("value=\"sam@example.com\""));
+    assert!(!html.contains("a secret passphrase"));
+
+    let page = app.get_html("/admin/incidents/new").await;
+    let token = csrf_token(&page);
+    statuspost::entity::session::Entity::delete_many()
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let res = app
+        .client
+        .post(app.url("/admin/incidents"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("title", "Payments down"),
+            ("status", "identified"),
+            ("impact", "critical"),
+            ("message", "Card payments fail at the bank."),
+            ("action", "publish"),
+            ("reauth_email", crate::helpers::ADMIN_EMAIL),
+            ("reauth_password", "a wrong passphrase"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let html = res.text().await.unwrap();
+    assert!(texts(&html, "[role=alert]")[0].starts_with("That email and password did not match"));
+    assert!(html.contains("Card payments fail at the bank."));
+    assert!(html.contains(crate::helpers::ADMIN_EMAIL));
+    assert!(!html.contains("a wrong passphrase"));
+}

@@ -339,3 +339,41 @@ async fn the_openapi_document_covers_both_apis() {
         "bearer"
     );
 }
+
+#[tokio::test]
+async fn every_write_api_operation_documents_the_errors_it_can_answer() {
+    let app = spawn_app().await;
+    let doc = get_json(&app, "/api/openapi.json").await;
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    let mut seen = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if !path.starts_with("/api/v1/") {
+            continue;
+        }
+        for (method, op) in item.as_object().unwrap() {
+            let mut expected = vec!["401"];
+            if method != "get" {
+                expected.push("403");
+            }
+            if op.get("requestBody").is_some() {
+                expected.extend(["400", "413", "422"]);
+            }
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            if params.iter().any(|p| p["name"] == "Idempotency-Key") {
+                expected.push("409");
+            }
+            if path.contains("{id}") {
+                expected.push("404");
+            }
+            for status in expected {
+                assert_eq!(
+                    op["responses"][status]["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/ErrorBody",
+                    "{method} {path} documents {status} with the error body"
+                );
+            }
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 11, "every operation of the write API was checked");
+}

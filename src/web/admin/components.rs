@@ -1,14 +1,14 @@
 //! Managing components: add, rename, group, order, set status.
-use actix_web::{get, http::StatusCode, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, http::StatusCode, post, web, HttpResponse};
 
-use super::{context, page, see_other};
+use super::{see_other, AdminPage};
 use crate::domain::{ComponentName, ComponentStatus};
 use crate::render::views;
 use crate::state::AppState;
 use crate::store::{self, components::ComponentInput};
 use crate::web::{
     auth, csrf,
-    form::{FieldErrors, FormData},
+    form::{CheckedForm, FieldErrors, FormData},
     AppError,
 };
 
@@ -43,28 +43,35 @@ fn parse(form: &FormData, errors: &mut FieldErrors) -> Option<ComponentInput> {
     .filter(|_| errors.is_empty())
 }
 
-async fn render(
-    state: &AppState,
+/// The components page: every component, each with its own form, and the
+/// form that adds one.
+async fn listing<'a>(
+    state: &'a AppState,
     me: &crate::entity::staff::Model,
     token: &csrf::CsrfToken,
-    failed: Option<(Option<i32>, &FormData, FieldErrors, &str)>,
-    status: StatusCode,
-) -> Result<HttpResponse, AppError> {
-    let mut ctx = context(Some(me), token, state);
+) -> Result<AdminPage<'a>, AppError> {
+    let mut page = AdminPage::new(state, "admin/components.html", Some(me), token);
     let list = store::components::list(&state.db).await?;
-    ctx.insert("components", &views::components(&list));
     let statuses: Vec<_> = ComponentStatus::ALL
         .iter()
         .map(|s| serde_json::json!({ "value": s.as_str(), "label": s.label() }))
         .collect();
-    ctx.insert("component_statuses", &statuses);
-    if let Some((id, form, errors, message)) = failed {
-        ctx.insert("failed_id", &id);
-        ctx.insert("form", &form.values);
-        ctx.insert("errors", &errors.0);
-        ctx.insert("error", message);
-    }
-    page(state, "admin/components.html", &ctx, status)
+    page.insert("components", &views::components(&list))
+        .insert("component_statuses", &statuses);
+    Ok(page)
+}
+
+/// The page with the form that failed open: component `id`'s, or with None
+/// the one that adds a component.
+async fn failed<'a>(
+    state: &'a AppState,
+    me: &crate::entity::staff::Model,
+    token: &csrf::CsrfToken,
+    id: Option<i32>,
+) -> Result<AdminPage<'a>, AppError> {
+    let mut page = listing(state, me, token).await?;
+    page.insert("failed_id", &id);
+    Ok(page)
 }
 
 #[get("/components")]
@@ -73,28 +80,19 @@ pub async fn index(
     me: auth::Staff,
     token: csrf::CsrfToken,
 ) -> Result<HttpResponse, AppError> {
-    render(&state, &me.0, &token, None, StatusCode::OK).await
+    listing(&state, &me.0, &token).await?.render(StatusCode::OK)
 }
 
 #[post("/components")]
 pub async fn create(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    me: auth::Staff,
+    CheckedForm { who: me, fields }: CheckedForm<auth::Staff>,
     token: csrf::CsrfToken,
-    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = FormData::parse(&body)?;
-    if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
-        return render(
-            &state,
-            &me.0,
-            &token,
-            Some((None, &form, FieldErrors::default(), csrf::STALE_MESSAGE)),
-            StatusCode::FORBIDDEN,
-        )
-        .await;
-    }
+    let form = match fields {
+        Ok(form) => form,
+        Err(stale) => return failed(&state, &me.0, &token, None).await?.stale(&stale),
+    };
     let mut errors = FieldErrors::default();
     match parse(&form, &mut errors) {
         Some(input) => {
@@ -102,45 +100,29 @@ pub async fn create(
             state.published();
             Ok(see_other("/admin/components"))
         }
-        None => {
-            render(
-                &state,
-                &me.0,
-                &token,
-                Some((
-                    None,
-                    &form,
-                    errors,
-                    "The component was not added: please fix the fields marked below.",
-                )),
-                StatusCode::UNPROCESSABLE_ENTITY,
+        None => failed(&state, &me.0, &token, None)
+            .await?
+            .refused(
+                &form,
+                &errors,
+                "The component was not added: please fix the fields marked below.",
             )
-            .await
-        }
+            .render(StatusCode::UNPROCESSABLE_ENTITY),
     }
 }
 
 #[post("/components/{id}")]
 pub async fn update(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    me: auth::Staff,
+    CheckedForm { who: me, fields }: CheckedForm<auth::Staff>,
     token: csrf::CsrfToken,
     id: web::Path<i32>,
-    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let form = FormData::parse(&body)?;
-    if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
-        return render(
-            &state,
-            &me.0,
-            &token,
-            Some((Some(id), &form, FieldErrors::default(), csrf::STALE_MESSAGE)),
-            StatusCode::FORBIDDEN,
-        )
-        .await;
-    }
+    let form = match fields {
+        Ok(form) => form,
+        Err(stale) => return failed(&state, &me.0, &token, Some(id)).await?.stale(&stale),
+    };
     let mut errors = FieldErrors::default();
     match parse(&form, &mut errors) {
         Some(input) => {
@@ -148,36 +130,24 @@ pub async fn update(
             state.published();
             Ok(see_other("/admin/components"))
         }
-        None => {
-            render(
-                &state,
-                &me.0,
-                &token,
-                Some((
-                    Some(id),
-                    &form,
-                    errors,
-                    "The component was not saved: please fix the fields marked below.",
-                )),
-                StatusCode::UNPROCESSABLE_ENTITY,
+        None => failed(&state, &me.0, &token, Some(id))
+            .await?
+            .refused(
+                &form,
+                &errors,
+                "The component was not saved: please fix the fields marked below.",
             )
-            .await
-        }
+            .render(StatusCode::UNPROCESSABLE_ENTITY),
     }
 }
 
 #[post("/components/{id}/delete")]
 pub async fn delete(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    _me: auth::Staff,
+    form: CheckedForm<auth::Staff>,
     id: web::Path<i32>,
-    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = FormData::parse(&body)?;
-    if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
-        return Err(AppError::Forbidden(csrf::STALE_MESSAGE.into()));
-    }
+    form.fields?;
     store::components::delete(&state.db, id.into_inner()).await?;
     state.published();
     Ok(see_other("/admin/components"))

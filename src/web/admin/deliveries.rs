@@ -1,12 +1,11 @@
 //! How an incident's notifications fared, and retrying the dead ones.
-use crate::web::form::FormData;
-use actix_web::{post, web, HttpRequest, HttpResponse};
+use actix_web::{post, web, HttpResponse};
 
 use super::see_other;
 use crate::render::{time, views};
 use crate::state::AppState;
 use crate::store::{self, incidents::IncidentView};
-use crate::web::{auth, csrf, AppError};
+use crate::web::{auth, form::CheckedForm, AppError};
 
 /// The `deliveries` context of /admin/incidents/{id}, or None when nothing was
 /// sent for this incident.
@@ -58,16 +57,11 @@ pub async fn context(
 
 #[post("/incidents/{id}/deliveries/retry")]
 pub async fn retry_dead(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    me: auth::Staff,
+    CheckedForm { who: me, fields }: CheckedForm<auth::Staff>,
     id: web::Path<i32>,
-    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = FormData::parse(&body)?;
-    if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
-        return Err(AppError::Forbidden(csrf::STALE_MESSAGE.into()));
-    }
+    fields?;
     let id = id.into_inner();
     let n = store::deliveries::retry_dead(&state.db, id).await?;
     state.wake_worker.notify_one();

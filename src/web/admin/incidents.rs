@@ -2,7 +2,7 @@
 use actix_web::{get, http::StatusCode, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 
-use super::{context, gate, page, see_other, Gate};
+use super::{gate, see_other, AdminPage, Gate};
 use crate::domain::{
     not_in_future, ComponentStatus, Impact, IncidentStatus, IncidentTitle, UpdateBody,
 };
@@ -15,12 +15,12 @@ use crate::store::{
 };
 use crate::web::{
     auth, csrf,
-    form::{FieldErrors, FormData},
+    form::{CheckedForm, FieldErrors, FormData},
     AppError,
 };
 
 /// Options for the selects, so the templates name each status once.
-fn choices(ctx: &mut tera::Context) {
+fn choices(page: &mut AdminPage<'_>) {
     let statuses: Vec<_> = IncidentStatus::ALL
         .iter()
         .map(|s| serde_json::json!({ "value": s.as_str(), "label": s.label() }))
@@ -33,14 +33,14 @@ fn choices(ctx: &mut tera::Context) {
         .iter()
         .map(|s| serde_json::json!({ "value": s.as_str(), "label": s.label() }))
         .collect();
-    ctx.insert("statuses", &statuses);
-    ctx.insert("impacts", &impacts);
-    ctx.insert("component_statuses", &component_statuses);
+    page.insert("statuses", &statuses)
+        .insert("impacts", &impacts)
+        .insert("component_statuses", &component_statuses);
 }
 
-async fn components_ctx(state: &AppState, ctx: &mut tera::Context) -> Result<(), AppError> {
+async fn components_ctx(state: &AppState, page: &mut AdminPage<'_>) -> Result<(), AppError> {
     let all = store::components::list(&state.db).await?;
-    ctx.insert("components", &views::components(&all));
+    page.insert("components", &views::components(&all));
     Ok(())
 }
 
@@ -98,19 +98,19 @@ pub async fn list(
         .into_iter()
         .filter(|i| i.is_resolved())
         .collect();
-    let mut ctx = context(Some(&me.0), &token, &state);
-    ctx.insert(
-        "open",
-        &open.iter().map(|i| views::post(i, tz)).collect::<Vec<_>>(),
-    );
-    ctx.insert(
-        "recent",
-        &recent
-            .iter()
-            .map(|i| views::post(i, tz))
-            .collect::<Vec<_>>(),
-    );
-    page(&state, "admin/incidents.html", &ctx, StatusCode::OK)
+    AdminPage::new(&state, "admin/incidents.html", Some(&me.0), &token)
+        .insert(
+            "open",
+            &open.iter().map(|i| views::post(i, tz)).collect::<Vec<_>>(),
+        )
+        .insert(
+            "recent",
+            &recent
+                .iter()
+                .map(|i| views::post(i, tz))
+                .collect::<Vec<_>>(),
+        )
+        .render(StatusCode::OK)
 }
 
 #[get("/incidents/new")]
@@ -119,43 +119,37 @@ pub async fn new_page(
     me: auth::Staff,
     token: csrf::CsrfToken,
 ) -> Result<HttpResponse, AppError> {
-    let mut ctx = context(Some(&me.0), &token, &state);
-    ctx.insert(
+    let mut page = AdminPage::new(&state, "admin/new_incident.html", Some(&me.0), &token);
+    page.insert(
         "form",
         &serde_json::json!({ "status": "investigating", "impact": "minor", "notify": "on" }),
     );
-    choices(&mut ctx);
-    components_ctx(&state, &mut ctx).await?;
-    ctx.insert("zone", state.page.zone.name());
-    page(&state, "admin/new_incident.html", &ctx, StatusCode::OK)
+    choices(&mut page);
+    components_ctx(&state, &mut page).await?;
+    page.insert("zone", state.page.zone.name())
+        .render(StatusCode::OK)
 }
 
 #[post("/incidents")]
 pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
-    me: auth::MaybeStaff,
+    CheckedForm { who: me, fields }: CheckedForm<auth::MaybeStaff>,
     token: csrf::CsrfToken,
-    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = FormData::parse(&body)?;
     let shown_as = me.0.clone();
-    let checked = gate(&req, &state, me.0, &form).await?;
-    let mut ctx = context(shown_as.as_ref(), &token, &state);
-    ctx.insert("zone", state.page.zone.name());
-    choices(&mut ctx);
-    components_ctx(&state, &mut ctx).await?;
-    let form_page = FormPage {
-        template: "admin/new_incident.html",
-        not_saved: "Nothing was published yet: please fix the fields marked below.",
-    };
+    let (checked, form) = gate(&req, &state, me.0, fields).await?;
+    let mut page = AdminPage::new(&state, "admin/new_incident.html", shown_as.as_ref(), &token);
+    page.insert("zone", state.page.zone.name());
+    choices(&mut page);
+    components_ctx(&state, &mut page).await?;
     submit(
         &req,
         &state,
         checked,
         &form,
-        ctx,
-        form_page,
+        page,
+        "Nothing was published yet: please fix the fields marked below.",
         async |me, errors| {
             let title = errors.check("title", IncidentTitle::parse(form.get("title")));
             let status = errors.check("status", IncidentStatus::parse(form.get("status")));
@@ -194,35 +188,24 @@ pub async fn create(
     .await
 }
 
-/// Which form a submit re-renders, and what it says when fields need fixing.
-struct FormPage {
-    template: &'static str,
-    not_saved: &'static str,
-}
-
 /// The part every incident form shares, once `gate` has said who submits (CSRF,
 /// session, or sign-in inside the form): preview, then `save`, which parses the
-/// fields into `errors` and writes. Whatever goes wrong, the form comes back
-/// with every field as typed; on success the staff member is sent to the saved page.
+/// fields into `errors` and writes. Whatever goes wrong, `page` comes back
+/// with every field as typed, saying `not_saved` when fields need fixing; on
+/// success the staff member is sent to the saved page.
 async fn submit(
     req: &HttpRequest,
     state: &AppState,
     checked: Gate,
     form: &FormData,
-    mut ctx: tera::Context,
-    form_page: FormPage,
+    mut page: AdminPage<'_>,
+    not_saved: &str,
     save: impl AsyncFnOnce(
         &crate::entity::staff::Model,
         &mut FieldErrors,
     ) -> Result<Option<String>, StoreError>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.insert(
-        "form",
-        &form
-            .clone()
-            .without(&["reauth_password", csrf::FIELD])
-            .values,
-    );
+    page.form(form);
     let preview = form.get("action") == "preview";
     // Who asks comes first: nothing is rendered for a request that is not a
     // signed-in staff member's own form.
@@ -233,18 +216,19 @@ async fn submit(
             reauth,
             status,
         } => {
-            ctx.insert("error", &message);
-            ctx.insert("reauth", &reauth);
-            return page(state, form_page.template, &ctx, status);
+            return page
+                .insert("error", &message)
+                .insert("reauth", &reauth)
+                .render(status);
         }
     };
-    ctx.insert(
+    page.insert(
         "me",
         &serde_json::json!({ "id": me.id, "name": me.name, "is_admin": me.is_admin }),
     );
     if let Some(c) = &cookie {
         // Signed in inside the form: a form shown again goes with the new session.
-        ctx.insert(
+        page.insert(
             "csrf_token",
             &csrf::CsrfToken::for_session(req, state, c.value()).0,
         );
@@ -252,7 +236,7 @@ async fn submit(
 
     let mut errors = FieldErrors::default();
     if let Some(html) = preview_html(form.get("message"), &mut errors).await? {
-        ctx.insert("preview_html", &html);
+        page.insert("preview_html", &html);
     }
     let outcome = if preview {
         Ok(None)
@@ -278,15 +262,14 @@ async fn submit(
         Err(StoreError::NotFound) => return Err(AppError::NotFound),
         Err(StoreError::Db(e)) => {
             tracing::error!(error = ?e, "saving a staff form failed");
-            ctx.insert("error", UNAVAILABLE);
+            page.insert("error", UNAVAILABLE);
             StatusCode::SERVICE_UNAVAILABLE
         }
     };
     if !errors.is_empty() {
-        ctx.insert("error", form_page.not_saved);
+        page.insert("error", not_saved);
     }
-    ctx.insert("errors", &errors.0);
-    let mut res = page(state, form_page.template, &ctx, status)?;
+    let mut res = page.insert("errors", &errors.0).render(status)?;
     if let Some(c) = &cookie {
         res.add_cookie(c)
             .map_err(|e| AppError::Internal(e.into()))?;
@@ -313,21 +296,20 @@ async fn preview_html(message: &str, errors: &mut FieldErrors) -> Result<Option<
 /// Shown when the database fails mid-submit: nothing was saved, nothing typed is lost.
 const UNAVAILABLE: &str = "Nothing was saved: the database did not answer. Your text is kept below; submit again in a moment.";
 
-async fn show_ctx(state: &AppState, ctx: &mut tera::Context, id: i32) -> Result<(), AppError> {
+async fn show_ctx(state: &AppState, page: &mut AdminPage<'_>, id: i32) -> Result<(), AppError> {
     let view = store::incidents::load(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    ctx.insert("post", &views::post(&view, state.page.zone.tz()));
+    page.insert("post", &views::post(&view, state.page.zone.tz()));
     if let Some(d) = super::deliveries::context(state, &view).await? {
-        ctx.insert("deliveries", &d);
+        page.insert("deliveries", &d);
     }
-    ctx.insert("zone", state.page.zone.name());
-    ctx.insert(
+    page.insert("zone", state.page.zone.name()).insert(
         "public_url",
         &state.settings.link(&format!("incidents/{id}")),
     );
-    choices(ctx);
-    components_ctx(state, ctx).await?;
+    choices(page);
+    components_ctx(state, page).await?;
     Ok(())
 }
 
@@ -339,44 +321,38 @@ pub async fn show(
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let mut ctx = context(Some(&me.0), &token, &state);
-    show_ctx(&state, &mut ctx, id).await?;
+    let mut page = AdminPage::new(&state, "admin/incident.html", Some(&me.0), &token);
+    show_ctx(&state, &mut page, id).await?;
     let current = store::incidents::load(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    ctx.insert(
+    page.insert(
         "form",
         &serde_json::json!({ "status": current.status.as_str(), "notify": "on" }),
-    );
-    page(&state, "admin/incident.html", &ctx, StatusCode::OK)
+    )
+    .render(StatusCode::OK)
 }
 
 #[post("/incidents/{id}/updates")]
 pub async fn post_update(
     req: HttpRequest,
     state: web::Data<AppState>,
-    me: auth::MaybeStaff,
+    CheckedForm { who: me, fields }: CheckedForm<auth::MaybeStaff>,
     token: csrf::CsrfToken,
     id: web::Path<i32>,
-    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let form = FormData::parse(&body)?;
     let shown_as = me.0.clone();
-    let checked = gate(&req, &state, me.0, &form).await?;
-    let mut ctx = context(shown_as.as_ref(), &token, &state);
-    show_ctx(&state, &mut ctx, id).await?;
-    let form_page = FormPage {
-        template: "admin/incident.html",
-        not_saved: "The update was not posted yet: please fix the fields marked below.",
-    };
+    let (checked, form) = gate(&req, &state, me.0, fields).await?;
+    let mut page = AdminPage::new(&state, "admin/incident.html", shown_as.as_ref(), &token);
+    show_ctx(&state, &mut page, id).await?;
     submit(
         &req,
         &state,
         checked,
         &form,
-        ctx,
-        form_page,
+        page,
+        "The update was not posted yet: please fix the fields marked below.",
         async |me, errors| {
             let status = errors.check("status", IncidentStatus::parse(form.get("status")));
             let body = errors.check("message", UpdateBody::parse(form.get("message")));

@@ -8,11 +8,17 @@ mod staff;
 mod subscribers;
 mod tokens;
 
+use std::collections::HashMap;
+
 use actix_web::{
     cookie::Cookie, http::StatusCode, middleware::from_fn, web, HttpRequest, HttpResponse,
 };
 
-use super::{auth, csrf, form::FormData, AppError};
+use super::{
+    auth, csrf,
+    form::{FieldErrors, FormData, Stale},
+    AppError,
+};
 use crate::entity::staff as staff_entity;
 use crate::state::AppState;
 
@@ -49,37 +55,78 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// The context every admin page starts from.
-pub fn context(
-    me: Option<&staff_entity::Model>,
-    csrf: &csrf::CsrfToken,
-    state: &AppState,
-) -> tera::Context {
-    let mut ctx = tera::Context::new();
-    ctx.insert("page_name", &state.settings.page_name);
-    ctx.insert("csrf_token", &csrf.0);
-    if let Some(me) = me {
-        ctx.insert("me", &serde_json::json!({ "id": me.id, "name": me.name, "email": me.email, "is_admin": me.is_admin }));
-    }
-    ctx.insert(
-        "errors",
-        &std::collections::HashMap::<String, String>::new(),
-    );
-    ctx.insert("form", &std::collections::HashMap::<String, String>::new());
-    ctx
+/// Fields never sent back in a page, whatever form they came in.
+const NOT_SHOWN_AGAIN: [&str; 4] = [
+    "password",
+    "password_confirm",
+    "reauth_password",
+    csrf::FIELD,
+];
+
+/// An admin page as a handler answers it: its template and context, starting
+/// from what every admin page shows. A form shown again goes through
+/// [`AdminPage::refused`] (or [`AdminPage::form`]), so every page keeps the
+/// staff member's text the same way and none sends a secret back.
+pub struct AdminPage<'a> {
+    state: &'a AppState,
+    template: &'static str,
+    ctx: tera::Context,
 }
 
-pub fn page(
-    state: &AppState,
-    template: &str,
-    ctx: &tera::Context,
-    status: StatusCode,
-) -> Result<HttpResponse, AppError> {
-    let body = state.tera.render(template, ctx)?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
-        .body(body))
+impl<'a> AdminPage<'a> {
+    pub fn new(
+        state: &'a AppState,
+        template: &'static str,
+        me: Option<&staff_entity::Model>,
+        csrf: &csrf::CsrfToken,
+    ) -> Self {
+        let mut ctx = tera::Context::new();
+        ctx.insert("page_name", &state.settings.page_name);
+        ctx.insert("csrf_token", &csrf.0);
+        if let Some(me) = me {
+            ctx.insert("me", &serde_json::json!({ "id": me.id, "name": me.name, "email": me.email, "is_admin": me.is_admin }));
+        }
+        ctx.insert("errors", &HashMap::<String, String>::new());
+        ctx.insert("form", &HashMap::<String, String>::new());
+        Self {
+            state,
+            template,
+            ctx,
+        }
+    }
+
+    pub fn insert<T: serde::Serialize + ?Sized>(&mut self, key: &str, value: &T) -> &mut Self {
+        self.ctx.insert(key, value);
+        self
+    }
+
+    /// Fills the page's form with `form` as typed.
+    pub fn form(&mut self, form: &FormData) -> &mut Self {
+        self.insert("form", &form.clone().without(&NOT_SHOWN_AGAIN).values)
+    }
+
+    /// A submit that saved nothing: the text as typed, what is wrong with
+    /// which field, and `message` above the form.
+    pub fn refused(&mut self, form: &FormData, errors: &FieldErrors, message: &str) -> &mut Self {
+        self.form(form)
+            .insert("errors", &errors.0)
+            .insert("error", message)
+    }
+
+    /// A form whose CSRF check failed: shown again with its text, as 403.
+    pub fn stale(&mut self, stale: &Stale) -> Result<HttpResponse, AppError> {
+        self.refused(&stale.0, &FieldErrors::default(), csrf::STALE_MESSAGE)
+            .render(StatusCode::FORBIDDEN)
+    }
+
+    /// Staff pages may hold what was typed or a secret shown once: never cached.
+    pub fn render(&self, status: StatusCode) -> Result<HttpResponse, AppError> {
+        let body = self.state.tera.render(self.template, &self.ctx)?;
+        Ok(HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .insert_header(("Cache-Control", "no-store"))
+            .body(body))
+    }
 }
 
 pub fn see_other(to: &str) -> HttpResponse {
@@ -102,35 +149,42 @@ pub enum Gate {
     },
 }
 
-/// Checks the CSRF token and the session of a staff form. A session that expired
-/// while the staff member was typing is not an error that loses text: the form
-/// comes back with sign-in fields, and submitting it signs in and saves.
+/// Settles who submits a staff form, once [`super::form::CheckedForm`] has made
+/// the CSRF check, and gives back the text to show again whatever the verdict.
+/// A session that expired while the staff member was typing is not an error
+/// that loses text: the form comes back with sign-in fields, and submitting it
+/// signs in and saves.
 pub async fn gate(
     req: &HttpRequest,
     state: &AppState,
     me: Option<staff_entity::Model>,
-    form: &FormData,
-) -> Result<Gate, AppError> {
-    if !csrf::is_valid(req, form.get(csrf::FIELD)) {
-        return Ok(Gate::Refuse {
-            message: csrf::STALE_MESSAGE.into(),
-            reauth: me.is_none(),
-            status: StatusCode::FORBIDDEN,
-        });
-    }
+    fields: Result<FormData, Stale>,
+) -> Result<(Gate, FormData), AppError> {
+    let form = match fields {
+        Ok(form) => form,
+        Err(Stale(form)) => {
+            let refused = Gate::Refuse {
+                message: csrf::STALE_MESSAGE.into(),
+                reauth: me.is_none(),
+                status: StatusCode::FORBIDDEN,
+            };
+            return Ok((refused, form));
+        }
+    };
     if let Some(me) = me {
-        return Ok(Gate::Pass(me, None));
+        return Ok((Gate::Pass(me, None), form));
     }
     let (email, password) = (form.get("reauth_email"), form.get("reauth_password"));
     if email.is_empty() || password.is_empty() {
-        return Ok(Gate::Refuse {
+        let refused = Gate::Refuse {
             message: "Your session has expired. Sign in below and submit again: your text is kept."
                 .into(),
             reauth: true,
             status: StatusCode::UNAUTHORIZED,
-        });
+        };
+        return Ok((refused, form));
     }
-    match auth::sign_in(req, state, email, password).await? {
+    let gate = match auth::sign_in(req, state, email, password).await? {
         Some(staff) => {
             let token = crate::store::staff::open_session(
                 &state.db,
@@ -138,12 +192,13 @@ pub async fn gate(
                 state.settings.session_hours,
             )
             .await?;
-            Ok(Gate::Pass(staff, Some(auth::session_cookie(state, token))))
+            Gate::Pass(staff, Some(auth::session_cookie(state, token)))
         }
-        None => Ok(Gate::Refuse {
+        None => Gate::Refuse {
             message: "That email and password did not match. Your text is kept; try again.".into(),
             reauth: true,
             status: StatusCode::UNAUTHORIZED,
-        }),
-    }
+        },
+    };
+    Ok((gate, form))
 }

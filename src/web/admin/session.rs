@@ -1,12 +1,15 @@
 //! Signing in and out, and the one-time link that creates an account.
-use crate::web::form::FormData;
 use actix_web::{get, http::StatusCode, post, web, HttpRequest, HttpResponse};
 
-use super::{context, page, see_other};
+use super::{see_other, AdminPage};
 use crate::domain::{DisplayName, EmailAddress, Password};
 use crate::state::AppState;
 use crate::store::{self, staff::NewStaff, StoreError};
-use crate::web::{auth, csrf, form::FieldErrors, AppError};
+use crate::web::{
+    auth, csrf,
+    form::{CheckedForm, FieldErrors},
+    AppError,
+};
 
 fn safe_next(next: &str) -> &str {
     // Only paths on this site, so a crafted link cannot bounce a signed-in user elsewhere.
@@ -38,9 +41,9 @@ pub async fn login_page(
     if me.0.is_some() {
         return Ok(see_other(next));
     }
-    let mut ctx = context(None, &token, &state);
-    ctx.insert("form", &serde_json::json!({ "next": next }));
-    page(&state, "admin/login.html", &ctx, StatusCode::OK)
+    AdminPage::new(&state, "admin/login.html", None, &token)
+        .insert("form", &serde_json::json!({ "next": next }))
+        .render(StatusCode::OK)
 }
 
 #[post("/login")]
@@ -48,16 +51,15 @@ pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
     token: csrf::CsrfToken,
-    body: web::Bytes,
+    CheckedForm { fields, .. }: CheckedForm,
 ) -> Result<HttpResponse, AppError> {
-    let form = FormData::parse(&body)?;
+    let mut page = AdminPage::new(&state, "admin/login.html", None, &token);
+    let form = match fields {
+        Ok(form) => form,
+        Err(stale) => return page.stale(&stale),
+    };
     let next = safe_next(form.get("next")).to_owned();
-    let mut ctx = context(None, &token, &state);
-    ctx.insert("form", &form.clone().without(&["password"]).values);
-    if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
-        ctx.insert("error", csrf::STALE_MESSAGE);
-        return page(&state, "admin/login.html", &ctx, StatusCode::FORBIDDEN);
-    }
+    page.form(&form);
     match auth::sign_in(&req, &state, form.get("email"), form.get("password")).await {
         Ok(Some(staff)) => {
             let session =
@@ -68,21 +70,16 @@ pub async fn login(
                 .insert_header(("Location", next))
                 .finish())
         }
-        Ok(None) => {
-            ctx.insert("error", "That email and password did not match.");
-            page(&state, "admin/login.html", &ctx, StatusCode::UNAUTHORIZED)
-        }
+        Ok(None) => page
+            .insert("error", "That email and password did not match.")
+            .render(StatusCode::UNAUTHORIZED),
         Err(AppError::TooManyRequests(secs)) => {
-            ctx.insert(
-                "error",
-                &format!("Too many failed sign-ins. Try again in {secs} seconds."),
-            );
-            let mut res = page(
-                &state,
-                "admin/login.html",
-                &ctx,
-                StatusCode::TOO_MANY_REQUESTS,
-            )?;
+            let mut res = page
+                .insert(
+                    "error",
+                    &format!("Too many failed sign-ins. Try again in {secs} seconds."),
+                )
+                .render(StatusCode::TOO_MANY_REQUESTS)?;
             res.headers_mut().insert(
                 actix_web::http::header::RETRY_AFTER,
                 actix_web::http::header::HeaderValue::from(secs),
@@ -97,12 +94,9 @@ pub async fn login(
 pub async fn logout(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    form: CheckedForm,
 ) -> Result<HttpResponse, AppError> {
-    let form = FormData::parse(&body)?;
-    if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
-        return Err(AppError::Forbidden(csrf::STALE_MESSAGE.into()));
-    }
+    form.fields?;
     if let Some(c) = req.cookie(auth::COOKIE) {
         store::staff::close_session(&state.db, c.value()).await?;
     }
@@ -121,32 +115,23 @@ pub async fn setup_page(
     if !store::staff::signup_token_valid(&state.db, &link).await? {
         return Err(AppError::NotFound);
     }
-    let ctx = context(None, &token, &state);
-    page(&state, "admin/setup.html", &ctx, StatusCode::OK)
+    AdminPage::new(&state, "admin/setup.html", None, &token).render(StatusCode::OK)
 }
 
 #[post("/setup/{token}")]
 pub async fn setup(
-    req: HttpRequest,
     state: web::Data<AppState>,
     token: csrf::CsrfToken,
     link: web::Path<String>,
-    body: web::Bytes,
+    CheckedForm { fields, .. }: CheckedForm,
 ) -> Result<HttpResponse, AppError> {
-    let form = FormData::parse(&body)?;
-    let mut ctx = context(None, &token, &state);
-    ctx.insert(
-        "form",
-        &form
-            .clone()
-            .without(&["password", "password_confirm"])
-            .values,
-    );
+    let mut page = AdminPage::new(&state, "admin/setup.html", None, &token);
+    let form = match fields {
+        Ok(form) => form,
+        Err(stale) => return page.stale(&stale),
+    };
+    page.form(&form);
     let mut errors = FieldErrors::default();
-    if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
-        ctx.insert("error", csrf::STALE_MESSAGE);
-        return page(&state, "admin/setup.html", &ctx, StatusCode::FORBIDDEN);
-    }
     let email = errors.check("email", EmailAddress::parse(form.get("email")));
     let name = errors.check("name", DisplayName::parse(form.get("name")));
     let password = errors.check("password", Password::parse(form.get("password")));
@@ -178,18 +163,14 @@ pub async fn setup(
                     .finish());
             }
             Err(StoreError::NotFound) => {
-                ctx.insert("error", "This link has expired or was already used.");
-                return page(&state, "admin/setup.html", &ctx, StatusCode::GONE);
+                return page
+                    .insert("error", "This link has expired or was already used.")
+                    .render(StatusCode::GONE);
             }
             Err(StoreError::Conflict { field, message }) => errors.add(field, message),
             Err(e) => return Err(e.into()),
         }
     }
-    ctx.insert("errors", &errors.0);
-    page(
-        &state,
-        "admin/setup.html",
-        &ctx,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
+    page.insert("errors", &errors.0)
+        .render(StatusCode::UNPROCESSABLE_ENTITY)
 }

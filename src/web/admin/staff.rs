@@ -1,36 +1,30 @@
 //! Managing staff accounts (admins only).
-use actix_web::{get, http::StatusCode, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, http::StatusCode, post, web, HttpResponse};
 
-use super::{context, page, see_other};
+use super::{see_other, AdminPage};
 use crate::domain::{DisplayName, EmailAddress, Password};
 use crate::state::AppState;
 use crate::store::{self, staff::NewStaff, StoreError};
 use crate::web::{
     auth, csrf,
-    form::{FieldErrors, FormData},
+    form::{CheckedForm, FieldErrors},
     AppError,
 };
 
-async fn render(
-    state: &AppState,
+/// The staff page: every account, and the form that adds one.
+async fn listing<'a>(
+    state: &'a AppState,
     me: &crate::entity::staff::Model,
     token: &csrf::CsrfToken,
-    failed: Option<(&FormData, FieldErrors, &str)>,
-    status: StatusCode,
-) -> Result<HttpResponse, AppError> {
-    let mut ctx = context(Some(me), token, state);
+) -> Result<AdminPage<'a>, AppError> {
+    let mut page = AdminPage::new(state, "admin/staff.html", Some(me), token);
     let staff: Vec<_> = store::staff::list(&state.db)
         .await?
         .into_iter()
         .map(|s| serde_json::json!({ "id": s.id, "name": s.name, "email": s.email, "is_admin": s.is_admin, "active": s.active }))
         .collect();
-    ctx.insert("staff", &staff);
-    if let Some((form, errors, message)) = failed {
-        ctx.insert("form", &form.clone().without(&["password"]).values);
-        ctx.insert("errors", &errors.0);
-        ctx.insert("error", message);
-    }
-    page(state, "admin/staff.html", &ctx, status)
+    page.insert("staff", &staff);
+    Ok(page)
 }
 
 #[get("/staff")]
@@ -39,28 +33,19 @@ pub async fn index(
     me: auth::Admin,
     token: csrf::CsrfToken,
 ) -> Result<HttpResponse, AppError> {
-    render(&state, &me.0, &token, None, StatusCode::OK).await
+    listing(&state, &me.0, &token).await?.render(StatusCode::OK)
 }
 
 #[post("/staff")]
 pub async fn create(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    me: auth::Admin,
+    CheckedForm { who: me, fields }: CheckedForm<auth::Admin>,
     token: csrf::CsrfToken,
-    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = FormData::parse(&body)?;
-    if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
-        return render(
-            &state,
-            &me.0,
-            &token,
-            Some((&form, FieldErrors::default(), csrf::STALE_MESSAGE)),
-            StatusCode::FORBIDDEN,
-        )
-        .await;
-    }
+    let form = match fields {
+        Ok(form) => form,
+        Err(stale) => return listing(&state, &me.0, &token).await?.stale(&stale),
+    };
     let mut errors = FieldErrors::default();
     let email = errors.check("email", EmailAddress::parse(form.get("email")));
     let name = errors.check("name", DisplayName::parse(form.get("name")));
@@ -82,40 +67,27 @@ pub async fn create(
             Err(e) => return Err(e.into()),
         }
     }
-    render(
-        &state,
-        &me.0,
-        &token,
-        Some((
+    listing(&state, &me.0, &token)
+        .await?
+        .refused(
             &form,
-            errors,
+            &errors,
             "The account was not created: please fix the fields marked below.",
-        )),
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await
+        )
+        .render(StatusCode::UNPROCESSABLE_ENTITY)
 }
 
 #[post("/staff/{id}")]
 pub async fn update(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    me: auth::Admin,
+    CheckedForm { who: me, fields }: CheckedForm<auth::Admin>,
     token: csrf::CsrfToken,
     id: web::Path<i32>,
-    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = FormData::parse(&body)?;
-    if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
-        return render(
-            &state,
-            &me.0,
-            &token,
-            Some((&form, FieldErrors::default(), csrf::STALE_MESSAGE)),
-            StatusCode::FORBIDDEN,
-        )
-        .await;
-    }
+    let form = match fields {
+        Ok(form) => form,
+        Err(stale) => return listing(&state, &me.0, &token).await?.stale(&stale),
+    };
     let id = id.into_inner();
     let mut errors = FieldErrors::default();
     if !form.get("password").is_empty() {
@@ -131,16 +103,12 @@ pub async fn update(
             Err(e) => return Err(e.into()),
         }
     }
-    render(
-        &state,
-        &me.0,
-        &token,
-        Some((
+    listing(&state, &me.0, &token)
+        .await?
+        .refused(
             &form,
-            errors,
+            &errors,
             "Nothing was changed: please fix the fields marked below.",
-        )),
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await
+        )
+        .render(StatusCode::UNPROCESSABLE_ENTITY)
 }

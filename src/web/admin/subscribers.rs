@@ -2,9 +2,9 @@
 //! secret (shown once), export as CSV.
 use std::collections::HashMap;
 
-use actix_web::{get, http::StatusCode, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, http::StatusCode, post, web, HttpResponse};
 
-use super::{context, page, see_other};
+use super::{see_other, AdminPage};
 use crate::domain::{EmailAddress, WebhookUrl};
 use crate::notify::ssrf;
 use crate::render::{time, views};
@@ -12,7 +12,7 @@ use crate::state::AppState;
 use crate::store::{self, StoreError};
 use crate::web::{
     auth, csrf,
-    form::{FieldErrors, FormData},
+    form::{CheckedForm, FieldErrors, FormData, Stale},
     AppError,
 };
 
@@ -24,14 +24,6 @@ pub struct ListQuery {
     page: Option<String>,
 }
 
-/// What the page shows besides the list: a failed add form, or a secret once.
-#[derive(Default)]
-struct Extra<'a> {
-    failed: Option<(&'a FormData, FieldErrors, &'a str)>,
-    secret: Option<(String, String)>,
-    notice: Option<String>,
-}
-
 fn chosen_components(form: &FormData) -> Vec<i32> {
     form.pairs
         .iter()
@@ -40,22 +32,22 @@ fn chosen_components(form: &FormData) -> Vec<i32> {
         .collect()
 }
 
-async fn render(
-    state: &AppState,
+/// The subscribers page: the list, searched by `query`, at page `page_no`, and
+/// the form that adds one.
+async fn listing<'a>(
+    state: &'a AppState,
     me: &crate::entity::staff::Model,
     token: &csrf::CsrfToken,
     query: &str,
     page_no: u64,
-    extra: Extra<'_>,
-    status: StatusCode,
-) -> Result<HttpResponse, AppError> {
-    let mut ctx = context(Some(me), token, state);
+) -> Result<AdminPage<'a>, AppError> {
+    let mut page = AdminPage::new(state, "admin/subscribers.html", Some(me), token);
     let components = store::components::list(&state.db).await?;
     let names: HashMap<i32, String> = components
         .iter()
         .map(|c| (c.model.id, c.model.name.clone()))
         .collect();
-    ctx.insert("components", &views::components(&components));
+    page.insert("components", &views::components(&components));
     let (list, total) =
         store::subscribers::search(&state.db, query, page_no.saturating_sub(1), PER_PAGE).await?;
     let tz = state.page.zone.tz();
@@ -80,32 +72,49 @@ async fn render(
             })
         })
         .collect();
-    ctx.insert("subscribers", &rows);
-    ctx.insert("total", &total);
-    ctx.insert(
-        "active",
-        &store::subscribers::count_active(&state.db).await?,
-    );
-    ctx.insert("q", query);
-    ctx.insert("q_param", &urlencoding::encode(query));
-    ctx.insert("page", &page_no);
-    ctx.insert("pages", &total.div_ceil(PER_PAGE).max(1));
-    let mut chosen = Vec::new();
-    if let Some((form, errors, message)) = extra.failed {
-        ctx.insert("form", &form.values);
-        ctx.insert("errors", &errors.0);
-        ctx.insert("error", message);
-        chosen = chosen_components(form);
-    }
-    ctx.insert("chosen", &chosen);
-    if let Some((url, secret)) = extra.secret {
-        ctx.insert("secret_url", &url);
-        ctx.insert("secret", &secret);
-    }
-    if let Some(n) = extra.notice {
-        ctx.insert("notice", &n);
-    }
-    page(state, "admin/subscribers.html", &ctx, status)
+    page.insert("subscribers", &rows)
+        .insert("total", &total)
+        .insert(
+            "active",
+            &store::subscribers::count_active(&state.db).await?,
+        )
+        .insert("q", &query)
+        .insert("q_param", &urlencoding::encode(query))
+        .insert("page", &page_no)
+        .insert("pages", &total.div_ceil(PER_PAGE).max(1))
+        .insert("chosen", &Vec::<i32>::new());
+    Ok(page)
+}
+
+/// The first page of the list with the add form refused, its text and the
+/// components ticked kept.
+async fn refused(
+    state: &AppState,
+    me: &crate::entity::staff::Model,
+    token: &csrf::CsrfToken,
+    form: &FormData,
+    errors: &FieldErrors,
+    message: &str,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    listing(state, me, token, "", 1)
+        .await?
+        .refused(form, errors, message)
+        .insert("chosen", &chosen_components(form))
+        .render(status)
+}
+
+/// The first page of the list, showing a webhook's signing secret this once.
+async fn with_secret<'a>(
+    state: &'a AppState,
+    me: &crate::entity::staff::Model,
+    token: &csrf::CsrfToken,
+    url: &str,
+    secret: &str,
+) -> Result<AdminPage<'a>, AppError> {
+    let mut page = listing(state, me, token, "", 1).await?;
+    page.insert("secret_url", &url).insert("secret", &secret);
+    Ok(page)
 }
 
 #[get("/subscribers")]
@@ -118,55 +127,27 @@ pub async fn index(
     // A NUL cannot match anything stored, and PostgreSQL refuses it in a query.
     let query = q.q.clone().unwrap_or_default().replace('\0', "");
     let page_no = crate::domain::page_number(q.page.as_deref());
-    render(
-        &state,
-        &me.0,
-        &token,
-        &query,
-        page_no,
-        Extra::default(),
-        StatusCode::OK,
-    )
-    .await
+    listing(&state, &me.0, &token, &query, page_no)
+        .await?
+        .render(StatusCode::OK)
 }
 
 /// Staff add an email subscriber (confirmed at once) or, when a webhook URL is
 /// given, a webhook whose secret the next page shows once.
 #[post("/subscribers")]
 pub async fn create(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    me: auth::Staff,
+    CheckedForm { who: me, fields }: CheckedForm<auth::Staff>,
     token: csrf::CsrfToken,
-    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = FormData::parse(&body)?;
-    let fail = |errors: FieldErrors, message: &'static str, status: StatusCode| {
-        let (state, me, token, form) = (&state, &me, &token, &form);
-        async move {
-            render(
-                state,
-                &me.0,
-                token,
-                "",
-                1,
-                Extra {
-                    failed: Some((form, errors, message)),
-                    ..Default::default()
-                },
-                status,
-            )
-            .await
+    let form = match fields {
+        Ok(form) => form,
+        Err(Stale(form)) => {
+            let errors = FieldErrors::default();
+            let (message, status) = (csrf::STALE_MESSAGE, StatusCode::FORBIDDEN);
+            return refused(&state, &me.0, &token, &form, &errors, message, status).await;
         }
     };
-    if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
-        return fail(
-            FieldErrors::default(),
-            csrf::STALE_MESSAGE,
-            StatusCode::FORBIDDEN,
-        )
-        .await;
-    }
     const NOT_ADDED: &str = "The subscriber was not added: please fix the fields marked below.";
     let mut errors = FieldErrors::default();
     let email = errors.check("email", EmailAddress::parse(form.get("email")));
@@ -181,7 +162,8 @@ pub async fn create(
         }
     };
     let (Some(email), Some(url)) = (email, url) else {
-        return fail(errors, NOT_ADDED, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return refused(&state, &me.0, &token, &form, &errors, NOT_ADDED, status).await;
     };
     let components = chosen_components(&form);
     let result = match &url {
@@ -196,24 +178,15 @@ pub async fn create(
         Ok(None) => Ok(see_other("/admin/subscribers")),
         Ok(Some(secret)) => {
             let url = url.map(|u| u.as_str().to_owned()).unwrap_or_default();
-            render(
-                &state,
-                &me.0,
-                &token,
-                "",
-                1,
-                Extra {
-                    secret: Some((url, secret)),
-                    ..Default::default()
-                },
-                StatusCode::OK,
-            )
-            .await
+            with_secret(&state, &me.0, &token, &url, &secret)
+                .await?
+                .render(StatusCode::OK)
         }
         Err(StoreError::Conflict { field, message }) => {
             let mut errors = FieldErrors::default();
             errors.add(field, message);
-            fail(errors, NOT_ADDED, StatusCode::CONFLICT).await
+            let status = StatusCode::CONFLICT;
+            refused(&state, &me.0, &token, &form, &errors, NOT_ADDED, status).await
         }
         Err(e) => Err(e.into()),
     }
@@ -221,16 +194,11 @@ pub async fn create(
 
 #[post("/subscribers/{id}/delete")]
 pub async fn delete(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    _me: auth::Staff,
+    form: CheckedForm<auth::Staff>,
     id: web::Path<i32>,
-    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = FormData::parse(&body)?;
-    if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
-        return Err(AppError::Forbidden(csrf::STALE_MESSAGE.into()));
-    }
+    form.fields?;
     store::subscribers::remove(&state.db, id.into_inner()).await?;
     Ok(see_other("/admin/subscribers"))
 }
@@ -238,17 +206,12 @@ pub async fn delete(
 /// A new signing secret for a webhook, shown on the page this once.
 #[post("/subscribers/{id}/rotate")]
 pub async fn rotate(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    me: auth::Staff,
+    CheckedForm { who: me, fields }: CheckedForm<auth::Staff>,
     token: csrf::CsrfToken,
     id: web::Path<i32>,
-    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = FormData::parse(&body)?;
-    if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
-        return Err(AppError::Forbidden(csrf::STALE_MESSAGE.into()));
-    }
+    fields?;
     let id = id.into_inner();
     let secret = store::subscribers::rotate_secret(&state.db, id).await?;
     let url = store::subscribers::find(&state.db, id)
@@ -256,20 +219,10 @@ pub async fn rotate(
         .and_then(|s| s.model.webhook_url)
         .unwrap_or_default();
     tracing::info!(staff = me.0.id, subscriber = id, "webhook secret rotated");
-    render(
-        &state,
-        &me.0,
-        &token,
-        "",
-        1,
-        Extra {
-            secret: Some((url, secret)),
-            notice: Some("The old secret no longer signs anything.".into()),
-            ..Default::default()
-        },
-        StatusCode::OK,
-    )
-    .await
+    with_secret(&state, &me.0, &token, &url, &secret)
+        .await?
+        .insert("notice", &"The old secret no longer signs anything.")
+        .render(StatusCode::OK)
 }
 
 #[get("/subscribers.csv")]

@@ -1,31 +1,23 @@
 //! API tokens (admins only): create one, see it once, revoke it.
-use actix_web::{get, http::StatusCode, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, http::StatusCode, post, web, HttpResponse};
 
-use super::{context, page, see_other};
+use super::{see_other, AdminPage};
 use crate::render::time;
 use crate::state::AppState;
 use crate::store::{self, api_tokens::Scope};
 use crate::web::{
     auth, csrf,
-    form::{FieldErrors, FormData},
+    form::{CheckedForm, FieldErrors, FormData, Stale},
     AppError,
 };
 
-/// What the page shows after a submit: the new token once, or the refused form.
-enum Outcome<'a> {
-    None,
-    Created(String, String),
-    Refused(&'a FormData, FieldErrors, &'a str),
-}
-
-async fn render(
-    state: &AppState,
+/// The tokens page: every token, and the form that creates one.
+async fn listing<'a>(
+    state: &'a AppState,
     me: &crate::entity::staff::Model,
     token: &csrf::CsrfToken,
-    outcome: Outcome<'_>,
-    status: StatusCode,
-) -> Result<HttpResponse, AppError> {
-    let mut ctx = context(Some(me), token, state);
+) -> Result<AdminPage<'a>, AppError> {
+    let mut page = AdminPage::new(state, "admin/tokens.html", Some(me), token);
     let tz = state.page.zone.tz();
     let staff = store::staff::list(&state.db).await?;
     let tokens: Vec<_> = store::api_tokens::list(&state.db)
@@ -47,27 +39,9 @@ async fn render(
             })
         })
         .collect();
-    ctx.insert("tokens", &tokens);
-    ctx.insert("form", &serde_json::json!({ "scope": "write" }));
-    match outcome {
-        Outcome::None => {}
-        Outcome::Created(name, secret) => {
-            ctx.insert("new_token", &secret);
-            ctx.insert("new_token_name", &name);
-        }
-        Outcome::Refused(form, errors, message) => {
-            ctx.insert("form", &form.values);
-            ctx.insert("errors", &errors.0);
-            ctx.insert("error", message);
-        }
-    }
-    let mut res = page(state, "admin/tokens.html", &ctx, status)?;
-    // The page may carry a secret: never keep it anywhere.
-    res.headers_mut().insert(
-        actix_web::http::header::CACHE_CONTROL,
-        actix_web::http::header::HeaderValue::from_static("no-store"),
-    );
-    Ok(res)
+    page.insert("tokens", &tokens)
+        .insert("form", &serde_json::json!({ "scope": "write" }));
+    Ok(page)
 }
 
 #[get("/tokens")]
@@ -76,23 +50,19 @@ pub async fn index(
     me: auth::Admin,
     token: csrf::CsrfToken,
 ) -> Result<HttpResponse, AppError> {
-    render(&state, &me.0, &token, Outcome::None, StatusCode::OK).await
+    listing(&state, &me.0, &token).await?.render(StatusCode::OK)
 }
 
 #[post("/tokens")]
 pub async fn create(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    me: auth::Admin,
+    CheckedForm { who: me, fields }: CheckedForm<auth::Admin>,
     token: csrf::CsrfToken,
-    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = FormData::parse(&body)?.without(&[csrf::FIELD]);
-    let raw = FormData::parse(&body)?;
-    if !csrf::is_valid(&req, raw.get(csrf::FIELD)) {
-        let outcome = Outcome::Refused(&form, FieldErrors::default(), csrf::STALE_MESSAGE);
-        return render(&state, &me.0, &token, outcome, StatusCode::FORBIDDEN).await;
-    }
+    let form = match fields {
+        Ok(form) => form,
+        Err(stale) => return listing(&state, &me.0, &token).await?.stale(&stale),
+    };
     let mut errors = FieldErrors::default();
     let name = form.get("name").trim();
     if name.is_empty() {
@@ -105,19 +75,14 @@ pub async fn create(
     }
     let scope = errors.check("scope", Scope::parse(form.get("scope")));
     let Some(scope) = scope.filter(|_| errors.is_empty()) else {
-        let outcome = Outcome::Refused(
-            &form,
-            errors,
-            "No token was created: please fix the fields marked below.",
-        );
-        return render(
-            &state,
-            &me.0,
-            &token,
-            outcome,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return listing(&state, &me.0, &token)
+            .await?
+            .refused(
+                &form,
+                &errors,
+                "No token was created: please fix the fields marked below.",
+            )
+            .render(StatusCode::UNPROCESSABLE_ENTITY);
     };
     let (model, secret) = store::api_tokens::create(&state.db, name, scope, me.0.id).await?;
     tracing::info!(
@@ -126,30 +91,24 @@ pub async fn create(
         scope = scope.as_str(),
         "API token created"
     );
-    render(
-        &state,
-        &me.0,
-        &token,
-        Outcome::Created(model.name, secret),
-        StatusCode::OK,
-    )
-    .await
+    listing(&state, &me.0, &token)
+        .await?
+        .insert("new_token", &secret)
+        .insert("new_token_name", &model.name)
+        .render(StatusCode::OK)
 }
 
 #[post("/tokens/{id}/revoke")]
 pub async fn revoke(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    me: auth::Admin,
+    CheckedForm { who: me, fields }: CheckedForm<auth::Admin>,
     token: csrf::CsrfToken,
     id: web::Path<i32>,
-    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = FormData::parse(&body)?;
-    if !csrf::is_valid(&req, form.get(csrf::FIELD)) {
-        let empty = FormData::default();
-        let outcome = Outcome::Refused(&empty, FieldErrors::default(), csrf::STALE_MESSAGE);
-        return render(&state, &me.0, &token, outcome, StatusCode::FORBIDDEN).await;
+    if fields.is_err() {
+        // What a revoke button sent is no text for the create form.
+        let nothing_typed = Stale(FormData::default());
+        return listing(&state, &me.0, &token).await?.stale(&nothing_typed);
     }
     let id = id.into_inner();
     if !store::api_tokens::revoke(&state.db, id).await? {

@@ -3,6 +3,7 @@ use actix_web::{delete, get, http::StatusCode, patch, post, web, HttpRequest, Ht
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::responses::{BadBody, Forbidden, KeyReused, Unauthorized};
 use super::{
     idempotent, json, parse_json, path_id, read_body, written, ApiError, Caller, ErrorBody,
 };
@@ -102,7 +103,7 @@ async fn component_json(state: &AppState, id: i32) -> Result<sp::Component, ApiE
 #[utoipa::path(get, path = "/api/v1/components", tag = "v1", security(("bearer" = [])),
     responses(
         (status = 200, description = "Components", body = [sp::Component]),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
     ))]
 #[get("/components")]
 pub async fn list_components(
@@ -121,12 +122,7 @@ pub async fn list_components(
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first result")),
     responses(
         (status = 201, description = "Added", body = sp::Component),
-        (status = 400, description = "Not JSON", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "A read token", body = ErrorBody),
-        (status = 409, description = "Idempotency-Key reused or in progress", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 422, description = "Invalid field", body = ErrorBody),
+        Unauthorized, Forbidden, BadBody, KeyReused,
     ))]
 #[post("/components")]
 pub async fn create_component(
@@ -159,12 +155,8 @@ pub async fn create_component(
     params(("id" = String, Path, description = "Component id")),
     responses(
         (status = 200, description = "Changed", body = sp::Component),
-        (status = 400, description = "Not JSON", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "A read token", body = ErrorBody),
         (status = 404, description = "No such component", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 422, description = "Invalid field", body = ErrorBody),
+        Unauthorized, Forbidden, BadBody,
     ))]
 #[patch("/components/{id}")]
 pub async fn update_component(
@@ -206,9 +198,8 @@ pub async fn update_component(
     params(("id" = String, Path, description = "Component id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "A read token", body = ErrorBody),
         (status = 404, description = "No such component", body = ErrorBody),
+        Unauthorized, Forbidden,
     ))]
 #[delete("/components/{id}")]
 pub async fn delete_component(

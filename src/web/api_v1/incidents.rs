@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::responses::{BadBody, Forbidden, KeyReused, Unauthorized};
 use super::{
     idempotent, json, parse_json, path_id, read_body, written, ApiError, Caller, ErrorBody,
 };
@@ -113,7 +114,7 @@ async fn incident_json(state: &AppState, id: i32) -> Result<sp::Incident, ApiErr
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "v1", security(("bearer" = [])),
     responses(
         (status = 200, description = "Incidents", body = [sp::Incident]),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
     ))]
 #[get("/incidents")]
 pub async fn list_incidents(
@@ -132,8 +133,8 @@ pub async fn list_incidents(
     params(("id" = String, Path, description = "Incident id")),
     responses(
         (status = 200, description = "The incident", body = sp::Incident),
-        (status = 401, description = "No valid token", body = ErrorBody),
         (status = 404, description = "No such incident", body = ErrorBody),
+        Unauthorized,
     ))]
 #[get("/incidents/{id}")]
 pub async fn get_incident(
@@ -151,12 +152,7 @@ pub async fn get_incident(
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first result")),
     responses(
         (status = 201, description = "Published", body = sp::Incident),
-        (status = 400, description = "Not JSON", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "A read token", body = ErrorBody),
-        (status = 409, description = "Idempotency-Key reused or in progress", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 422, description = "Invalid field", body = ErrorBody),
+        Unauthorized, Forbidden, BadBody, KeyReused,
     ))]
 #[post("/incidents")]
 pub async fn create_incident(
@@ -212,13 +208,8 @@ pub async fn create_incident(
     ),
     responses(
         (status = 201, description = "Posted; the incident as it now reads", body = sp::Incident),
-        (status = 400, description = "Not JSON", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "A read token", body = ErrorBody),
         (status = 404, description = "No such incident", body = ErrorBody),
-        (status = 409, description = "Idempotency-Key reused or in progress", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 422, description = "Invalid field", body = ErrorBody),
+        Unauthorized, Forbidden, BadBody, KeyReused,
     ))]
 #[post("/incidents/{id}/updates")]
 pub async fn post_update(

@@ -3,6 +3,7 @@
 pub mod components;
 mod error;
 pub mod incidents;
+pub mod responses;
 pub mod subscribers;
 
 use std::future::Future;

@@ -3,6 +3,7 @@ use actix_web::{delete, get, http::StatusCode, post, web, HttpRequest, HttpRespo
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::responses::{BadBody, Forbidden, Unauthorized};
 use super::{
     idempotent, json, parse_json, path_id, read_body, written, ApiError, Caller, ErrorBody,
 };
@@ -100,7 +101,7 @@ async fn component_ids(state: &AppState, raw: Vec<String>) -> Result<Vec<i32>, A
 #[utoipa::path(get, path = "/api/v1/subscribers", tag = "v1", security(("bearer" = [])),
     responses(
         (status = 200, description = "Subscribers", body = [Subscriber]),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
     ))]
 #[get("/subscribers")]
 pub async fn list_subscribers(
@@ -119,12 +120,8 @@ pub async fn list_subscribers(
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first result")),
     responses(
         (status = 201, description = "Added", body = CreatedSubscriber),
-        (status = 400, description = "Not JSON", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "A read token", body = ErrorBody),
         (status = 409, description = "Already subscribed, or Idempotency-Key reused", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 422, description = "Invalid field", body = ErrorBody),
+        Unauthorized, Forbidden, BadBody,
     ))]
 #[post("/subscribers")]
 pub async fn create_subscriber(
@@ -189,9 +186,8 @@ pub async fn create_subscriber(
     params(("id" = String, Path, description = "Subscriber id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "A read token", body = ErrorBody),
         (status = 404, description = "No such subscriber", body = ErrorBody),
+        Unauthorized, Forbidden,
     ))]
 #[delete("/subscribers/{id}")]
 pub async fn delete_subscriber(
