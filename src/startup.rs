@@ -127,7 +127,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
-                .app_data(web::FormConfig::default().limit(256 * 1024))
+                // Every form and API body is read as bytes under this one limit.
                 .app_data(web::PayloadConfig::default().limit(1024 * 1024))
                 .wrap(middleware::from_fn(crate::web::error::render_pages))
                 .wrap(middleware::from_fn(crate::web::ops::measure))
