@@ -1,20 +1,26 @@
 //! Pure types and rules. Nothing here touches I/O or a framework.
+mod api_token;
 mod component;
+mod delivery;
 mod email;
 mod incident;
 mod proxies;
 pub mod retry_schedule;
 mod staff;
+mod subscriber;
 mod text;
 mod timezone;
 mod webhook_url;
 
+pub use api_token::{TokenName, TokenScope};
 pub use component::{ComponentStatus, OverallStatus};
+pub use delivery::DeliveryStatus;
 pub use email::EmailAddress;
 pub use incident::{Impact, IncidentStatus, Standing};
 pub use proxies::TrustedProxies;
 pub use retry_schedule::RetrySchedule;
 pub use staff::{DisplayName, Password};
+pub use subscriber::SubscriberKind;
 pub use text::{ComponentName, IncidentTitle, UpdateBody};
 pub use timezone::PageZone;
 pub use webhook_url::WebhookUrl;
