@@ -3,7 +3,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use statuspost::config::Settings;
-use statuspost::domain::{DisplayName, EmailAddress, Password};
+use statuspost::domain::{DisplayName, EmailAddress, Password, TokenName, TokenScope};
 use statuspost::startup::{self, Application};
 
 /// statuspost: an incident status page and subscriber notifications.
@@ -228,10 +228,8 @@ async fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()>
             scope,
             as_staff,
         } => {
-            let scope = api_tokens::Scope::parse(&scope)?;
-            if name.trim().is_empty() || name.chars().count() > 100 {
-                anyhow::bail!("--name must be 1 to 100 characters");
-            }
+            let scope = TokenScope::parse(&scope)?;
+            let name = TokenName::parse(&name)?;
             let owner = match as_staff {
                 Some(email) => staff::find_by_email(&db, &email)
                     .await?
@@ -252,7 +250,7 @@ async fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()>
         }
         TokenCommand::List => {
             let staff = statuspost::store::staff::list(&db).await?;
-            for t in api_tokens::list(&db).await? {
+            for api_tokens::TokenView { model: t, scope } in api_tokens::list(&db).await? {
                 let owner = staff.iter().find(|s| s.id == t.created_by);
                 let state = match (t.revoked_at, t.last_used_at) {
                     (Some(at), _) => format!("revoked {}", at.to_rfc3339()),
@@ -262,7 +260,7 @@ async fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()>
                     (None, Some(at)) => format!("last used {}", at.to_rfc3339()),
                     (None, None) => "never used".into(),
                 };
-                println!("{}\t{}\t{}\t{}", t.id, t.scope, t.name, state);
+                println!("{}\t{}\t{}\t{}", t.id, scope.as_str(), t.name, state);
             }
         }
         TokenCommand::Revoke { id } => {

@@ -56,7 +56,7 @@ pub fn export(subscribers: &[SubscriberView], component_names: &HashMap<i32, Str
             .filter_map(|id| component_names.get(id).map(String::as_str))
             .collect();
         vec![
-            s.model.kind.clone(),
+            s.kind.as_str().to_owned(),
             s.model.email.clone(),
             s.model.webhook_url.clone().unwrap_or_default(),
             names.join(&format!("{COMPONENT_SEPARATOR} ")),

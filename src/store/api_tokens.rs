@@ -1,36 +1,29 @@
 //! Bearer tokens of the write API. A token is shown once; only its SHA-256 is kept.
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set,
 };
 
 use super::now;
+use crate::domain::{TokenName, TokenScope};
 use crate::entity::{api_token, staff};
 use crate::secrets;
 
-/// What a token may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    Read,
-    Write,
+/// A token as read back: its row, and what it may do.
+#[derive(Debug, Clone)]
+pub struct TokenView {
+    pub model: api_token::Model,
+    pub scope: TokenScope,
 }
 
-impl Scope {
-    pub fn parse(s: &str) -> Result<Self, crate::domain::ParseError> {
-        match s.trim() {
-            "read" => Ok(Self::Read),
-            "write" => Ok(Self::Write),
-            other => Err(crate::domain::ParseError::new(format!(
-                "Unknown scope \"{other}\": choose read or write."
-            ))),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Read => "read",
-            Self::Write => "write",
-        }
-    }
+fn view(model: api_token::Model) -> Result<TokenView, DbErr> {
+    Ok(TokenView {
+        scope: super::read(
+            TokenScope::parse(&model.scope),
+            format_args!("the scope of API token {}", model.id),
+        )?,
+        model,
+    })
 }
 
 /// Every token starts with this, so a leaked one is easy to recognise in logs and scanners.
@@ -39,13 +32,13 @@ pub const PREFIX: &str = "sp_";
 /// Makes a token; returns its row and the token itself, which is never stored.
 pub async fn create(
     db: &impl ConnectionTrait,
-    name: &str,
-    scope: Scope,
+    name: &TokenName,
+    scope: TokenScope,
     created_by: i32,
-) -> Result<(api_token::Model, String), sea_orm::DbErr> {
+) -> Result<(api_token::Model, String), DbErr> {
     let token = format!("{PREFIX}{}", secrets::random_token());
     let m = api_token::ActiveModel {
-        name: Set(name.trim().to_owned()),
+        name: Set(name.as_str().to_owned()),
         scope: Set(scope.as_str().to_owned()),
         token_hash: Set(secrets::sha256_hex(&token)),
         created_by: Set(created_by),
@@ -61,10 +54,11 @@ pub async fn create(
 
 /// The live token `token` names, noting when it was used. Use is recorded at
 /// most once a minute so that a busy client does not turn every read into a write.
+/// A live token whose scope cannot be read is an error, not a read token.
 pub async fn authenticate(
     db: &impl ConnectionTrait,
     token: &str,
-) -> Result<Option<api_token::Model>, sea_orm::DbErr> {
+) -> Result<Option<TokenView>, DbErr> {
     if !token.starts_with(PREFIX) || token.len() > 200 {
         return Ok(None);
     }
@@ -77,18 +71,24 @@ pub async fn authenticate(
     else {
         return Ok(None);
     };
+    let found = view(m)?;
     if !owner.as_ref().is_some_and(owner_may_use) {
         return Ok(None);
     }
     let at = now();
-    if m.last_used_at
+    if found
+        .model
+        .last_used_at
         .is_none_or(|t| at - t > chrono::Duration::minutes(1))
     {
-        let mut a: api_token::ActiveModel = m.clone().into();
+        let mut a: api_token::ActiveModel = found.model.into();
         a.last_used_at = Set(Some(at));
-        return Ok(Some(a.update(db).await?));
+        return Ok(Some(TokenView {
+            model: a.update(db).await?,
+            scope: found.scope,
+        }));
     }
-    Ok(Some(m))
+    Ok(Some(found))
 }
 
 /// A token acts with its owner's rights as they are now, not as they were when
@@ -98,18 +98,18 @@ pub fn owner_may_use(owner: &staff::Model) -> bool {
 }
 
 /// Every token, live ones first, newest first.
-pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<api_token::Model>, sea_orm::DbErr> {
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<TokenView>, DbErr> {
     let mut all = api_token::Entity::find()
         .order_by_desc(api_token::Column::CreatedAt)
         .order_by_desc(api_token::Column::Id)
         .all(db)
         .await?;
     all.sort_by_key(|t| t.revoked_at.is_some());
-    Ok(all)
+    all.into_iter().map(view).collect()
 }
 
 /// Revokes a token; false when there is no such live token.
-pub async fn revoke(db: &impl ConnectionTrait, id: i32) -> Result<bool, sea_orm::DbErr> {
+pub async fn revoke(db: &impl ConnectionTrait, id: i32) -> Result<bool, DbErr> {
     let res = api_token::Entity::update_many()
         .col_expr(
             api_token::Column::RevokedAt,

@@ -1,8 +1,8 @@
 //! Deliveries: one per (notification event, subscriber), made from the outbox,
 //! claimed by workers under a lease, and marked with what happened.
 //!
-//! Statuses: `pending` (due at `next_attempt_at`, or held by a worker while its
-//! `lease_until` lasts), `sent`, `dead` (given up).
+//! Statuses ([`DeliveryStatus`]): `pending` (due at `next_attempt_at`, or held
+//! by a worker while its `lease_until` lasts), `sent`, `dead` (given up).
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -14,11 +14,13 @@ use sea_orm::{
 };
 
 use super::now;
+use crate::domain::{DeliveryStatus, SubscriberKind};
 use crate::entity::{delivery, notification_event, subscriber};
 
-pub const PENDING: &str = "pending";
-pub const SENT: &str = "sent";
-pub const DEAD: &str = "dead";
+// For the SQL below, which names statuses as text.
+pub const PENDING: &str = DeliveryStatus::Pending.as_str();
+pub const SENT: &str = DeliveryStatus::Sent.as_str();
+pub const DEAD: &str = DeliveryStatus::Dead.as_str();
 
 /// Expands up to `limit` events, oldest first; returns how many were expanded.
 pub async fn expand_pending(db: &DatabaseConnection, limit: u64) -> Result<usize, DbErr> {
@@ -388,11 +390,11 @@ pub struct Counts {
     pub dead: i64,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct Failure {
     pub delivery_id: i32,
     pub update_id: i32,
-    pub status: String,
+    pub status: DeliveryStatus,
     /// The address, or the webhook URL.
     pub recipient: String,
     pub attempts: i32,
@@ -446,12 +448,16 @@ pub async fn for_incident(
     .await?;
     let mut counts: HashMap<i32, Counts> = HashMap::new();
     for r in rows {
+        let status = super::read(
+            DeliveryStatus::parse(&r.status),
+            format_args!("a delivery status of update {}", r.update_id),
+        )?;
         let c = counts.entry(r.update_id).or_default();
-        match (r.status.as_str(), r.failed) {
-            (SENT, _) => c.sent += r.n,
-            (DEAD, _) => c.dead += r.n,
-            (_, true) => c.failed += r.n,
-            _ => c.pending += r.n,
+        match (status, r.failed) {
+            (DeliveryStatus::Sent, _) => c.sent += r.n,
+            (DeliveryStatus::Dead, _) => c.dead += r.n,
+            (DeliveryStatus::Pending, true) => c.failed += r.n,
+            (DeliveryStatus::Pending, false) => c.pending += r.n,
         }
     }
     let failures = FailureRow::find_by_statement(Statement::from_sql_and_values(
@@ -471,19 +477,29 @@ pub async fn for_incident(
     .all(db)
     .await?
     .into_iter()
-    .map(|r| Failure {
-        delivery_id: r.id,
-        update_id: r.update_id,
-        next_attempt_at: (r.status == PENDING).then_some(r.next_attempt_at),
-        status: r.status,
-        recipient: match r.kind.as_str() {
-            "webhook" => r.webhook_url.unwrap_or_default(),
-            _ => r.email,
-        },
-        attempts: r.attempts,
-        last_error: r.last_error.unwrap_or_default(),
+    .map(|r| {
+        let status = super::read(
+            DeliveryStatus::parse(&r.status),
+            format_args!("the status of delivery {}", r.id),
+        )?;
+        let kind = super::read(
+            SubscriberKind::parse(&r.kind),
+            format_args!("the kind of the subscriber of delivery {}", r.id),
+        )?;
+        Ok(Failure {
+            delivery_id: r.id,
+            update_id: r.update_id,
+            next_attempt_at: (status == DeliveryStatus::Pending).then_some(r.next_attempt_at),
+            status,
+            recipient: match kind {
+                SubscriberKind::Webhook => r.webhook_url.unwrap_or_default(),
+                SubscriberKind::Email => r.email,
+            },
+            attempts: r.attempts,
+            last_error: r.last_error.unwrap_or_default(),
+        })
     })
-    .collect();
+    .collect::<Result<_, DbErr>>()?;
     Ok((counts, failures))
 }
 

@@ -12,12 +12,9 @@ use sea_orm::{
 };
 
 use super::{now, StoreError};
-use crate::domain::{EmailAddress, WebhookUrl};
+use crate::domain::{EmailAddress, SubscriberKind, WebhookUrl};
 use crate::entity::{component, subscriber, subscriber_component};
 use crate::secrets;
-
-pub const EMAIL: &str = "email";
-pub const WEBHOOK: &str = "webhook";
 
 /// How long a confirmation link works.
 pub fn confirm_ttl() -> Duration {
@@ -51,7 +48,17 @@ pub fn unsubscribe_path(token: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct SubscriberView {
     pub model: subscriber::Model,
+    pub kind: SubscriberKind,
     pub components: Vec<i32>,
+}
+
+/// The kind of a subscriber's row; one this version cannot read is an error,
+/// never taken for an email address.
+pub fn kind_of(m: &subscriber::Model) -> Result<SubscriberKind, DbErr> {
+    super::read(
+        SubscriberKind::parse(&m.kind),
+        format_args!("the kind of subscriber {}", m.id),
+    )
 }
 
 impl SubscriberView {
@@ -88,7 +95,7 @@ fn is_unique_violation(e: &DbErr) -> bool {
 
 fn email_match(email: &str) -> Condition {
     Condition::all()
-        .add(subscriber::Column::Kind.eq(EMAIL))
+        .add(subscriber::Column::Kind.eq(SubscriberKind::Email.as_str()))
         .add(Expr::expr(Func::lower(Expr::col(subscriber::Column::Email))).eq(email.to_lowercase()))
 }
 
@@ -107,7 +114,7 @@ pub async fn find_webhook(
     url: &WebhookUrl,
 ) -> Result<Option<subscriber::Model>, DbErr> {
     subscriber::Entity::find()
-        .filter(subscriber::Column::Kind.eq(WEBHOOK))
+        .filter(subscriber::Column::Kind.eq(SubscriberKind::Webhook.as_str()))
         .filter(subscriber::Column::WebhookUrl.eq(url.as_str()))
         .one(db)
         .await
@@ -121,7 +128,11 @@ pub async fn find(db: &impl ConnectionTrait, id: i32) -> Result<Option<Subscribe
         .await?
         .remove(&id)
         .unwrap_or_default();
-    Ok(Some(SubscriberView { model, components }))
+    Ok(Some(SubscriberView {
+        kind: kind_of(&model)?,
+        model,
+        components,
+    }))
 }
 
 pub async fn find_by_unsubscribe_token(
@@ -189,9 +200,9 @@ async fn set_components(
     Ok(())
 }
 
-fn new_row(kind: &str, email: &EmailAddress) -> subscriber::ActiveModel {
+fn new_row(kind: SubscriberKind, email: &EmailAddress) -> subscriber::ActiveModel {
     subscriber::ActiveModel {
-        kind: Set(kind.to_owned()),
+        kind: Set(kind.as_str().to_owned()),
         email: Set(email.as_str().to_owned()),
         webhook_url: Set(None),
         secret: Set(None),
@@ -236,7 +247,7 @@ pub async fn subscribe_email(
                 a.update(&txn).await?
             }
             None => {
-                let mut a = new_row(EMAIL, email);
+                let mut a = new_row(SubscriberKind::Email, email);
                 a.confirm_token_hash = Set(Some(secrets::sha256_hex(&token)));
                 a.confirm_expires_at = Set(Some(expires));
                 match a.insert(&txn).await {
@@ -333,7 +344,7 @@ pub async fn subscribe_webhook(
         return Err(conflict());
     }
     let secret = new_webhook_secret();
-    let mut a = new_row(WEBHOOK, contact);
+    let mut a = new_row(SubscriberKind::Webhook, contact);
     a.webhook_url = Set(Some(url.as_str().to_owned()));
     a.secret = Set(Some(secret.clone()));
     a.confirmed_at = Set(Some(now()));
@@ -368,7 +379,7 @@ pub async fn add_confirmed_email(
             a.update(&txn).await?
         }
         None => {
-            let mut a = new_row(EMAIL, email);
+            let mut a = new_row(SubscriberKind::Email, email);
             a.confirmed_at = Set(Some(now()));
             a.insert(&txn).await.map_err(|e| {
                 if is_unique_violation(&e) {
@@ -481,14 +492,14 @@ pub async fn import(
         }
         None => {
             let mut a = match &row {
-                ImportRow::Email { email, .. } => new_row(EMAIL, email),
+                ImportRow::Email { email, .. } => new_row(SubscriberKind::Email, email),
                 ImportRow::Webhook {
                     url,
                     contact,
                     secret,
                     ..
                 } => {
-                    let mut a = new_row(WEBHOOK, contact);
+                    let mut a = new_row(SubscriberKind::Webhook, contact);
                     a.webhook_url = Set(Some(url.as_str().to_owned()));
                     a.secret = Set(Some(secret.clone().unwrap_or_else(new_webhook_secret)));
                     a
@@ -527,7 +538,7 @@ pub async fn rotate_secret(db: &DatabaseConnection, id: i32) -> Result<String, S
             Expr::value(Some(secret.clone())),
         )
         .filter(subscriber::Column::Id.eq(id))
-        .filter(subscriber::Column::Kind.eq(WEBHOOK))
+        .filter(subscriber::Column::Kind.eq(SubscriberKind::Webhook.as_str()))
         .exec(db)
         .await?;
     if res.rows_affected == 0 {
@@ -604,13 +615,16 @@ async fn with_components(
 ) -> Result<Vec<SubscriberView>, DbErr> {
     let ids: Vec<i32> = models.iter().map(|m| m.id).collect();
     let mut comps = components_of(db, &ids).await?;
-    Ok(models
+    models
         .into_iter()
-        .map(|model| SubscriberView {
-            components: comps.remove(&model.id).unwrap_or_default(),
-            model,
+        .map(|model| {
+            Ok(SubscriberView {
+                kind: kind_of(&model)?,
+                components: comps.remove(&model.id).unwrap_or_default(),
+                model,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// How many subscribers would hear of an update now: confirmed and enabled.

@@ -8,7 +8,7 @@ use super::{
     public::{layout_context, reader_zone},
     AppError,
 };
-use crate::domain::{EmailAddress, WebhookUrl};
+use crate::domain::{EmailAddress, SubscriberKind, WebhookUrl};
 use crate::entity::subscriber;
 use crate::notify::ssrf;
 use crate::render::views;
@@ -380,11 +380,11 @@ fn render_confirm(
     ))
 }
 
-fn describe(s: &subscriber::Model) -> String {
-    match &s.webhook_url {
-        Some(url) if s.kind == store::subscribers::WEBHOOK => format!("the webhook {url}"),
+fn describe(s: &subscriber::Model) -> Result<String, sea_orm::DbErr> {
+    Ok(match (store::subscribers::kind_of(s)?, &s.webhook_url) {
+        (SubscriberKind::Webhook, Some(url)) => format!("the webhook {url}"),
         _ => s.email.clone(),
-    }
+    })
 }
 
 /// Never unsubscribes by itself: link scanners and prefetchers follow GETs.
@@ -398,7 +398,7 @@ pub async fn unsubscribe_page(
     let mut ctx = base_context(&req, &state, "");
     ctx.insert("found", &found.is_some());
     ctx.insert("done", &false);
-    ctx.insert("subject", &found.as_ref().map(describe));
+    ctx.insert("subject", &found.as_ref().map(describe).transpose()?);
     ctx.insert(
         "action",
         &format!("/unsubscribe/{}", urlencoding::encode(&token)),

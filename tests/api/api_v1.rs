@@ -851,3 +851,82 @@ async fn operators_manage_tokens_from_the_command_line() {
     let got = call(&app, Method::GET, "/api/v1/incidents", Some(&token), None).await;
     assert_error(&got, 401, "unauthorized", None);
 }
+
+#[tokio::test]
+async fn an_unreadable_token_scope_is_an_error_not_a_read_token() {
+    use sea_orm::ConnectionTrait;
+    let (app, token) = admin_with_token("write").await;
+    let got = call(&app, Method::GET, "/api/v1/incidents", Some(&token), None).await;
+    assert_eq!(got.0, 200, "{:#}", got.1);
+    // A scope this version cannot read: written by hand, or by a newer version.
+    app.db
+        .execute_unprepared("UPDATE api_tokens SET scope = 'admin'")
+        .await
+        .unwrap();
+    let got = call(&app, Method::GET, "/api/v1/incidents", Some(&token), None).await;
+    assert_error(&got, 500, "internal", None);
+    let body = json!({ "name": "Outage", "message": "Looking." });
+    let got = call(
+        &app,
+        Method::POST,
+        "/api/v1/incidents",
+        Some(&token),
+        Some(body),
+    )
+    .await;
+    assert_error(&got, 500, "internal", None);
+    assert_eq!(events(&app).await, 0);
+    assert_eq!(app.get("/admin/tokens").await.status(), 500);
+}
+
+// Multi-threaded for the same reason as operators_manage_tokens_from_the_command_line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_and_the_form_refuse_a_token_name_in_the_same_words() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let long = "x".repeat(101);
+    for name in ["", "   ", long.as_str(), "deploy\tscript"] {
+        let res = app
+            .post_form(
+                "/admin/tokens",
+                "/admin/tokens",
+                &[("name", name), ("scope", "write")],
+            )
+            .await;
+        assert_eq!(res.status(), 422, "{name:?}");
+        let html = res.text().await.unwrap();
+        let said = texts(&html, ".field-error");
+        assert_eq!(said.len(), 1, "{name:?}: {html}");
+        let (ok, _, err) = cli(
+            &app.database.url,
+            &["token", "add", "--name", name, "--scope", "write"],
+            "",
+        );
+        assert!(!ok, "{name:?}");
+        assert!(
+            err.contains(&format!("statuspost: {}", said[0])),
+            "{name:?}: the form said {:?}, the command line {err:?}",
+            said[0]
+        );
+    }
+    assert_eq!(api_token::Entity::find().count(&app.db).await.unwrap(), 0);
+    let (ok, _, err) = cli(
+        &app.database.url,
+        &[
+            "token",
+            "add",
+            "--name",
+            " deploy script ",
+            "--scope",
+            "read",
+        ],
+        "",
+    );
+    assert!(ok, "{err}");
+    let (ok, listed, _) = cli(&app.database.url, &["token", "list"], "");
+    assert!(ok);
+    assert!(
+        listed.contains("\tread\tdeploy script\tnever used"),
+        "{listed}"
+    );
+}

@@ -258,3 +258,43 @@ async fn csv_export_has_a_header_and_defuses_formulas() {
     assert_eq!(&rows[3][2], "https://hooks.example.com/csv");
     assert!(!body.contains("whsec_"), "secrets are never exported");
 }
+
+#[tokio::test]
+async fn an_unreadable_subscriber_kind_is_an_error_not_a_list() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let res = add(&app, &[("email", "reader@example.com")]).await;
+    assert_eq!(res.status(), 303);
+    assert!(app
+        .get_html("/admin/subscribers")
+        .await
+        .contains("reader@example.com"));
+    let token = crate::api_v1::api_token(&app, "read").await;
+    let unsubscribe = subscriber_by_email(&app, "reader@example.com").await[0]
+        .unsubscribe_token
+        .clone();
+    // A kind this version cannot read: written by hand, or by a newer version.
+    app.db
+        .execute_unprepared("UPDATE subscribers SET kind = 'pigeon'")
+        .await
+        .unwrap();
+    for path in [
+        "/admin/subscribers",
+        "/admin/subscribers.csv",
+        &format!("/unsubscribe/{unsubscribe}"),
+    ] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 500, "{path} must not pass it for an email");
+        let body = res.text().await.unwrap();
+        assert!(!body.contains("reader@example.com"), "{path}: {body}");
+    }
+    let res = app
+        .client
+        .get(app.url("/api/v1/subscribers"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 500);
+}

@@ -41,7 +41,7 @@ pub async fn context(
             serde_json::json!({
                 "update_heading": heading(f.update_id),
                 "recipient": f.recipient,
-                "status": f.status,
+                "status": f.status.as_str(),
                 "attempts": f.attempts,
                 "last_error": f.last_error,
                 "next_attempt": f.next_attempt_at.map(|t| time::date_time(t, tz)),

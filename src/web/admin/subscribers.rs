@@ -61,7 +61,7 @@ async fn listing<'a>(
                 .collect();
             serde_json::json!({
                 "id": s.model.id,
-                "kind": s.model.kind,
+                "kind": s.kind.as_str(),
                 "email": s.model.email,
                 "webhook_url": s.model.webhook_url,
                 "state": s.state(),

@@ -2,9 +2,10 @@
 use actix_web::{get, http::StatusCode, post, web, HttpResponse};
 
 use super::{see_other, AdminPage};
+use crate::domain::{TokenName, TokenScope};
 use crate::render::time;
 use crate::state::AppState;
-use crate::store::{self, api_tokens::Scope};
+use crate::store::{self, api_tokens::TokenView};
 use crate::web::{
     auth, csrf,
     form::{CheckedForm, FieldErrors, FormData, Stale},
@@ -23,14 +24,14 @@ async fn listing<'a>(
     let tokens: Vec<_> = store::api_tokens::list(&state.db)
         .await?
         .into_iter()
-        .map(|t| {
+        .map(|TokenView { model: t, scope }| {
             let owner = staff.iter().find(|s| s.id == t.created_by);
             let by = owner.map(|s| s.name.clone()).unwrap_or_default();
             let suspended = !owner.is_some_and(store::api_tokens::owner_may_use);
             serde_json::json!({
                 "id": t.id,
                 "name": t.name,
-                "scope": t.scope,
+                "scope": scope.as_str(),
                 "created_by": by,
                 "created_at": time::date_time(t.created_at, tz),
                 "last_used_at": t.last_used_at.map(|at| time::date_time(at, tz)),
@@ -64,17 +65,9 @@ pub async fn create(
         Err(stale) => return listing(&state, &me.0, &token).await?.stale(&stale),
     };
     let mut errors = FieldErrors::default();
-    let name = form.get("name").trim();
-    if name.is_empty() {
-        errors.add(
-            "name",
-            "Name the token after who or what uses it, e.g. \"deploy script\".",
-        );
-    } else if name.chars().count() > 100 || name.chars().any(char::is_control) {
-        errors.add("name", "A name is one line of 100 characters at most.");
-    }
-    let scope = errors.check("scope", Scope::parse(form.get("scope")));
-    let Some(scope) = scope.filter(|_| errors.is_empty()) else {
+    let name = errors.check("name", TokenName::parse(form.get("name")));
+    let scope = errors.check("scope", TokenScope::parse(form.get("scope")));
+    let (Some(name), Some(scope)) = (name, scope) else {
         return listing(&state, &me.0, &token)
             .await?
             .refused(
@@ -84,7 +77,7 @@ pub async fn create(
             )
             .render(StatusCode::UNPROCESSABLE_ENTITY);
     };
-    let (model, secret) = store::api_tokens::create(&state.db, name, scope, me.0.id).await?;
+    let (model, secret) = store::api_tokens::create(&state.db, &name, scope, me.0.id).await?;
     tracing::info!(
         token = model.id,
         staff = me.0.id,

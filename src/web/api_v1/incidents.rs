@@ -180,7 +180,7 @@ pub async fn create_incident(
                 body: field("message", UpdateBody::parse(&input.message))?,
                 components: components(input.components)?,
                 at: when("started_at", input.started_at)?,
-                author_id: caller.0.created_by,
+                author_id: caller.0.model.created_by,
                 notify: input.notify.unwrap_or(true),
             },
         };
@@ -188,7 +188,7 @@ pub async fn create_incident(
         state.published();
         tracing::info!(
             incident = published.incident_id,
-            token = caller.0.id,
+            token = caller.0.model.id,
             "incident published through the API"
         );
         written(
@@ -229,7 +229,7 @@ pub async fn post_update(
             body: field("message", UpdateBody::parse(&input.message))?,
             components: components(input.components)?,
             at: when("display_at", input.display_at)?,
-            author_id: caller.0.created_by,
+            author_id: caller.0.model.created_by,
             notify: input.notify.unwrap_or(true),
         };
         let status = update.status;
@@ -244,7 +244,7 @@ pub async fn post_update(
         tracing::info!(
             incident = id,
             update = published.update_id,
-            token = caller.0.id,
+            token = caller.0.model.id,
             status = status.as_str(),
             "update posted through the API"
         );

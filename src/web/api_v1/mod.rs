@@ -17,9 +17,8 @@ use serde::de::DeserializeOwned;
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 
-use crate::entity::api_token;
 use crate::state::AppState;
-use crate::store::{self, api_tokens::Scope, idempotency};
+use crate::store::{self, api_tokens::TokenView, idempotency};
 
 /// Largest request body the API reads.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -50,12 +49,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The token a request carries; any request without a live one is refused with 401.
-pub struct Caller(pub api_token::Model);
+pub struct Caller(pub TokenView);
 
 impl Caller {
     /// Refuses a write made with a read token.
     pub fn require_write(&self) -> Result<(), ApiError> {
-        if Scope::parse(&self.0.scope) == Ok(Scope::Write) {
+        if self.0.scope.may_write() {
             Ok(())
         } else {
             Err(ApiError::new(
@@ -232,7 +231,7 @@ where
         req.path(),
         String::from_utf8_lossy(body)
     ));
-    let token_id = caller.0.id;
+    let token_id = caller.0.model.id;
     match idempotency::claim(&state.db, token_id, &key, &hash).await? {
         idempotency::Claim::Replay { status, body } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);

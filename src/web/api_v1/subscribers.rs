@@ -54,7 +54,7 @@ pub struct NewSubscriberBody {
 fn view(info: &PageInfo, s: &SubscriberView) -> Subscriber {
     Subscriber {
         id: s.model.id.to_string(),
-        kind: s.model.kind.clone(),
+        kind: s.kind.as_str().to_owned(),
         email: s.model.email.clone(),
         webhook_url: s.model.webhook_url.clone(),
         components: s.components.iter().map(i32::to_string).collect(),
@@ -167,7 +167,7 @@ pub async fn create_subscriber(
             .ok_or_else(ApiError::not_found)?;
         tracing::info!(
             subscriber = added.model.id,
-            token = caller.0.id,
+            token = caller.0.model.id,
             "subscriber added through the API"
         );
         written(
