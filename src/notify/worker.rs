@@ -24,7 +24,7 @@ use super::email::{self, Rendered};
 use super::mail::Mailer;
 use super::supervise::supervise;
 use super::webhook::{self, Notice, WebhookOutcome, WebhookSender};
-use crate::domain::RetrySchedule;
+use crate::domain::{RetrySchedule, SubscriberKind};
 use crate::entity::{notification_event, subscriber};
 use crate::render::statuspage::PageInfo;
 use crate::store::{self, deliveries::Claimed};
@@ -428,11 +428,14 @@ async fn deliver(ctx: &Context, cache: &ContentCache, c: Claimed, sub: Reader) -
 /// least once.
 /// The `channel` label of a delivery's metrics.
 fn channel_of(sub: Option<&subscriber::Model>) -> &'static str {
-    match sub.map(|s| s.kind.as_str()) {
-        Some("email") => "email",
-        Some("webhook") => "webhook",
+    match sub.map(store::subscribers::kind_of) {
+        Some(Ok(kind)) => kind.as_str(),
         _ => "unknown",
     }
+}
+
+fn is_webhook(sub: &subscriber::Model) -> bool {
+    store::subscribers::kind_of(sub).is_ok_and(|k| k == SubscriberKind::Webhook)
 }
 
 /// The `outcome` label: what an attempt came to.
@@ -467,7 +470,7 @@ async fn record_all(ctx: &Context, attempted: Vec<Attempted>) {
             let recovering = a
                 .sub
                 .as_ref()
-                .is_some_and(|s| s.kind == "webhook" && s.failing_since.is_some());
+                .is_some_and(|s| is_webhook(s) && s.failing_since.is_some());
             if recovering {
                 if let Err(e) =
                     store::deliveries::clear_failing(&ctx.db, a.claimed.subscriber_id).await
@@ -522,10 +525,11 @@ async fn attempt(
     let unsubscribe = ctx
         .page
         .link(&format!("unsubscribe/{}", sub.unsubscribe_token));
-    let outcome = match sub.kind.as_str() {
-        "email" => send_email(ctx, &content, &sub, &unsubscribe).await,
-        "webhook" => send_webhook(ctx, &content, &sub, &unsubscribe).await,
-        other => Outcome::Dead(format!("unknown subscriber kind {other:?}")),
+    let outcome = match store::subscribers::kind_of(&sub) {
+        Ok(SubscriberKind::Email) => send_email(ctx, &content, &sub, &unsubscribe).await,
+        Ok(SubscriberKind::Webhook) => send_webhook(ctx, &content, &sub, &unsubscribe).await,
+        // The delivery dies with the reason (logged as given up), never guessed.
+        Err(e) => Outcome::Dead(e.to_string()),
     };
     (outcome, Some(sub))
 }
@@ -592,7 +596,7 @@ async fn record(
     (outcome, sub): (Outcome, Option<subscriber::Model>),
 ) -> Result<(), sea_orm::DbErr> {
     let db = &ctx.db;
-    let is_webhook = sub.as_ref().is_some_and(|s| s.kind == "webhook");
+    let is_webhook = sub.as_ref().is_some_and(is_webhook);
     match outcome {
         Outcome::Sent => {
             store::deliveries::mark_sent_many(db, &[c.id]).await?;
