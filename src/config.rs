@@ -1,10 +1,16 @@
-//! Settings: defaults < `statuspost.toml` < environment.
+//! Settings: defaults < `statuspost.toml` < environment. Each is declared once, in
+//! [`raw::Raw`]; [`Settings`] is what the program uses, checked.
+mod raw;
+mod sources;
+
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
-use secrecy::SecretString;
-use serde::Deserialize;
+use secrecy::{ExposeSecret, SecretString};
 
+use crate::domain::retry_schedule::RetrySchedule;
 use crate::domain::PageZone;
+use raw::Raw;
 
 /// Every setting, as the program uses it. `Debug` prints the secrets (the
 /// database and SMTP URLs, which may carry passwords, and the secret key) as
@@ -30,7 +36,7 @@ pub struct Settings {
     /// Run the delivery worker inside `serve`.
     pub run_worker: bool,
     /// Waits between delivery attempts (`STATUSPOST_RETRY_SCHEDULE`, e.g. "5s,5m,30m").
-    pub retry_schedule: crate::domain::retry_schedule::RetrySchedule,
+    pub retry_schedule: RetrySchedule,
     /// Deliveries a worker sends at once.
     pub worker_concurrency: usize,
     /// How long a claimed delivery stays a worker's before another may take it.
@@ -44,67 +50,34 @@ pub struct Settings {
     pub metrics_token: Option<SecretString>,
 }
 
-/// The shape of `statuspost.toml`; every key optional.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileSettings {
-    database_url: Option<String>,
-    bind: Option<String>,
-    base_url: Option<String>,
-    page_name: Option<String>,
-    timezone: Option<String>,
-    secret_key: Option<String>,
-    smtp_url: Option<String>,
-    mail_from: Option<String>,
-    mail_dir: Option<PathBuf>,
-    webhook_allow_private: Option<bool>,
-    run_worker: Option<bool>,
-    retry_schedule: Option<String>,
-    worker_concurrency: Option<usize>,
-    worker_lease: Option<String>,
-    session_hours: Option<i64>,
-    trusted_proxies: Option<String>,
-    metrics_token: Option<String>,
-}
-
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct ConfigError(String);
 
-/// Every environment variable we read; keep in step with `from_sources`.
-pub const KNOWN_ENV: [&str; 18] = [
-    "DATABASE_URL",
-    "SMTP_URL",
-    "STATUSPOST_BASE_URL",
-    "STATUSPOST_BIND",
-    "STATUSPOST_CONFIG",
-    "STATUSPOST_MAIL_DIR",
-    "STATUSPOST_MAIL_FROM",
-    "STATUSPOST_METRICS_TOKEN",
-    "STATUSPOST_PAGE_NAME",
-    "STATUSPOST_RETRY_SCHEDULE",
-    "STATUSPOST_RUN_WORKER",
-    "STATUSPOST_SECRET_KEY",
-    "STATUSPOST_SESSION_HOURS",
-    "STATUSPOST_TIMEZONE",
-    "STATUSPOST_TRUSTED_PROXIES",
-    "STATUSPOST_WEBHOOK_ALLOW_PRIVATE",
-    "STATUSPOST_WORKER_CONCURRENCY",
-    "STATUSPOST_WORKER_LEASE",
-];
+/// Every environment variable we read: each setting's, and the one naming the settings file.
+pub fn known_variables() -> &'static [String] {
+    static KNOWN: LazyLock<Vec<String>> = LazyLock::new(|| {
+        let mut known: Vec<String> = raw::keys().iter().map(|k| raw::env_name(k)).collect();
+        // Read by the command line (`--config`), not a setting itself.
+        known.push("STATUSPOST_CONFIG".into());
+        known.sort();
+        known
+    });
+    &KNOWN
+}
 
 /// `STATUSPOST_*` variables we do not read, each with the known name it most
 /// likely meant: a typo would otherwise be silently ignored.
 pub fn unknown_variables(env: &[(String, String)]) -> Vec<(String, &'static str)> {
+    let known = known_variables();
     env.iter()
         .map(|(k, _)| k)
-        .filter(|k| k.starts_with("STATUSPOST_") && !KNOWN_ENV.contains(&k.as_str()))
+        .filter(|k| k.starts_with("STATUSPOST_") && !known.contains(k))
         .map(|k| {
-            let nearest = KNOWN_ENV
+            let nearest = known
                 .iter()
-                .copied()
                 .min_by_key(|known| strsim::levenshtein(k, known))
-                .unwrap_or("STATUSPOST_BIND");
+                .map_or("STATUSPOST_BIND", String::as_str);
             (k.clone(), nearest)
         })
         .collect()
@@ -129,40 +102,40 @@ impl Settings {
             Some(p) => (p.to_path_buf(), true),
             None => (default_path, false),
         };
-        let file: FileSettings = match std::fs::read_to_string(&path) {
+        let file = match std::fs::read_to_string(&path) {
             Ok(text) => toml::from_str(&text)
                 .map_err(|e| ConfigError(format!("{}: {}", path.display(), e.message())))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
-                FileSettings::default()
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => toml::Table::new(),
             Err(e) => return Err(ConfigError(format!("cannot read {}: {e}", path.display()))),
         };
-        let var = |k: &str| {
-            env.iter()
-                .find(|(name, _)| name == k)
-                .map(|(_, v)| v.clone())
-                .filter(|v| !v.is_empty())
-        };
-        let flag = |k: &str, fallback: Option<bool>, default: bool| -> Result<bool, ConfigError> {
-            match var(k) {
-                Some(v) => match v.to_ascii_lowercase().as_str() {
-                    "1" | "true" | "yes" | "on" => Ok(true),
-                    "0" | "false" | "no" | "off" => Ok(false),
-                    _ => Err(ConfigError(format!("{k}={v} is not true or false"))),
-                },
-                None => Ok(fallback.unwrap_or(default)),
-            }
-        };
+        Self::from_raw(sources::read(&path, file, env)?)
+    }
 
-        let database_url = var("DATABASE_URL")
-            .or(file.database_url)
-            .unwrap_or_else(|| "sqlite://statuspost.db?mode=rwc".into());
-        let bind = var("STATUSPOST_BIND")
-            .or(file.bind)
-            .unwrap_or_else(|| "127.0.0.1:8080".into());
-        let configured_base_url = var("STATUSPOST_BASE_URL").or(file.base_url);
-        let base_url_from_bind = configured_base_url.is_none();
-        let base_url_text = configured_base_url.unwrap_or_else(|| format!("http://{bind}"));
+    /// Checks the settings as given and works out the ones left to us. Messages name the
+    /// environment variable, wherever the value came from.
+    fn from_raw(raw: Raw) -> Result<Self, ConfigError> {
+        // Whole, so that a new setting cannot be forgotten here.
+        let Raw {
+            database_url,
+            bind,
+            base_url,
+            page_name,
+            timezone,
+            secret_key,
+            smtp_url,
+            mail_from,
+            mail_dir,
+            webhook_allow_private,
+            run_worker,
+            retry_schedule,
+            worker_concurrency,
+            worker_lease,
+            session_hours,
+            trusted_proxies,
+            metrics_token,
+        } = raw;
+        let base_url_from_bind = base_url.is_none();
+        let base_url_text = base_url.unwrap_or_else(|| format!("http://{bind}"));
         let mut base_url = url::Url::parse(&base_url_text).map_err(|e| {
             ConfigError(format!(
                 "STATUSPOST_BASE_URL={base_url_text} is not a URL: {e}"
@@ -177,54 +150,35 @@ impl Settings {
             let p = format!("{}/", base_url.path());
             base_url.set_path(&p);
         }
-        let timezone = var("STATUSPOST_TIMEZONE")
-            .or(file.timezone)
+        let timezone = timezone
             .map(|tz| {
                 PageZone::parse(&tz).map_err(|e| ConfigError(format!("STATUSPOST_TIMEZONE: {e}")))
             })
             .transpose()?;
-        let secret_key = var("STATUSPOST_SECRET_KEY").or(file.secret_key);
-        if let Some(k) = &secret_key {
-            if k.len() < 32 {
-                return Err(ConfigError(
-                    "STATUSPOST_SECRET_KEY must be at least 32 characters (or unset, to generate one)".into(),
-                ));
-            }
+        if secret_key
+            .as_ref()
+            .is_some_and(|k| k.expose_secret().len() < 32)
+        {
+            return Err(ConfigError(
+                "STATUSPOST_SECRET_KEY must be at least 32 characters (or unset, to generate one)"
+                    .into(),
+            ));
         }
-        let session_hours = match var("STATUSPOST_SESSION_HOURS") {
-            Some(v) => v.parse().map_err(|_| {
-                ConfigError(format!("STATUSPOST_SESSION_HOURS={v} is not a number"))
-            })?,
-            None => file.session_hours.unwrap_or(12),
-        };
-        let retry_schedule = crate::domain::retry_schedule::RetrySchedule::parse(
-            &var("STATUSPOST_RETRY_SCHEDULE")
-                .or(file.retry_schedule)
-                .unwrap_or_else(|| crate::domain::retry_schedule::DEFAULT.into()),
-        )
-        .map_err(|e| ConfigError(format!("STATUSPOST_RETRY_SCHEDULE: {e}")))?;
-        let worker_concurrency = match var("STATUSPOST_WORKER_CONCURRENCY") {
-            Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                ConfigError(format!(
-                    "STATUSPOST_WORKER_CONCURRENCY={v} is not a positive number"
-                ))
-            })?,
-            None => file.worker_concurrency.unwrap_or(64),
-        };
-        let worker_lease = crate::domain::retry_schedule::parse_duration(
-            &var("STATUSPOST_WORKER_LEASE")
-                .or(file.worker_lease)
-                .unwrap_or_else(|| "2m".into()),
-        )
-        .map_err(|e| ConfigError(format!("STATUSPOST_WORKER_LEASE: {e}")))?;
-        let trusted_proxies = crate::domain::TrustedProxies::parse(
-            &var("STATUSPOST_TRUSTED_PROXIES")
-                .or(file.trusted_proxies)
-                .unwrap_or_default(),
-        )
-        .map_err(|e| ConfigError(format!("STATUSPOST_TRUSTED_PROXIES: {e}")))?;
-        let metrics_token = var("STATUSPOST_METRICS_TOKEN").or(file.metrics_token);
-        if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+        let retry_schedule = RetrySchedule::parse(&retry_schedule)
+            .map_err(|e| ConfigError(format!("STATUSPOST_RETRY_SCHEDULE: {e}")))?;
+        if worker_concurrency == 0 {
+            return Err(ConfigError(
+                "STATUSPOST_WORKER_CONCURRENCY=0 is not a positive number".into(),
+            ));
+        }
+        let worker_lease = crate::domain::retry_schedule::parse_duration(&worker_lease)
+            .map_err(|e| ConfigError(format!("STATUSPOST_WORKER_LEASE: {e}")))?;
+        let trusted_proxies = crate::domain::TrustedProxies::parse(&trusted_proxies)
+            .map_err(|e| ConfigError(format!("STATUSPOST_TRUSTED_PROXIES: {e}")))?;
+        if metrics_token
+            .as_ref()
+            .is_some_and(|t| t.expose_secret().len() < 16)
+        {
             return Err(ConfigError(
                 "STATUSPOST_METRICS_TOKEN must be at least 16 characters".into(),
             ));
@@ -232,34 +186,23 @@ impl Settings {
         let secure_cookies = base_url.scheme() == "https";
         let host = base_url.host_str().unwrap_or("localhost").to_owned();
         Ok(Self {
-            database_url: database_url.into(),
+            database_url,
             bind,
-            page_name: var("STATUSPOST_PAGE_NAME")
-                .or(file.page_name)
-                .unwrap_or_else(|| "Status".into()),
+            page_name,
             timezone,
-            secret_key: secret_key.map(SecretString::from),
-            smtp_url: var("SMTP_URL").or(file.smtp_url).map(SecretString::from),
-            mail_from: var("STATUSPOST_MAIL_FROM")
-                .or(file.mail_from)
-                .unwrap_or_else(|| format!("statuspost@{host}")),
-            mail_dir: var("STATUSPOST_MAIL_DIR")
-                .map(PathBuf::from)
-                .or(file.mail_dir)
-                .unwrap_or_else(|| PathBuf::from("outbox")),
-            webhook_allow_private: flag(
-                "STATUSPOST_WEBHOOK_ALLOW_PRIVATE",
-                file.webhook_allow_private,
-                false,
-            )?,
-            run_worker: flag("STATUSPOST_RUN_WORKER", file.run_worker, true)?,
+            secret_key,
+            smtp_url,
+            mail_from: mail_from.unwrap_or_else(|| format!("statuspost@{host}")),
+            mail_dir,
+            webhook_allow_private,
+            run_worker,
             retry_schedule,
             worker_concurrency,
             worker_lease,
             session_hours,
             secure_cookies,
             trusted_proxies,
-            metrics_token: metrics_token.map(SecretString::from),
+            metrics_token,
             base_url,
             base_url_from_bind,
         })
@@ -390,5 +333,137 @@ mod tests {
             "https://example.com/status/incidents/3"
         );
         assert!(s.secure_cookies);
+    }
+
+    /// A settings file with `text`, in a directory of its own.
+    fn settings_file(name: &str, text: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("sp-config-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("statuspost.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_setting_given_only_in_the_file_counts() {
+        let path = settings_file(
+            "file-only",
+            "run_worker = false\nworker_concurrency = 8\nmail_from = \"ops@example.com\"\n",
+        );
+        let s = Settings::from_sources(Some(&path), &env(&[])).unwrap();
+        assert!(!s.run_worker);
+        assert_eq!(s.worker_concurrency, 8);
+        assert_eq!(s.mail_from, "ops@example.com");
+        assert_eq!(s.session_hours, 12);
+    }
+
+    #[test]
+    fn a_setting_given_only_in_the_environment_counts() {
+        let path = settings_file("env-only", "page_name = \"From file\"\n");
+        let s = Settings::from_sources(
+            Some(&path),
+            &env(&[
+                ("STATUSPOST_RUN_WORKER", "off"),
+                ("STATUSPOST_SESSION_HOURS", "3"),
+                ("SMTP_URL", "smtp://mail.example.com"),
+            ]),
+        )
+        .unwrap();
+        assert!(!s.run_worker);
+        assert_eq!(s.session_hours, 3);
+        assert_eq!(
+            s.smtp_url.as_ref().map(|u| u.expose_secret()),
+            Some("smtp://mail.example.com")
+        );
+        assert_eq!(s.page_name, "From file");
+    }
+
+    #[test]
+    fn the_environment_beats_the_file_unless_empty() {
+        let path = settings_file(
+            "both",
+            "run_worker = false\nsession_hours = 3\nworker_lease = \"5m\"\n",
+        );
+        let s = Settings::from_sources(
+            Some(&path),
+            &env(&[
+                ("STATUSPOST_RUN_WORKER", "YES"),
+                ("STATUSPOST_SESSION_HOURS", "5"),
+                ("STATUSPOST_WORKER_LEASE", ""),
+            ]),
+        )
+        .unwrap();
+        assert!(s.run_worker);
+        assert_eq!(s.session_hours, 5);
+        assert_eq!(s.worker_lease, std::time::Duration::from_secs(300));
+    }
+
+    #[test]
+    fn the_file_is_checked_like_the_environment() {
+        let path = settings_file("checked", "worker_concurrency = 0\n");
+        let e = Settings::from_sources(Some(&path), &env(&[])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "STATUSPOST_WORKER_CONCURRENCY=0 is not a positive number"
+        );
+        let path = settings_file("unknown-key", "page_nmae = \"Status\"\n");
+        let e = Settings::from_sources(Some(&path), &env(&[])).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with(&format!("{}: unknown field `page_nmae`", path.display())),
+            "{e}"
+        );
+        let missing = path.with_file_name("missing.toml");
+        let e = Settings::from_sources(Some(&missing), &env(&[])).unwrap_err();
+        assert!(e.to_string().starts_with("cannot read "), "{e}");
+    }
+
+    /// The keys the file accepts, as its own refusal of an unknown one lists them.
+    fn file_keys() -> Vec<String> {
+        let path = settings_file("keys", "no_such_setting = 1\n");
+        let e = Settings::from_sources(Some(&path), &env(&[]))
+            .unwrap_err()
+            .to_string();
+        let (_, listed) = e.split_once("expected one of ").expect(&e);
+        listed
+            .split(", ")
+            .map(|k| k.trim_matches('`').to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn every_setting_is_a_known_variable_and_a_typo_of_it_is_named() {
+        let keys = file_keys();
+        assert!(keys.contains(&"metrics_token".to_owned()), "{keys:?}");
+        for key in &keys {
+            let name = raw::env_name(key);
+            assert!(known_variables().contains(&name), "{name} is not known");
+            assert!(unknown_variables(&env(&[(&name, "x")])).is_empty());
+            // Only our prefix is ours to warn about.
+            if name.starts_with("STATUSPOST_") {
+                let typo = format!("{name}S");
+                let (_, nearest) = &unknown_variables(&env(&[(&typo, "x")]))[0];
+                assert_eq!(*nearest, name);
+            }
+        }
+        assert_eq!(known_variables().len(), keys.len() + 1);
+    }
+
+    #[test]
+    fn special_names_are_as_they_were() {
+        for name in ["DATABASE_URL", "SMTP_URL", "STATUSPOST_CONFIG"] {
+            assert!(known_variables().iter().any(|k| k == name), "{name}");
+        }
+        // Not read: the database's variable has no prefix.
+        assert_eq!(
+            unknown_variables(&env(&[("STATUSPOST_DATABASE_URL", "sqlite://x.db")])),
+            vec![("STATUSPOST_DATABASE_URL".to_owned(), "STATUSPOST_BASE_URL")]
+        );
+        let s = Settings::from_sources(
+            None,
+            &env(&[("STATUSPOST_DATABASE_URL", "postgres://elsewhere/db")]),
+        )
+        .unwrap();
+        assert!(s.database_url.expose_secret().starts_with("sqlite://"));
     }
 }

@@ -1,0 +1,131 @@
+//! Every setting, declared once: its name, type, default and meaning. Its key in
+//! `statuspost.toml` is the field's name; its environment variable is [`env_name`].
+use std::path::PathBuf;
+use std::sync::LazyLock;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use smart_default::SmartDefault;
+
+/// The settings as given, before [`super::Settings::from_raw`] checks them. A key missing
+/// from the file and the environment takes the field's default; `None` means "work it out"
+/// (see each field).
+#[derive(Deserialize, SmartDefault)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct Raw {
+    /// SQLite file, or `postgres://user:pass@host/db`.
+    #[default = "sqlite://statuspost.db?mode=rwc"]
+    pub database_url: SecretString,
+    /// Address to listen on.
+    #[default = "127.0.0.1:8080"]
+    pub bind: String,
+    /// Public URL that every link starts with; unset, `http://<bind>/`.
+    pub base_url: Option<String>,
+    /// The page's name in headers and titles.
+    #[default = "Status"]
+    pub page_name: String,
+    /// IANA zone the page shows times in; unset, the one saved in the database, else UTC.
+    pub timezone: Option<String>,
+    /// Keys the CSRF tokens; unset, one is generated once and kept in the database.
+    pub secret_key: Option<SecretString>,
+    /// Unset, mail goes to `.eml` files in `mail_dir`.
+    pub smtp_url: Option<SecretString>,
+    /// Sender of notification mail; unset, `statuspost@<base URL host>`.
+    pub mail_from: Option<String>,
+    /// Where mail is written when there is no SMTP server.
+    #[default = "outbox"]
+    pub mail_dir: PathBuf,
+    /// Allow webhooks to private and loopback addresses.
+    pub webhook_allow_private: bool,
+    /// Deliver notifications from the serving process.
+    #[default = true]
+    pub run_worker: bool,
+    /// Waits between delivery attempts, e.g. "5s,5m,30m".
+    #[default(crate::domain::retry_schedule::DEFAULT.into())]
+    pub retry_schedule: String,
+    /// Deliveries a worker sends at once.
+    #[default = 64]
+    pub worker_concurrency: usize,
+    /// How long a claimed delivery stays one worker's.
+    #[default = "2m"]
+    pub worker_lease: String,
+    /// How long a staff sign-in lasts.
+    #[default = 12]
+    pub session_hours: i64,
+    /// Reverse proxies (addresses or CIDR blocks, comma-separated) whose `X-Forwarded-For`
+    /// names the client.
+    pub trusted_proxies: String,
+    /// Lets `/metrics` be scraped from elsewhere by a request bearing it.
+    pub metrics_token: Option<SecretString>,
+}
+
+/// Settings whose variables keep the name other tools give them, without our prefix.
+const UNPREFIXED: [&str; 2] = ["database_url", "smtp_url"];
+
+/// The environment variable that sets `key`.
+pub(super) fn env_name(key: &str) -> String {
+    let upper = key.to_ascii_uppercase();
+    if UNPREFIXED.contains(&key) {
+        upper
+    } else {
+        format!("STATUSPOST_{upper}")
+    }
+}
+
+/// The fields of [`Raw`], in order, as serde's derive lists them: read from the struct so
+/// that a new field is a known key (and variable) without being listed anywhere else.
+pub(super) fn keys() -> &'static [&'static str] {
+    static KEYS: LazyLock<&'static [&'static str]> = LazyLock::new(|| {
+        let mut names = FieldNames(None);
+        // Fails on purpose once the names are seen: nothing is built.
+        let _ = Raw::deserialize(&mut names);
+        names.0.expect("Raw is a struct with named fields")
+    });
+    &KEYS
+}
+
+/// A deserializer that only records the field list serde's derive passes to `deserialize_struct`.
+struct FieldNames(Option<&'static [&'static str]>);
+
+impl<'de> serde::Deserializer<'de> for &mut FieldNames {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0 = Some(fields);
+        Err(serde::de::Error::custom("field names taken"))
+    }
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom("not a struct"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_unprefixed_names_are_settings() {
+        for key in UNPREFIXED {
+            assert!(keys().contains(&key), "{key} is not a setting");
+        }
+    }
+
+    #[test]
+    fn variables_carry_the_prefix_unless_named_otherwise() {
+        assert_eq!(env_name("database_url"), "DATABASE_URL");
+        assert_eq!(env_name("smtp_url"), "SMTP_URL");
+        assert_eq!(env_name("worker_lease"), "STATUSPOST_WORKER_LEASE");
+    }
+}
