@@ -173,6 +173,12 @@ impl Settings {
         }
         let worker_lease = crate::domain::retry_schedule::parse_duration(&worker_lease)
             .map_err(|e| ConfigError(format!("STATUSPOST_WORKER_LEASE: {e}")))?;
+        // The heartbeat renews three times a lease, and must have time to.
+        if worker_lease < std::time::Duration::from_secs(1) {
+            return Err(ConfigError(
+                "STATUSPOST_WORKER_LEASE must be at least 1s".into(),
+            ));
+        }
         let trusted_proxies = crate::domain::TrustedProxies::parse(&trusted_proxies)
             .map_err(|e| ConfigError(format!("STATUSPOST_TRUSTED_PROXIES: {e}")))?;
         if metrics_token

@@ -46,8 +46,9 @@ pub(super) struct Raw {
     /// Deliveries a worker sends at once.
     #[default = 64]
     pub worker_concurrency: usize,
-    /// How long a claimed delivery stays one worker's.
-    #[default = "2m"]
+    /// How long a claimed delivery stays one worker's without a heartbeat:
+    /// renewed while in flight, so a dead worker's deliveries wait at most this.
+    #[default = "15s"]
     pub worker_lease: String,
     /// How long a staff sign-in lasts.
     #[default = 12]
