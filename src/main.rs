@@ -103,13 +103,20 @@ enum TokenCommand {
 }
 
 #[tokio::main]
-async fn main() {
-    statuspost::telemetry::init();
+async fn main() -> std::process::ExitCode {
+    let logs = statuspost::telemetry::init();
     let cli = Cli::parse();
-    if let Err(e) = run(cli).await {
-        // One line, so a bad setting reads at a glance.
-        eprintln!("statuspost: {e:#}");
-        std::process::exit(1);
+    let outcome = run(cli).await;
+    // Flushes the lines still queued, before the error that follows them
+    // (`process::exit` would skip this and lose them).
+    drop(logs);
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // One line, so a bad setting reads at a glance.
+            eprintln!("statuspost: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }
 
