@@ -133,7 +133,7 @@ impl Application {
                 .wrap(middleware::from_fn(crate::web::ops::measure))
                 .wrap(crate::web::security::headers())
                 .wrap(middleware::Compress::default())
-                .wrap(crate::web::access_log::logger())
+                .wrap(middleware::from_fn(crate::web::access_log::trace))
                 .service(crate::web::assets::asset)
                 .service(crate::web::public::index)
                 .service(crate::web::public::incident)

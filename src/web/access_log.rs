@@ -1,17 +1,60 @@
-//! The access log, with the secrets some paths carry hidden.
-use actix_web::{dev::ServiceRequest, middleware::Logger};
+//! Each request's span and its line in the access log, with the secrets some
+//! paths carry hidden.
+use actix_web::{
+    body::MessageBody,
+    dev::{ServiceRequest, ServiceResponse},
+    http::header::{HeaderName, HeaderValue},
+    middleware::Next,
+};
+use tracing::Instrument;
 
-/// One line a request: status, method, path, duration.
-pub fn logger() -> Logger {
-    Logger::new("%s %{request}xi %Dms")
-        .custom_request_replace("request", |req: &ServiceRequest| {
-            format!(
-                "{} {}",
-                req.method(),
-                redact(req.uri().path_and_query().map_or("/", |p| p.as_str()))
-            )
-        })
-        .exclude("/health")
+use super::request_id::{self, RequestId};
+
+/// The access log's target, so the operator can set its level apart from the
+/// rest: `RUST_LOG=info,statuspost::access=off`.
+pub const TARGET: &str = "statuspost::access";
+
+/// Runs the request in a span naming its method, redacted path and request id
+/// (so every line a handler logs carries them), answers with its
+/// `X-Request-Id`, and logs one access line: status, method, path and query,
+/// duration, id. `/health` is polled too often to be worth a line.
+pub async fn trace(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let began = std::time::Instant::now();
+    let id = RequestId::of(req.headers());
+    let method = req.method().clone();
+    let target = redact(req.uri().path_and_query().map_or("/", |p| p.as_str()));
+    let path = target.split_once('?').map_or(target.as_str(), |(p, _)| p);
+    let quiet = req.path() == "/health";
+    // At error level so the span is on whenever anything is logged: with
+    // `RUST_LOG=warn` the warnings are the lines that most need the id.
+    let span = tracing::error_span!("request", %method, path = %path, request_id = %id);
+    // Handlers' errors, 404s included, come back as responses. An `Err` is
+    // only a middleware's own, and the server answers it: it is logged, but
+    // its answer cannot carry the id (the request is gone with it, and a
+    // clone kept here would stop the router from matching it).
+    let outcome = next.call(req).instrument(span).await;
+    if !quiet {
+        let status = match &outcome {
+            Ok(res) => res.status(),
+            Err(e) => e.as_response_error().status_code(),
+        };
+        let ms = began.elapsed().as_secs_f64() * 1000.0;
+        tracing::info!(
+            target: TARGET,
+            request_id = %id,
+            "{} {method} {target} {ms:.3}ms",
+            status.as_u16()
+        );
+    }
+    let mut res = outcome?;
+    if let Ok(value) = HeaderValue::from_str(id.as_str()) {
+        res.headers_mut()
+            .insert(HeaderName::from_static(request_id::HEADER), value);
+    }
+    Ok(res)
 }
 
 /// Confirmation, unsubscribe and setup links carry their token in the path,

@@ -13,6 +13,7 @@ pub mod form;
 pub mod openapi;
 pub mod ops;
 pub mod public;
+pub mod request_id;
 pub mod security;
 pub mod subscribe;
 

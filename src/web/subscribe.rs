@@ -1,6 +1,7 @@
 //! Public subscribing: an email address (double opt-in) or a webhook, the
 //! confirmation link, and the unsubscribe link every message carries.
 use actix_web::{get, http::StatusCode, middleware::from_fn, post, web, HttpRequest, HttpResponse};
+use tracing::Instrument;
 
 use super::{
     csrf,
@@ -174,12 +175,16 @@ pub async fn subscribe_email(
         .map_err(|e| AppError::Internal(e.into()))?;
     let components = chosen_components(&form);
     let state = state.into_inner();
-    tokio::spawn(async move {
-        let _permit = permit;
-        if let Err(e) = record_signup(&state, &email, &components).await {
-            tracing::warn!(error = %e, "email sign-up not recorded");
+    tokio::spawn(
+        async move {
+            let _permit = permit;
+            if let Err(e) = record_signup(&state, &email, &components).await {
+                tracing::warn!(error = %e, "email sign-up not recorded");
+            }
         }
-    });
+        // Its lines, after the answer, still carry the sign-up's request id.
+        .in_current_span(),
+    );
     Ok(HttpResponse::SeeOther()
         .insert_header(("Location", "/subscribe/sent"))
         .finish())
