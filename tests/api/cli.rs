@@ -160,16 +160,20 @@ async fn migrate_brings_a_new_database_up_to_date() {
 
 /// `statuspost serve` on a free port in `dir`, with its default SQLite file
 /// there and its log on a pipe.
-fn serve_in(dir: &TempDir) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_statuspost"))
-        .current_dir(&dir.0)
+pub fn serve_in(dir: &TempDir) -> std::process::Child {
+    serve_command(dir).spawn().unwrap()
+}
+
+/// [`serve_in`]'s command, for a test that sets more of its environment.
+pub fn serve_command(dir: &TempDir) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_statuspost"));
+    cmd.current_dir(&dir.0)
         .env_remove("DATABASE_URL")
         .env("RUST_LOG", "info")
         .args(["serve", "--bind", "127.0.0.1:0"])
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+        .stderr(Stdio::piped());
+    cmd
 }
 
 #[tokio::test]

@@ -18,6 +18,7 @@ mod notify_support;
 mod notify_webhook;
 mod ops;
 mod public_page;
+mod request_id;
 mod security;
 mod sign_in;
 mod smtp_server;
