@@ -105,6 +105,12 @@ impl Application {
         tracing::info!(?settings, "settings");
         let db = open_database(&settings).await?;
         let state = web::Data::new(state(settings, db).await?);
+        let generation = store::settings::page_generation(&state.db).await?;
+        tokio::spawn(crate::render::invalidation::follow(
+            state.db.clone(),
+            Arc::downgrade(&state.cache),
+            Some(generation),
+        ));
 
         let setup_link = if store::staff::count(&state.db).await? == 0 {
             let token =

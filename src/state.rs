@@ -14,7 +14,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Settings,
     pub tera: Arc<Tera>,
-    pub cache: PageCache,
+    /// Shared with the task that hears of other processes' writes.
+    pub cache: Arc<PageCache>,
     /// Signs CSRF tokens and other server-made values; from settings or the database.
     pub secret: Vec<u8>,
     /// Which page this is (id, name, public URL, zone), built once at start.

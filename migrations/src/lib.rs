@@ -4,6 +4,8 @@ mod m20261124_000001_create_core;
 mod m20261124_000002_create_notifications;
 mod m20261124_000003_create_api_tokens;
 mod m20261202_000010_create_worker_heartbeats;
+mod m20261203_000030_page_generation;
+mod m20261203_000031_incident_listing_indexes;
 
 pub struct Migrator;
 
@@ -15,6 +17,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_create_notifications::Migration),
             Box::new(m20261124_000003_create_api_tokens::Migration),
             Box::new(m20261202_000010_create_worker_heartbeats::Migration),
+            Box::new(m20261203_000030_page_generation::Migration),
+            Box::new(m20261203_000031_incident_listing_indexes::Migration),
         ]
     }
 }

@@ -1,77 +1,278 @@
-//! Rendered public pages, kept until the next write.
+//! Rendered public pages, kept until the next write that could change them.
 //!
-//! Each write bumps a generation; an entry from an older generation is a miss.
-//! Entries also age out after a few seconds so that several `serve` processes
-//! sharing one PostgreSQL converge without talking to each other.
-use std::collections::HashMap;
+//! Keys carry the generation they were rendered in: a write moves the
+//! generation on, so a page rendered before it (even one still rendering when
+//! it lands) is never served after it, and readers of the new generation wait
+//! for the one render of it instead of each running their own. Nothing ages
+//! out on a timer; only a page that says when its content turns with the clock
+//! expires, then. The whole is bounded by bytes, least recently used first out.
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::web::Bytes;
+use chrono::{DateTime, Utc};
+use moka::policy::EvictionPolicy;
 
-const MAX_AGE: Duration = Duration::from_secs(5);
-const MAX_ENTRIES: usize = 2_000;
+/// TODO(settings): read from `STATUSPOST_PAGE_CACHE_BYTES` once config.rs has it.
+pub const DEFAULT_MAX_BYTES: u64 = 32 * 1024 * 1024;
 
-#[derive(Clone)]
-pub struct CachedPage {
-    pub body: Bytes,
-    pub etag: String,
-    pub content_type: &'static str,
+/// Fast settings: a cache miss pays for both encoders, and the pages are
+/// small and repetitive, so higher levels gain little (see the README).
+const GZIP_LEVEL: u32 = 6;
+const BROTLI_QUALITY: u32 = 5;
+const BROTLI_WINDOW: u32 = 20;
+
+/// What moka, the `Arc`, the key's `String` and the `Page` cost beside the
+/// bytes themselves, so many tiny entries still count against the bound.
+const ENTRY_OVERHEAD: usize = 512;
+
+/// A freshly rendered body, and when the clock alone would change it.
+pub struct Rendered {
+    pub body: String,
+    /// The next moment the page would read differently with no write (a
+    /// "today" turning into a date, a window opening); `None` when only
+    /// writes change it.
+    pub changes_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Default)]
+impl Rendered {
+    pub fn until(body: String, changes_at: DateTime<Utc>) -> Self {
+        Self {
+            body,
+            changes_at: Some(changes_at),
+        }
+    }
+}
+
+impl From<String> for Rendered {
+    fn from(body: String) -> Self {
+        Self {
+            body,
+            changes_at: None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Coding {
+    Identity,
+    Gzip,
+    Brotli,
+}
+
+impl Coding {
+    /// The `Content-Encoding` value; `None` for the body as it is.
+    pub fn header(self) -> Option<&'static str> {
+        match self {
+            Self::Identity => None,
+            Self::Gzip => Some("gzip"),
+            Self::Brotli => Some("br"),
+        }
+    }
+}
+
+/// One representation of a page: its bytes and a strong ETag of its own.
+pub struct Variant {
+    pub coding: Coding,
+    pub body: Bytes,
+    pub etag: String,
+}
+
+/// A page and its encoded variants, each made once, when it was stored.
+pub struct Page {
+    pub content_type: &'static str,
+    variants: Vec<Variant>,
+    /// How long after it was made the page stops being true.
+    lifetime: Option<Duration>,
+}
+
+impl Page {
+    pub fn new(rendered: Rendered, content_type: &'static str, now: DateTime<Utc>) -> Self {
+        use sha2::Digest;
+        let body = Bytes::from(rendered.body);
+        let digest = sha2::Sha256::digest(&body);
+        let tag = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            &digest[..12],
+        );
+        // Even a tiny body gets both: served plain to a reader who accepts
+        // gzip, it would be compressed again on the way out by actix's
+        // `Compress`, under the plain body's ETag.
+        let mut variants = Vec::with_capacity(3);
+        for (coding, suffix) in [(Coding::Brotli, "br"), (Coding::Gzip, "gz")] {
+            variants.push(Variant {
+                coding,
+                body: compress(coding, &body).into(),
+                etag: format!("\"{tag}.{suffix}\""),
+            });
+        }
+        variants.push(Variant {
+            coding: Coding::Identity,
+            body,
+            etag: format!("\"{tag}\""),
+        });
+        Self {
+            content_type,
+            variants,
+            lifetime: rendered
+                .changes_at
+                .map(|at| (at - now).to_std().unwrap_or(Duration::ZERO)),
+        }
+    }
+
+    pub fn variant(&self, coding: Coding) -> &Variant {
+        self.variants
+            .iter()
+            .find(|v| v.coding == coding)
+            .unwrap_or_else(|| self.identity())
+    }
+
+    pub fn identity(&self) -> &Variant {
+        self.variants
+            .last()
+            .expect("a page always has its plain body")
+    }
+
+    fn weight(&self, key: &str) -> u32 {
+        let bytes: usize = self
+            .variants
+            .iter()
+            .map(|v| v.body.len() + v.etag.len())
+            .sum();
+        u32::try_from(bytes + key.len() + ENTRY_OVERHEAD).unwrap_or(u32::MAX)
+    }
+}
+
+fn compress(coding: Coding, body: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = Vec::with_capacity(body.len() / 3);
+    match coding {
+        Coding::Gzip => {
+            let mut enc =
+                flate2::write::GzEncoder::new(&mut out, flate2::Compression::new(GZIP_LEVEL));
+            enc.write_all(body).expect("writing to memory");
+            enc.finish().expect("writing to memory");
+        }
+        Coding::Brotli => {
+            let mut enc =
+                brotli::CompressorWriter::new(&mut out, 4096, BROTLI_QUALITY, BROTLI_WINDOW);
+            enc.write_all(body).expect("writing to memory");
+            enc.flush().expect("writing to memory");
+        }
+        Coding::Identity => out.extend_from_slice(body),
+    }
+    out
+}
+
+type Key = (u64, String);
+
+/// Expires a page when its content turns with the clock, and never otherwise.
+struct ClockExpiry;
+
+impl moka::Expiry<Key, Arc<Page>> for ClockExpiry {
+    fn expire_after_create(&self, _: &Key, page: &Arc<Page>, _: Instant) -> Option<Duration> {
+        page.lifetime
+    }
+
+    fn expire_after_update(
+        &self,
+        _: &Key,
+        page: &Arc<Page>,
+        _: Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        page.lifetime
+    }
+}
+
 pub struct PageCache {
+    pages: moka::future::Cache<Key, Arc<Page>>,
     generation: AtomicU64,
-    entries: Mutex<HashMap<String, (u64, Instant, CachedPage)>>,
+    /// Renders run, readable by tests and the benchmark; also a metric.
+    renders: AtomicU64,
+    max_bytes: u64,
+}
+
+impl Default for PageCache {
+    fn default() -> Self {
+        Self::new(DEFAULT_MAX_BYTES)
+    }
 }
 
 impl PageCache {
-    pub fn get(&self, key: &str) -> Option<CachedPage> {
-        let generation = self.generation.load(Ordering::Acquire);
-        let entries = self.entries.lock().expect("page cache poisoned");
-        entries
-            .get(key)
-            .filter(|(g, at, _)| *g == generation && at.elapsed() < MAX_AGE)
-            .map(|(_, _, page)| page.clone())
+    pub fn new(max_bytes: u64) -> Self {
+        let pages = moka::future::Cache::builder()
+            .max_capacity(max_bytes)
+            .weigher(|(_, path): &Key, page: &Arc<Page>| page.weight(path))
+            .eviction_policy(EvictionPolicy::lru())
+            .expire_after(ClockExpiry)
+            .build();
+        Self {
+            pages,
+            generation: AtomicU64::new(0),
+            renders: AtomicU64::new(0),
+            max_bytes,
+        }
     }
 
-    /// Stores a page rendered while `generation` was current.
-    pub fn put(
+    /// The page under `key`, rendering it on a miss. Concurrent callers for a
+    /// key being rendered wait for that one render; an error is handed to each
+    /// of them and is not kept.
+    pub async fn get_or_render<Fut, E>(
         &self,
         key: String,
-        generation: u64,
-        body: Bytes,
         content_type: &'static str,
-    ) -> CachedPage {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(&body);
-        let etag = format!(
-            "\"{}\"",
-            base64::Engine::encode(
-                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-                &digest[..12]
-            )
-        );
-        let page = CachedPage {
-            body,
-            etag,
-            content_type,
-        };
-        let mut entries = self.entries.lock().expect("page cache poisoned");
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
+        render: Fut,
+    ) -> Result<Arc<Page>, Arc<E>>
+    where
+        Fut: std::future::Future<Output = Result<Rendered, E>>,
+        E: Send + Sync + 'static,
+    {
+        let generation = self.generation.load(Ordering::Acquire);
+        let entry = self
+            .pages
+            .entry((generation, key))
+            .or_try_insert_with(async {
+                self.renders.fetch_add(1, Ordering::Relaxed);
+                let rendered = render.await?;
+                Ok(Arc::new(Page::new(rendered, content_type, Utc::now())))
+            })
+            .await?;
+        if entry.is_fresh() {
+            metrics::counter!("statuspost_page_cache_misses_total").increment(1);
+            metrics::gauge!("statuspost_page_cache_bytes").set(self.pages.weighted_size() as f64);
+        } else {
+            metrics::counter!("statuspost_page_cache_hits_total").increment(1);
         }
-        entries.insert(key, (generation, Instant::now(), page.clone()));
-        page
+        Ok(entry.into_value())
+    }
+
+    /// Forgets every page: something readers see has changed.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        // Keys of older generations are never asked for again; this frees
+        // their bytes now rather than when the LRU reaches them.
+        self.pages.invalidate_all();
     }
 
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }
 
-    pub fn invalidate(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
+    /// How many renders have run since start.
+    pub fn renders(&self) -> u64 {
+        self.renders.load(Ordering::Relaxed)
+    }
+
+    /// Bytes held, as the weigher counts them, once pending evictions are done.
+    pub async fn weighed_bytes(&self) -> u64 {
+        self.pages.run_pending_tasks().await;
+        self.pages.weighted_size()
+    }
+
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
     }
 }
 
@@ -79,22 +280,157 @@ impl PageCache {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_write_invalidates() {
+    fn page(body: &str) -> Rendered {
+        body.to_owned().into()
+    }
+
+    async fn get(c: &PageCache, key: &str, body: &str) -> Arc<Page> {
+        let body = body.to_owned();
+        c.get_or_render::<_, ()>(key.into(), "text/html", async move { Ok(page(&body)) })
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_write_invalidates() {
         let c = PageCache::default();
-        let g = c.generation();
-        c.put("/".into(), g, Bytes::from_static(b"x"), "text/html");
-        assert!(c.get("/").is_some());
+        get(&c, "/", "old").await;
+        assert_eq!(&get(&c, "/", "unused").await.identity().body[..], b"old");
         c.invalidate();
-        assert!(c.get("/").is_none());
+        assert_eq!(&get(&c, "/", "new").await.identity().body[..], b"new");
+        assert_eq!(c.renders(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_page_rendered_across_a_write_is_never_served_after_it() {
+        let c = Arc::new(PageCache::default());
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+        let (finish_tx, finish_rx) = tokio::sync::oneshot::channel::<()>();
+        let slow = {
+            let c = c.clone();
+            tokio::spawn(async move {
+                c.get_or_render::<_, ()>("/".into(), "text/html", async move {
+                    started_tx.send(()).unwrap();
+                    finish_rx.await.unwrap();
+                    Ok(page("before the write"))
+                })
+                .await
+                .unwrap()
+            })
+        };
+        started_rx.await.unwrap();
+        c.invalidate();
+        finish_tx.send(()).unwrap();
+        assert_eq!(
+            &slow.await.unwrap().identity().body[..],
+            b"before the write"
+        );
+        assert_eq!(&get(&c, "/", "after").await.identity().body[..], b"after");
+    }
+
+    #[tokio::test]
+    async fn concurrent_readers_of_a_cold_key_share_one_render() {
+        let c = Arc::new(PageCache::default());
+        let (go_tx, go_rx) = tokio::sync::watch::channel(false);
+        let readers: Vec<_> = (0..50)
+            .map(|_| {
+                let c = c.clone();
+                let mut go = go_rx.clone();
+                tokio::spawn(async move {
+                    c.get_or_render::<_, ()>("/".into(), "text/html", async move {
+                        // Hold the render open until every reader has asked.
+                        go.wait_for(|g| *g).await.unwrap();
+                        Ok(page("one"))
+                    })
+                    .await
+                    .unwrap()
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        go_tx.send(true).unwrap();
+        for r in readers {
+            assert_eq!(&r.await.unwrap().identity().body[..], b"one");
+        }
+        assert_eq!(c.renders(), 1);
+    }
+
+    #[tokio::test]
+    async fn errors_are_not_kept() {
+        let c = PageCache::default();
+        let failed = c
+            .get_or_render("/".into(), "text/html", async {
+                Err::<Rendered, _>("down")
+            })
+            .await;
+        assert!(failed.is_err());
+        assert_eq!(&get(&c, "/", "back").await.identity().body[..], b"back");
+    }
+
+    #[tokio::test]
+    async fn many_distinct_urls_stay_under_the_byte_bound() {
+        let bound = 256 * 1024;
+        let c = PageCache::new(bound);
+        let body = "<p>an incident page of a few kilobytes</p>\n".repeat(100);
+        for id in 0..2_000 {
+            get(&c, &format!("/incidents/{id}|UTC"), &body).await;
+        }
+        let held = c.weighed_bytes().await;
+        assert!(held <= bound, "{held} bytes held, bound {bound}");
+        // And it still holds something: the bound is a budget, not a refusal.
+        assert!(held > bound / 2, "{held} bytes held");
     }
 
     #[test]
-    fn a_page_rendered_before_a_write_is_never_served_after_it() {
-        let c = PageCache::default();
-        let g = c.generation();
-        c.invalidate();
-        c.put("/".into(), g, Bytes::from_static(b"old"), "text/html");
-        assert!(c.get("/").is_none());
+    fn variants_decompress_to_the_page_and_have_their_own_etags() {
+        use std::io::Read;
+        let body = "<li>Website: Operational</li>\n".repeat(200);
+        let p = Page::new(page(&body), "text/html", Utc::now());
+        let br = p.variant(Coding::Brotli);
+        let gz = p.variant(Coding::Gzip);
+        let plain = p.variant(Coding::Identity);
+        assert!(br.body.len() < body.len() && gz.body.len() < body.len());
+        let mut out = String::new();
+        brotli::Decompressor::new(&br.body[..], 4096)
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, body);
+        out.clear();
+        flate2::read::GzDecoder::new(&gz.body[..])
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, body);
+        assert_eq!(&plain.body[..], body.as_bytes());
+        let tags = [&br.etag, &gz.etag, &plain.etag];
+        assert!(tags.iter().all(|t| t.starts_with('"') && t.ends_with('"')));
+        assert!(tags[0] != tags[1] && tags[1] != tags[2] && tags[0] != tags[2]);
+    }
+
+    #[test]
+    fn a_page_that_turns_with_the_clock_expires_then_and_others_never() {
+        use moka::Expiry;
+        let now = Utc::now();
+        let key: Key = (0, "/".into());
+        let at = Instant::now();
+        let turning = Arc::new(Page::new(
+            Rendered::until("today".into(), now + chrono::Duration::minutes(90)),
+            "text/html",
+            now,
+        ));
+        assert_eq!(
+            ClockExpiry.expire_after_create(&key, &turning, at),
+            Some(Duration::from_secs(90 * 60))
+        );
+        let past = Arc::new(Page::new(
+            Rendered::until("stale".into(), now - chrono::Duration::seconds(1)),
+            "text/html",
+            now,
+        ));
+        assert_eq!(
+            ClockExpiry.expire_after_create(&key, &past, at),
+            Some(Duration::ZERO)
+        );
+        let steady = Arc::new(Page::new(page("steady"), "text/html", now));
+        assert_eq!(ClockExpiry.expire_after_create(&key, &steady, at), None);
     }
 }

@@ -2,6 +2,7 @@
 pub mod badge;
 pub mod cache;
 pub mod feeds;
+pub mod invalidation;
 pub mod markdown;
 pub mod statuspage;
 pub mod templates;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::{now, StoreError};
@@ -354,25 +354,53 @@ pub async fn recent(
 }
 
 pub async fn unresolved(db: &impl ConnectionTrait) -> Result<Vec<IncidentView>, sea_orm::DbErr> {
+    use sea_orm::sea_query::Expr;
+    // The value is written into the SQL, not bound: only then can both
+    // planners see that the partial index of open incidents
+    // (`idx_incidents_open`) answers it, instead of reading every incident.
+    let resolved = Expr::cust(format!("'{}'", IncidentStatus::Resolved.as_str()));
     let list = incident::Entity::find()
-        .filter(incident::Column::Status.ne(IncidentStatus::Resolved.as_str()))
+        .filter(Expr::col((incident::Entity, incident::Column::Status)).ne(resolved))
         .order_by_desc(incident::Column::StartedAt)
         .all(db)
         .await?;
     views(db, list).await
 }
 
-/// One page of the history, newest first, and the number of pages.
+/// One page of the history, newest first, and the number of pages. The page's
+/// ids come from the index alone (`idx_incidents_listing`), so a deep page
+/// reads 20 incidents, not every one before it.
 pub async fn history(
     db: &DatabaseConnection,
     page: u64,
     per_page: u64,
 ) -> Result<(Vec<IncidentView>, u64), sea_orm::DbErr> {
-    let paginator = incident::Entity::find()
+    use sea_orm::sea_query::Expr;
+    let total: i64 = incident::Entity::find()
+        .select_only()
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .into_tuple()
+        .one(db)
+        .await?
+        .unwrap_or(0);
+    let pages = (total.max(0) as u64).div_ceil(per_page.max(1));
+    let ids: Vec<i32> = incident::Entity::find()
+        .select_only()
+        .column(incident::Column::Id)
         .order_by_desc(incident::Column::StartedAt)
         .order_by_desc(incident::Column::Id)
-        .paginate(db, per_page);
-    let pages = paginator.num_pages().await?;
-    let list = paginator.fetch_page(page).await?;
+        .limit(per_page)
+        .offset(page.saturating_mul(per_page))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if ids.is_empty() {
+        return Ok((Vec::new(), pages));
+    }
+    let mut list = incident::Entity::find()
+        .filter(incident::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?;
+    list.sort_by_key(|i| ids.iter().position(|id| *id == i.id));
     Ok((views(db, list).await?, pages))
 }

@@ -1,5 +1,5 @@
 //! Key-value settings that live in the database, shared by every process.
-use sea_orm::{sea_query::OnConflict, ConnectionTrait, EntityTrait, Set};
+use sea_orm::{sea_query::OnConflict, ConnectionTrait, DatabaseConnection, EntityTrait, Set};
 
 use crate::entity::setting;
 
@@ -54,4 +54,54 @@ pub async fn get_or_init(
     get(db, key)
         .await?
         .ok_or_else(|| sea_orm::DbErr::RecordNotFound(key.to_owned()))
+}
+
+/// Moved on, in the same transaction, by every write to what the public pages
+/// show (database triggers, see migration m20261203_000030): a process that
+/// sees it change knows its cached pages are out of date, whoever wrote.
+pub const PAGE_GENERATION: &str = "page_generation";
+
+/// The PostgreSQL channel those triggers notify on commit, with the new
+/// generation as the payload.
+pub const PAGE_CHANNEL: &str = "statuspost_pages";
+
+/// The current page generation; 0 if the row is missing.
+pub async fn page_generation(db: &impl ConnectionTrait) -> Result<i64, sea_orm::DbErr> {
+    Ok(get(db, PAGE_GENERATION)
+        .await?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
+}
+
+/// Notifications of page changes committed by any process, on PostgreSQL.
+pub struct PageChanges(sea_orm::sqlx::postgres::PgListener);
+
+impl PageChanges {
+    /// Listens on its own connection from the pool; `None` on SQLite, which
+    /// has no notifications (the generation is polled instead).
+    pub async fn listen(db: &DatabaseConnection) -> Result<Option<Self>, sea_orm::DbErr> {
+        if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+            return Ok(None);
+        }
+        let pool = db.get_postgres_connection_pool();
+        let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(pool)
+            .await
+            .map_err(|e| sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e)))?;
+        listener
+            .listen(PAGE_CHANNEL)
+            .await
+            .map_err(|e| sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e)))?;
+        Ok(Some(Self(listener)))
+    }
+
+    /// Waits for the next change: `Some(generation)`, or `None` when the
+    /// connection was lost and has been made again, so that changes in between
+    /// may have gone unheard.
+    pub async fn next(&mut self) -> Result<Option<i64>, sea_orm::DbErr> {
+        match self.0.try_recv().await {
+            Ok(Some(n)) => Ok(Some(n.payload().parse().unwrap_or(0))),
+            Ok(None) => Ok(None),
+            Err(e) => Err(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e))),
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! The public status page: what readers see, cached until the next write.
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use actix_web::{
     cookie::{time::Duration as CookieDuration, Cookie, SameSite},
@@ -10,7 +11,10 @@ use actix_web::{
 
 use super::AppError;
 use crate::domain::{OverallStatus, PageZone};
-use crate::render::{cache::CachedPage, time, views};
+use crate::render::{
+    cache::{Coding, Page, Rendered},
+    time, views,
+};
 use crate::state::AppState;
 use crate::store;
 
@@ -55,54 +59,105 @@ pub fn layout_context(state: &AppState, zone: PageZone) -> tera::Context {
     ctx
 }
 
-/// Serves a page from the cache, rendering it on a miss; answers 304 when the
-/// reader already has it.
-pub async fn cached<F, Fut>(
+/// Serves a page from the cache, rendering it on a miss. Readers who ask while
+/// it renders wait for that one render.
+pub async fn cached<F, Fut, T>(
     req: &HttpRequest,
     state: &AppState,
     key: String,
     content_type: &'static str,
     render: F,
-) -> Result<CachedPage, AppError>
+) -> Result<Arc<Page>, AppError>
 where
     F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Result<String, AppError>>,
+    Fut: std::future::Future<Output = Result<T, AppError>>,
+    T: Into<Rendered>,
 {
     let _ = req;
-    if let Some(page) = state.cache.get(&key) {
-        return Ok(page);
+    state
+        .cache
+        .get_or_render(key, content_type, async { render().await.map(Into::into) })
+        .await
+        .map_err(shared_error)
+}
+
+/// The render's error for each reader who waited on it.
+fn shared_error(e: Arc<AppError>) -> AppError {
+    Arc::try_unwrap(e).unwrap_or_else(|e| match &*e {
+        AppError::NotFound => AppError::NotFound,
+        AppError::BadRequest(m) => AppError::BadRequest(m.clone()),
+        AppError::Forbidden(m) => AppError::Forbidden(m.clone()),
+        AppError::TooManyRequests(s) => AppError::TooManyRequests(*s),
+        AppError::SignInRequired { next } => AppError::SignInRequired { next: next.clone() },
+        AppError::Internal(err) => AppError::Internal(anyhow::anyhow!("{err:#}")),
+    })
+}
+
+/// Browsers and any cache that does not know `CDN-Cache-Control` check with us
+/// before every use (a 304 when nothing changed), so a reader never sees a page
+/// older than the last write.
+const CACHE_CONTROL: &str = "public, no-cache";
+/// A CDN (RFC 9213) may serve its copy for 30 s while it asks us again, and
+/// for a day while we cannot answer: a status page should stay up when its
+/// origin does not.
+const CDN_CACHE_CONTROL: &str = "max-age=0, stale-while-revalidate=30, stale-if-error=86400";
+
+/// The coding this reader prefers among those the page has.
+fn negotiate(req: &HttpRequest) -> Coding {
+    use header::{ContentEncoding, Encoding, Header};
+    let Ok(accept) = header::AcceptEncoding::parse(req) else {
+        return Coding::Identity;
+    };
+    let offered = [Encoding::brotli(), Encoding::gzip(), Encoding::identity()];
+    match accept.negotiate(offered.iter()) {
+        Some(Encoding::Known(ContentEncoding::Brotli)) => Coding::Brotli,
+        Some(Encoding::Known(ContentEncoding::Gzip)) => Coding::Gzip,
+        _ => Coding::Identity,
     }
-    let generation = state.cache.generation();
-    let body = render().await?;
-    Ok(state.cache.put(key, generation, body.into(), content_type))
+}
+
+/// Whether `If-None-Match` names this variant (weak comparison, as RFC 9110
+/// has it for this header: a proxy may have weakened our tag).
+fn not_modified(req: &HttpRequest, etag: &str) -> bool {
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim())
+        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
 }
 
 pub fn respond(
     req: &HttpRequest,
-    page: CachedPage,
+    page: Arc<Page>,
     cookie: Option<Cookie<'static>>,
 ) -> HttpResponse {
-    let fresh = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == page.etag));
+    let variant = page.variant(negotiate(req));
+    let fresh = not_modified(req, &variant.etag);
     let mut res = if fresh {
         HttpResponse::NotModified()
     } else {
         HttpResponse::Ok()
     };
-    res.insert_header((header::ETAG, page.etag.clone()))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header((header::VARY, "Cookie"));
+    res.insert_header((header::ETAG, variant.etag.clone()))
+        .insert_header((header::VARY, "Cookie, Accept-Encoding"));
     if let Some(c) = cookie {
-        res.cookie(c);
+        // A reply that sets a reader's cookie is theirs alone.
+        res.insert_header((header::CACHE_CONTROL, "private, no-cache"))
+            .cookie(c);
+    } else {
+        res.insert_header((header::CACHE_CONTROL, CACHE_CONTROL))
+            .insert_header(("CDN-Cache-Control", CDN_CACHE_CONTROL));
     }
     if fresh {
-        res.finish()
-    } else {
-        res.content_type(page.content_type).body(page.body)
+        return res.finish();
     }
+    if let Some(coding) = variant.coding.header() {
+        // actix's `Compress` leaves a body that has a Content-Encoding alone.
+        res.insert_header((header::CONTENT_ENCODING, coding));
+    }
+    res.content_type(page.content_type)
+        .body(variant.body.clone())
 }
 
 #[get("/")]

@@ -172,6 +172,17 @@ pub async fn spawn_app_on(database: TestDatabase, dir: TempDir, extra: &[(&str, 
     }
 }
 
+/// Another app on `app`'s database, as a second `serve` process sharing it
+/// would be: its own cache, server and mail folder. The database stays
+/// `app`'s to drop.
+pub async fn spawn_app_beside(app: &TestApp, extra: &[(&str, &str)]) -> TestApp {
+    let database = TestDatabase {
+        url: app.database.url.clone(),
+        pg_admin: None,
+    };
+    spawn_app_on(database, TempDir::new(), extra).await
+}
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

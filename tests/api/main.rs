@@ -17,6 +17,7 @@ mod notify_email;
 mod notify_support;
 mod notify_webhook;
 mod ops;
+mod page_cache;
 mod public_page;
 mod request_id;
 mod security;
