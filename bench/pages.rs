@@ -272,7 +272,15 @@ async fn seed(url: &str, incidents: usize) {
         &txn,
         backend,
         "staff",
-        &["id", "email", "name", "password_hash", "is_admin", "active", "created_at"],
+        &[
+            "id",
+            "email",
+            "name",
+            "password_hash",
+            "is_admin",
+            "active",
+            "created_at",
+        ],
         vec![vec![
             1.into(),
             "bench@example.com".into(),
@@ -304,7 +312,15 @@ async fn seed(url: &str, incidents: usize) {
         &txn,
         backend,
         "components",
-        &["id", "name", "description", "position", "status", "created_at", "updated_at"],
+        &[
+            "id",
+            "name",
+            "description",
+            "position",
+            "status",
+            "created_at",
+            "updated_at",
+        ],
         components,
     )
     .await;

@@ -31,7 +31,8 @@ impl MigrationTrait for Migration {
             .await?;
         db.execute_unprepared("DROP INDEX idx_incidents_listing")
             .await?;
-        db.execute_unprepared("DROP INDEX idx_incidents_open").await?;
+        db.execute_unprepared("DROP INDEX idx_incidents_open")
+            .await?;
         Ok(())
     }
 }
