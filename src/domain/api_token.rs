@@ -43,19 +43,12 @@ impl TokenName {
     pub const MAX_CHARS: usize = 100;
 
     pub fn parse(s: &str) -> Result<Self, ParseError> {
-        let s = s.trim();
-        if s.is_empty() {
-            return Err(ParseError::new(
-                "Name the token after who or what uses it, e.g. \"deploy script\".",
-            ));
-        }
-        if s.chars().count() > Self::MAX_CHARS || s.chars().any(char::is_control) {
-            return Err(ParseError::new(format!(
-                "A name is one line of {} characters at most.",
-                Self::MAX_CHARS
-            )));
-        }
-        Ok(Self(s.to_owned()))
+        super::text::one_line_name(
+            s,
+            Self::MAX_CHARS,
+            "Name the token after who or what uses it, e.g. \"deploy script\".",
+        )
+        .map(Self)
     }
 
     pub fn as_str(&self) -> &str {

@@ -63,6 +63,21 @@ impl UpdateBody {
     }
 }
 
+/// A name of one line, trimmed, not empty (`when_empty` says what to
+/// enter) and at most `max` characters: components' and tokens' names.
+pub(super) fn one_line_name(s: &str, max: usize, when_empty: &str) -> Result<String, ParseError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err(ParseError::new(when_empty));
+    }
+    if s.chars().count() > max || s.chars().any(char::is_control) {
+        return Err(ParseError::new(format!(
+            "A name is one line of {max} characters at most."
+        )));
+    }
+    Ok(s.to_owned())
+}
+
 /// A component's name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ComponentName(String);
@@ -71,17 +86,7 @@ impl ComponentName {
     pub const MAX_CHARS: usize = 100;
 
     pub fn parse(s: &str) -> Result<Self, ParseError> {
-        let s = s.trim();
-        if s.is_empty() {
-            return Err(ParseError::new("Enter a name."));
-        }
-        if s.chars().count() > Self::MAX_CHARS || s.chars().any(char::is_control) {
-            return Err(ParseError::new(format!(
-                "A name is one line of {} characters at most.",
-                Self::MAX_CHARS
-            )));
-        }
-        Ok(Self(s.to_owned()))
+        one_line_name(s, Self::MAX_CHARS, "Enter a name.").map(Self)
     }
 
     pub fn as_str(&self) -> &str {

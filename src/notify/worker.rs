@@ -209,8 +209,11 @@ pub async fn run(ctx: Context, stop: CancellationToken) {
     let cache = Arc::new(ContentCache::default());
     let held = Arc::new(Held::default());
     let me = Identity::new();
+    if let Err(e) = store::workers::forget_silent(&ctx.db).await {
+        tracing::warn!(error = %e, "forgetting long-silent workers failed");
+    }
     let heartbeat = Heartbeat::start(&ctx, held.clone(), Some(me.clone()));
-    let (done, recorder) = Recorder::start(&ctx, held.clone(), finished.clone());
+    let (done, recorder) = start_recorder(&ctx, held.clone(), finished.clone());
     // Claiming one delivery per finished send would cost a query each: wait
     // until a quarter of the slots are free, unless nothing is in flight.
     let refill_at = (concurrency / 4).max(1);
@@ -285,29 +288,25 @@ async fn wind_down(ctx: &Context, held: &Held, finished: &Notify) {
 /// Writes outcomes as sends finish: whatever finished while the last write
 /// ran goes in the next, the successes in one statement, so that under load
 /// the database sees a write per batch rather than per delivery.
-struct Recorder;
-
-impl Recorder {
-    fn start(
-        ctx: &Context,
-        held: Arc<Held>,
-        finished: Arc<Notify>,
-    ) -> (tokio::sync::mpsc::UnboundedSender<Attempted>, AbortOnDrop) {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Attempted>();
-        let ctx = ctx.clone();
-        let task = tokio::spawn(async move {
-            let mut batch = Vec::new();
-            while rx.recv_many(&mut batch, 512).await > 0 {
-                let ids: Vec<i32> = batch.iter().map(|a| a.claimed.id).collect();
-                record_all(&ctx, std::mem::take(&mut batch)).await;
-                for id in ids {
-                    held.done(id);
-                }
-                finished.notify_one();
+fn start_recorder(
+    ctx: &Context,
+    held: Arc<Held>,
+    finished: Arc<Notify>,
+) -> (tokio::sync::mpsc::UnboundedSender<Attempted>, AbortOnDrop) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Attempted>();
+    let ctx = ctx.clone();
+    let task = tokio::spawn(async move {
+        let mut batch = Vec::new();
+        while rx.recv_many(&mut batch, 512).await > 0 {
+            let ids: Vec<i32> = batch.iter().map(|a| a.claimed.id).collect();
+            record_all(&ctx, std::mem::take(&mut batch)).await;
+            for id in ids {
+                held.done(id);
             }
-        });
-        (tx, AbortOnDrop(task))
-    }
+            finished.notify_one();
+        }
+    });
+    (tx, AbortOnDrop(task))
 }
 
 /// A task that ends with its owner, however the owner ends.
@@ -457,30 +456,17 @@ async fn record_all(ctx: &Context, attempted: Vec<Attempted>) {
         )
         .increment(1);
     }
-    let (sent, rest): (Vec<_>, Vec<_>) = attempted
-        .into_iter()
-        .partition(|a| matches!(a.outcome, Outcome::Sent));
-    if !sent.is_empty() {
-        let ids: Vec<i32> = sent.iter().map(|a| a.claimed.id).collect();
-        if let Err(e) = store::deliveries::mark_sent_many(&ctx.db, &ids).await {
-            tracing::warn!(error = %e, deliveries = ids.len(), "recording sent deliveries failed");
-        }
-        // A webhook that works again: its run of failures is over.
-        for a in &sent {
-            let recovering = a
-                .sub
-                .as_ref()
-                .is_some_and(|s| is_webhook(s) && s.failing_since.is_some());
-            if recovering {
-                if let Err(e) =
-                    store::deliveries::clear_failing(&ctx.db, a.claimed.subscriber_id).await
-                {
-                    tracing::warn!(parent: &a.span, error = %e, "clearing a subscriber's failures failed");
-                }
-            }
-        }
+    // Every success in one statement; `record` then does what is particular
+    // to each attempt (a recovered webhook, a retry, a disabling).
+    let sent: Vec<i32> = attempted
+        .iter()
+        .filter(|a| matches!(a.outcome, Outcome::Sent))
+        .map(|a| a.claimed.id)
+        .collect();
+    if let Err(e) = store::deliveries::mark_sent_many(&ctx.db, &sent).await {
+        tracing::warn!(error = %e, deliveries = sent.len(), "recording sent deliveries failed");
     }
-    for a in rest {
+    for a in attempted {
         let span = a.span.clone();
         if let Err(e) = record(ctx, &a.claimed, (a.outcome, a.sub))
             .instrument(span.clone())
@@ -598,8 +584,9 @@ async fn record(
     let db = &ctx.db;
     let is_webhook = sub.as_ref().is_some_and(is_webhook);
     match outcome {
+        // Marked sent with its batch by `record_all`; a webhook that works
+        // again has its run of failures over.
         Outcome::Sent => {
-            store::deliveries::mark_sent_many(db, &[c.id]).await?;
             if is_webhook && sub.as_ref().is_some_and(|s| s.failing_since.is_some()) {
                 store::deliveries::clear_failing(db, c.subscriber_id).await?;
             }

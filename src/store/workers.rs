@@ -42,15 +42,21 @@ pub async fn forget(db: &impl ConnectionTrait, id: &str) -> Result<(), sea_orm::
     Ok(())
 }
 
-/// Workers heard from since `since`, most recent first; older rows past a day are dropped.
+/// Drops the rows of workers silent for a day (killed, never stopped
+/// cleanly); a worker does it as it starts, so probes only ever read.
+pub async fn forget_silent(db: &impl ConnectionTrait) -> Result<u64, sea_orm::DbErr> {
+    Ok(worker_heartbeat::Entity::delete_many()
+        .filter(worker_heartbeat::Column::BeatAt.lt(now() - FORGET_AFTER))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Workers heard from since `since`, most recent first.
 pub async fn alive_since(
     db: &impl ConnectionTrait,
     since: DateTime<Utc>,
 ) -> Result<Vec<worker_heartbeat::Model>, sea_orm::DbErr> {
-    worker_heartbeat::Entity::delete_many()
-        .filter(worker_heartbeat::Column::BeatAt.lt(now() - FORGET_AFTER))
-        .exec(db)
-        .await?;
     worker_heartbeat::Entity::find()
         .filter(worker_heartbeat::Column::BeatAt.gte(since))
         .order_by_desc(worker_heartbeat::Column::BeatAt)

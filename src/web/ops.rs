@@ -10,6 +10,20 @@ use crate::store;
 /// comes three times a lease, so one missed beat is not enough.
 const SILENT_LEASES: i32 = 3;
 
+/// How long a worker may be silent before it is taken for dead.
+fn silent_for(state: &AppState) -> std::time::Duration {
+    state.settings.worker_lease * SILENT_LEASES as u32
+}
+
+/// The workers, in any process, heard from within [`silent_for`].
+async fn alive_workers(
+    state: &AppState,
+) -> Result<Vec<crate::entity::worker_heartbeat::Model>, sea_orm::DbErr> {
+    let since = store::now()
+        - chrono::Duration::from_std(silent_for(state)).unwrap_or(chrono::Duration::minutes(5));
+    store::workers::alive_since(&state.db, since).await
+}
+
 /// 200 when the database answers, its schema is current and some delivery
 /// worker (in this process or another) has beaten recently; else 503, with
 /// what failed. `/health` stays the cheap liveness check.
@@ -28,14 +42,11 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
         )),
         Err(e) => Err(format!("cannot read the schema version: {e}")),
     };
-    let silent_for = state.settings.worker_lease * SILENT_LEASES as u32;
-    let since = store::now()
-        - chrono::Duration::from_std(silent_for).unwrap_or(chrono::Duration::minutes(5));
-    let worker = match store::workers::alive_since(db, since).await {
+    let worker = match alive_workers(&state).await {
         Ok(alive) if !alive.is_empty() => Ok(alive.len()),
         Ok(_) => Err(format!(
             "no delivery worker has reported in the last {} s",
-            silent_for.as_secs()
+            silent_for(&state).as_secs()
         )),
         Err(e) => Err(format!("cannot read the workers' heartbeats: {e}")),
     };
@@ -121,10 +132,7 @@ pub async fn metrics(
     ::metrics::gauge!("statuspost_deliveries_pending").set(queue.pending as f64);
     ::metrics::gauge!("statuspost_events_unexpanded").set(queue.unexpanded as f64);
     ::metrics::gauge!("statuspost_oldest_pending_delivery_age_seconds").set(age(queue.oldest));
-    let silent_for = state.settings.worker_lease * SILENT_LEASES as u32;
-    let since =
-        now - chrono::Duration::from_std(silent_for).unwrap_or(chrono::Duration::minutes(5));
-    let alive = store::workers::alive_since(&state.db, since).await?;
+    let alive = alive_workers(&state).await?;
     ::metrics::gauge!("statuspost_workers_alive").set(alive.len() as f64);
     ::metrics::gauge!("statuspost_worker_last_heartbeat_age_seconds")
         .set(age(alive.iter().map(|w| w.beat_at).max()));
