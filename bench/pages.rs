@@ -6,7 +6,8 @@
 //! - cache-miss renders: `/?tz=` in every zone (each a distinct page), random
 //!   `/incidents/{id}` and random `/history?page=`, 8 readers at a time;
 //! - the server's resident memory after 100,000 distinct URLs;
-//! - the cached `/` under `wrk` at 64, 256 and 1,000 connections, beside nginx
+//! - the cached `/`, `/api/v2/summary.json` and `/feed.atom` under `wrk` at 64,
+//!   256 and 1,000 connections, beside nginx
 //!   serving the identical bytes in the same run (when `wrk` and `nginx` are
 //!   installed; else the cached `/` under 64 readers of our own).
 //!
@@ -30,6 +31,8 @@ const READERS: usize = 8;
 const DISTINCT_URLS: usize = 100_000;
 const HISTORY_PER_PAGE: usize = 20;
 const BROWSER_ACCEPT: &str = "gzip, deflate, br";
+/// Served under wrk, beside nginx serving the same bytes.
+const HOT_PATHS: [&str; 3] = ["/", "/api/v2/summary.json", "/feed.atom"];
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -111,17 +114,24 @@ async fn main() {
     let rss_flood = rss_kib(child.id());
     let hwm_flood = hwm_kib(child.id());
 
-    // The cached front page, as readers without a zone cookie get it.
-    let front_page = client
-        .get(format!("{base}/"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    // The cached pages under load, as readers without a zone cookie get them
+    // (wrk asks for no encoding, so the plain bytes are what nginx serves too).
+    let mut hot = Vec::new();
+    for path in HOT_PATHS {
+        let bytes = client
+            .get(format!("{base}{path}"))
+            .header("accept-encoding", "identity")
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .to_vec();
+        hot.push((path, bytes));
+    }
     let wrk_rows = if wrk_seconds > 0 && have("wrk") {
-        Some(compare_with_nginx(&dir, port, &child, &front_page, wrk_seconds).await)
+        Some(compare_with_nginx(&dir, port, &child, &hot, wrk_seconds).await)
     } else {
         None
     };
@@ -184,15 +194,17 @@ async fn main() {
         hwm / 1024
     );
     println!();
-    println!("front page: {} KiB", front_page.len() / 1024);
+    for (path, bytes) in &hot {
+        println!("`{path}`: {} KiB", bytes.len() / 1024);
+    }
     if let Some(rows) = wrk_rows {
         println!();
-        println!("| cached `/`, wrk {wrk_seconds} s | connections | req/s | p50 | p99 | timeouts | errors | server RSS MiB |");
-        println!("|---|---|---|---|---|---|---|---|");
+        println!("| cached, wrk {wrk_seconds} s | server | connections | req/s | p50 | p99 | timeouts | errors | server RSS MiB |");
+        println!("|---|---|---|---|---|---|---|---|---|");
         for r in rows {
             println!(
-                "| {} | {} | {:.0} | {} | {} | {} | {} | {} |",
-                r.server, r.connections, r.rate, r.p50, r.p99, r.timeouts, r.errors, r.rss
+                "| `{}` | {} | {} | {:.0} | {} | {} | {} | {} | {} |",
+                r.path, r.server, r.connections, r.rate, r.p50, r.p99, r.timeouts, r.errors, r.rss
             );
         }
     }
@@ -578,6 +590,7 @@ fn have(program: &str) -> bool {
 
 struct WrkRow {
     server: &'static str,
+    path: &'static str,
     connections: usize,
     rate: f64,
     p50: String,
@@ -592,27 +605,34 @@ async fn compare_with_nginx(
     dir: &std::path::Path,
     port: u16,
     server: &Child,
-    page: &[u8],
+    pages: &[(&'static str, Vec<u8>)],
     seconds: u64,
 ) -> Vec<WrkRow> {
     let nginx = if have("nginx") {
-        start_nginx(dir, page)
+        start_nginx(dir, pages)
     } else {
         None
     };
     let mut rows = Vec::new();
-    for connections in [64, 256, 1000] {
-        let mut targets = vec![("statuspost", port, Some(server.id()))];
-        if let Some((_, p)) = &nginx {
-            targets.push(("nginx", *p, None));
-        }
-        for (name, port, pid) in targets {
-            let mut row = wrk(&format!("http://127.0.0.1:{port}/"), connections, seconds);
-            row.server = name;
-            row.rss = pid
-                .map(|p| (rss_kib(p) / 1024).to_string())
-                .unwrap_or_else(|| "-".into());
-            rows.push(row);
+    for (path, _) in pages {
+        for connections in [64, 256, 1000] {
+            let mut targets = vec![("statuspost", port, Some(server.id()))];
+            if let Some((_, p)) = &nginx {
+                targets.push(("nginx", *p, None));
+            }
+            for (name, port, pid) in targets {
+                let mut row = wrk(
+                    &format!("http://127.0.0.1:{port}{path}"),
+                    connections,
+                    seconds,
+                );
+                row.server = name;
+                row.path = path;
+                row.rss = pid
+                    .map(|p| (rss_kib(p) / 1024).to_string())
+                    .unwrap_or_else(|| "-".into());
+                rows.push(row);
+            }
         }
     }
     if let Some((mut child, _)) = nginx {
@@ -625,10 +645,16 @@ async fn compare_with_nginx(
     rows
 }
 
-fn start_nginx(dir: &std::path::Path, page: &[u8]) -> Option<(Child, u16)> {
+fn start_nginx(dir: &std::path::Path, pages: &[(&'static str, Vec<u8>)]) -> Option<(Child, u16)> {
     let root = dir.join("nginx");
-    std::fs::create_dir_all(root.join("www")).unwrap();
-    std::fs::write(root.join("www/index.html"), page).unwrap();
+    for (path, bytes) in pages {
+        let file = match *path {
+            "/" => root.join("www/index.html"),
+            p => root.join("www").join(p.trim_start_matches('/')),
+        };
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, bytes).unwrap();
+    }
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -699,6 +725,7 @@ fn wrk(url: &str, connections: usize, seconds: u64) -> WrkRow {
     let non_2xx: u64 = field("Non-2xx or 3xx responses:").parse().unwrap_or(0);
     WrkRow {
         server: "",
+        path: "",
         connections,
         rate: field("Requests/sec:").parse().unwrap_or(0.0),
         p50: field("50%"),

@@ -48,6 +48,8 @@ pub struct Settings {
     pub trusted_proxies: crate::domain::TrustedProxies,
     /// Lets `/metrics` be scraped from elsewhere, by a request bearing it.
     pub metrics_token: Option<SecretString>,
+    /// The byte bound of the rendered-page cache.
+    pub page_cache_bytes: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +135,7 @@ impl Settings {
             session_hours,
             trusted_proxies,
             metrics_token,
+            page_cache_mb,
         } = raw;
         let base_url_from_bind = base_url.is_none();
         let base_url_text = base_url.unwrap_or_else(|| format!("http://{bind}"));
@@ -189,6 +192,13 @@ impl Settings {
                 "STATUSPOST_METRICS_TOKEN must be at least 16 characters".into(),
             ));
         }
+        // Below one page's variants, every render would be thrown away at once.
+        if !(1..=65_536).contains(&page_cache_mb) {
+            return Err(ConfigError(format!(
+                "STATUSPOST_PAGE_CACHE_MB={page_cache_mb} must be between 1 and 65536"
+            )));
+        }
+        let page_cache_bytes = page_cache_mb * 1024 * 1024;
         let secure_cookies = base_url.scheme() == "https";
         let host = base_url.host_str().unwrap_or("localhost").to_owned();
         Ok(Self {
@@ -209,6 +219,7 @@ impl Settings {
             secure_cookies,
             trusted_proxies,
             metrics_token,
+            page_cache_bytes,
             base_url,
             base_url_from_bind,
         })
@@ -250,6 +261,7 @@ mod tests {
         assert!(s.database_url.expose_secret().starts_with("sqlite://"));
         assert_eq!(s.link("/incidents/1"), "http://127.0.0.1:8080/incidents/1");
         assert!(s.secret_key.is_none());
+        assert_eq!(s.page_cache_bytes, 32 * 1024 * 1024);
     }
 
     #[test]
@@ -311,6 +323,12 @@ mod tests {
         assert!(!e.contains('\n'));
         assert!(Settings::from_sources(None, &env(&[("STATUSPOST_SECRET_KEY", "short")])).is_err());
         assert!(Settings::from_sources(None, &env(&[("STATUSPOST_BASE_URL", "ftp://x")])).is_err());
+        let e = Settings::from_sources(None, &env(&[("STATUSPOST_PAGE_CACHE_MB", "0")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("STATUSPOST_PAGE_CACHE_MB"), "{e}");
+        let s = Settings::from_sources(None, &env(&[("STATUSPOST_PAGE_CACHE_MB", "4")])).unwrap();
+        assert_eq!(s.page_cache_bytes, 4 * 1024 * 1024);
     }
 
     #[test]

@@ -75,11 +75,14 @@ pub async fn state(settings: Settings, db: DatabaseConnection) -> anyhow::Result
     let mailer = Arc::new(crate::notify::mail::Mailer::from_settings(&settings)?);
     let tera = crate::render::templates::load().map_err(|e| anyhow::anyhow!("templates: {e:?}"))?;
     let webhooks = WebhookSender::new(settings.webhook_allow_private);
+    let cache = Arc::new(crate::render::cache::PageCache::new(
+        settings.page_cache_bytes,
+    ));
     Ok(AppState {
         db,
         settings,
         tera: Arc::new(tera),
-        cache: Default::default(),
+        cache,
         secret,
         page,
         throttle: Default::default(),

@@ -58,6 +58,9 @@ pub(super) struct Raw {
     pub trusted_proxies: String,
     /// Lets `/metrics` be scraped from elsewhere by a request bearing it.
     pub metrics_token: Option<SecretString>,
+    /// Memory the rendered public pages may take, in MiB, all variants counted.
+    #[default = 32]
+    pub page_cache_mb: u64,
 }
 
 /// Settings whose variables keep the name other tools give them, without our prefix.

@@ -188,3 +188,37 @@ async fn a_write_made_behind_the_apps_back_reaches_its_pages() {
     let took = seen_within(&app, "/", "Major Outage", Duration::from_secs(3)).await;
     assert!(took.is_some(), "the page never saw the write");
 }
+
+#[tokio::test]
+async fn a_flood_of_distinct_urls_stays_within_the_configured_bound() {
+    let app = crate::helpers::spawn_app_with(&[("STATUSPOST_PAGE_CACHE_MB", "1")]).await;
+    assert_eq!(app.state.cache.max_bytes(), 1024 * 1024);
+    // Every zone is a page of its own; together far more than 1 MiB.
+    let zones: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
+    let mut stored = 0;
+    for chunk in zones.chunks(16) {
+        let asks: Vec<_> = chunk
+            .iter()
+            .map(|z| {
+                let url = app.url(&format!("/?tz={}", urlencoding::encode(z)));
+                let client = app.client.clone();
+                tokio::spawn(async move {
+                    let res = client.get(url).send().await.unwrap();
+                    assert_eq!(res.status(), 200);
+                    res.bytes().await.unwrap().len()
+                })
+            })
+            .collect();
+        for a in asks {
+            stored += a.await.unwrap();
+        }
+    }
+    // The plain bodies alone outweigh the bound; each entry holds two more variants.
+    assert!(
+        stored > 1024 * 1024,
+        "the flood is bigger than the bound: {stored}"
+    );
+    let held = app.state.cache.weighed_bytes().await;
+    assert!(held <= 1024 * 1024, "held {held} bytes");
+    assert!(held > 0);
+}
