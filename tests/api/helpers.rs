@@ -65,24 +65,7 @@ impl TestDatabase {
             .ok()
             .filter(|u| u.starts_with("postgres"))
         {
-            Some(server) => {
-                use sea_orm::ConnectionTrait;
-                let name = unique("sp_test");
-                let admin = sea_orm::Database::connect(&server)
-                    .await
-                    .expect("TEST_DATABASE_URL reachable");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create test database");
-                admin.close().await.ok();
-                let mut url = url::Url::parse(&server).expect("TEST_DATABASE_URL is a URL");
-                url.set_path(&name);
-                Self {
-                    url: url.to_string(),
-                    pg_admin: Some((server, name)),
-                }
-            }
+            Some(server) => Self::on_postgres(&server).await,
             None => Self {
                 url: format!(
                     "sqlite://{}?mode=rwc",
@@ -90,6 +73,27 @@ impl TestDatabase {
                 ),
                 pg_admin: None,
             },
+        }
+    }
+
+    /// A database of its own on the PostgreSQL server that `server` reaches,
+    /// whatever TEST_DATABASE_URL says: for tests only PostgreSQL can run.
+    pub async fn on_postgres(server: &str) -> Self {
+        use sea_orm::ConnectionTrait;
+        let name = unique("sp_test");
+        let admin = sea_orm::Database::connect(server)
+            .await
+            .expect("the PostgreSQL server is reachable");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        let mut url = url::Url::parse(server).expect("a PostgreSQL URL");
+        url.set_path(&name);
+        Self {
+            url: url.to_string(),
+            pg_admin: Some((server.to_owned(), name)),
         }
     }
 
@@ -457,7 +461,7 @@ pub fn tool_available(found: bool, what: &str, install: &str) -> bool {
     let _ = writeln!(
         std::io::stderr(),
         "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
-         !! SKIPPED: {what} is not installed here, so this check did not run.\n\
+         !! SKIPPED: {what} is not available here, so this check did not run.\n\
          !! Install it with: {install}\n\
          !! (`bash .ci/run` installs it; in CI a missing tool fails the test.)\n\
          !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"

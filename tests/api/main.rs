@@ -11,6 +11,7 @@ mod feeds;
 mod helpers;
 mod html_quality;
 mod import;
+mod instances;
 mod layers;
 mod mailer;
 mod notify_email;

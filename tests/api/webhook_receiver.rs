@@ -19,6 +19,10 @@ pub enum Behaviour {
     Hang,
     /// Reads the request, sends the start of a status line, then stalls.
     Stall,
+    /// Reads the request and answers 204 once [`WebhookReceiver::open_gate`]
+    /// is called (at once if it was): a sender's requests stay in flight for
+    /// as long as the test needs them to.
+    Held,
 }
 
 /// One request as the receiver saw it.
@@ -52,6 +56,7 @@ pub struct WebhookReceiver {
     /// Connections accepted, whether or not a whole request came.
     connections: Arc<Mutex<usize>>,
     behaviour: Arc<Mutex<Behaviour>>,
+    gate: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -68,6 +73,7 @@ impl WebhookReceiver {
         let connections = Arc::new(Mutex::new(0));
         let behaviour = Arc::new(Mutex::new(behaviour));
         let verifier = Arc::new(standardwebhooks::Webhook::new(secret).expect("whsec_ secret"));
+        let (gate, opened) = tokio::sync::watch::channel(false);
         let task = {
             let (received, connections, behaviour) =
                 (received.clone(), connections.clone(), behaviour.clone());
@@ -79,6 +85,7 @@ impl WebhookReceiver {
                         verifier.clone(),
                         received.clone(),
                         behaviour.clone(),
+                        opened.clone(),
                     ));
                 }
             })
@@ -88,6 +95,7 @@ impl WebhookReceiver {
             received,
             connections,
             behaviour,
+            gate,
             task,
         }
     }
@@ -98,6 +106,11 @@ impl WebhookReceiver {
 
     pub fn set_behaviour(&self, b: Behaviour) {
         *self.behaviour.lock().unwrap() = b;
+    }
+
+    /// Lets every [`Behaviour::Held`] request have its answer, now and later.
+    pub fn open_gate(&self) {
+        self.gate.send_replace(true);
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -120,6 +133,7 @@ async fn serve(
     verifier: Arc<standardwebhooks::Webhook>,
     received: Arc<Mutex<Vec<Received>>>,
     behaviour: Arc<Mutex<Behaviour>>,
+    mut opened: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut stream = BufReader::new(stream);
     // Keep-alive: one request after another on the same connection.
@@ -136,6 +150,12 @@ async fn serve(
                 let _ = stream.get_mut().write_all(b"HTTP/1.1 2").await;
                 std::future::pending::<()>().await;
                 return;
+            }
+            Behaviour::Held => {
+                if opened.wait_for(|open| *open).await.is_err() {
+                    return;
+                }
+                (204, vec![], String::new())
             }
             Behaviour::Status(status, headers) => (status, headers, String::new()),
             Behaviour::StatusBody(status, body) => (status, vec![], body),
