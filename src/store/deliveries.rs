@@ -106,8 +106,21 @@ pub async fn expand(db: &DatabaseConnection, event_id: i32) -> Result<Option<u64
         .rows_affected();
     mark_expanded(&txn, event).await?;
     txn.commit().await?;
+    if made >= ANALYZE_AFTER && backend == DatabaseBackend::Postgres {
+        // PostgreSQL plans the claim from statistics that autovacuum renews
+        // only later: taken while the table held none of these rows, they
+        // make it sort every pending delivery on each claim (190 ms at 20,000
+        // instead of 1 ms through the claim index). Renewed now, as after any
+        // bulk load; a failure only costs speed.
+        if let Err(e) = db.execute_unprepared("ANALYZE deliveries").await {
+            tracing::debug!(error = %e, "ANALYZE deliveries failed");
+        }
+    }
     Ok(Some(made))
 }
+
+/// A fan-out at least this large renews the planner's statistics.
+const ANALYZE_AFTER: u64 = 1000;
 
 async fn mark_expanded(
     txn: &impl ConnectionTrait,

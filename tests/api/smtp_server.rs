@@ -98,6 +98,12 @@ impl SmtpServer {
         self.inner.messages.lock().unwrap().clone()
     }
 
+    /// How many have arrived, without copying them (the fan-out benchmark polls it).
+    #[allow(dead_code)]
+    pub fn count(&self) -> usize {
+        self.inner.messages.lock().unwrap().len()
+    }
+
     /// Waits until at least `n` messages have arrived, and returns them all.
     pub async fn wait_for(&self, n: usize) -> Vec<Received> {
         let mut rx = self.inner.count.subscribe();

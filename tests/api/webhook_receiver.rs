@@ -117,6 +117,12 @@ impl WebhookReceiver {
         self.received.lock().unwrap().clone()
     }
 
+    /// How many have arrived, without copying them (the fan-out benchmark polls it).
+    #[allow(dead_code)]
+    pub fn count(&self) -> usize {
+        self.received.lock().unwrap().len()
+    }
+
     pub fn connections(&self) -> usize {
         *self.connections.lock().unwrap()
     }
