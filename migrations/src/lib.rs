@@ -6,6 +6,7 @@ mod m20261124_000003_create_api_tokens;
 mod m20261202_000010_create_worker_heartbeats;
 mod m20261203_000030_page_generation;
 mod m20261203_000031_incident_listing_indexes;
+mod m20261203_000050_subscriber_unsubscribed_at;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_create_worker_heartbeats::Migration),
             Box::new(m20261203_000030_page_generation::Migration),
             Box::new(m20261203_000031_incident_listing_indexes::Migration),
+            Box::new(m20261203_000050_subscriber_unsubscribed_at::Migration),
         ]
     }
 }
