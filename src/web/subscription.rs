@@ -72,10 +72,10 @@ pub struct PageQuery {
     saved: Option<String>,
 }
 
-/// What the page shows besides the subscriber: the boxes ticked, and a
-/// notice or an error above the form.
+/// What the page shows besides the subscriber: the boxes ticked (None: as
+/// saved), and a notice or an error above the form.
 struct Shown<'a> {
-    chosen: Vec<i32>,
+    chosen: Option<Vec<i32>>,
     notice: Option<&'a str>,
     error: Option<&'a str>,
 }
@@ -125,7 +125,7 @@ async fn render(
     ctx.insert("hears_all", &saved.is_empty());
     ctx.insert("hears_of", &names);
     ctx.insert("components", &views::components(&components));
-    ctx.insert("chosen", &shown.chosen);
+    ctx.insert("chosen", shown.chosen.as_ref().unwrap_or(&saved));
     ctx.insert("notice", &shown.notice);
     ctx.insert("error", &shown.error);
     Ok(html(
@@ -142,13 +142,9 @@ pub async fn page(
     Holder(sub): Holder,
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let chosen = store::subscribers::components_of(&state.db, &[sub.id])
-        .await?
-        .remove(&sub.id)
-        .unwrap_or_default();
     let notice = q.saved.is_some().then_some("Saved.");
     let shown = Shown {
-        chosen,
+        chosen: None,
         notice,
         error: None,
     };
@@ -171,7 +167,7 @@ pub async fn save(
         Ok(form) => form,
         Err(Stale(form)) => {
             let shown = Shown {
-                chosen: chosen_components(&form),
+                chosen: Some(chosen_components(&form)),
                 notice: None,
                 error: Some(csrf::STALE_MESSAGE),
             };
@@ -185,7 +181,7 @@ pub async fn save(
             .await?
             .unwrap_or(sub);
         let shown = Shown {
-            chosen,
+            chosen: None,
             notice: None,
             error: None,
         };
