@@ -68,14 +68,15 @@ enum UserCommand {
 enum SubscribersCommand {
     /// Import subscribers from a CSV file with a header row naming its columns:
     /// email or webhook_url, and optionally components (names separated by ';'),
-    /// secret and status (confirmed, pending or disabled, as the export writes
-    /// it). Each row keeps its status; rows without one are confirmed. Rows
-    /// already subscribed are skipped; bad rows are reported by line number and
+    /// secret and status (confirmed, pending, disabled or unsubscribed, as the
+    /// export writes it). Each row keeps its status; rows without one are
+    /// confirmed. Rows already subscribed, and addresses that unsubscribed
+    /// here, are left as they are; bad rows are reported by line number and
     /// the rest imported.
     Import {
         file: PathBuf,
-        /// Confirm every row, whatever its status says: only for a list you
-        /// know opted in elsewhere.
+        /// Confirm every row, whatever its status says (but for unsubscribed):
+        /// only for a list you know opted in elsewhere.
         #[arg(long)]
         confirm: bool,
     },
@@ -196,13 +197,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 format!("{count} {}", if count == 1 { one } else { many })
             };
             println!(
-                "imported {} ({} confirmed, {} pending, {} disabled); {} confirmed that were waiting for confirmation; {} already subscribed; {} not imported",
+                "imported {} ({} confirmed, {} pending, {} disabled, {} unsubscribed); {} confirmed that were waiting for confirmation; {} already subscribed; {} left unsubscribed, as they asked here; {} not imported",
                 n(report.added(), "new subscriber", "new subscribers"),
                 report.added_confirmed,
                 report.added_pending,
                 report.added_disabled,
+                report.added_unsubscribed,
                 report.confirmed,
                 report.present,
+                report.left_unsubscribed,
                 n(report.errors.len(), "row", "rows"),
             );
             if !report.errors.is_empty() {

@@ -164,6 +164,7 @@ impl Application {
                 .configure(crate::web::api_v1::configure)
                 .configure(crate::web::admin::configure)
                 .configure(crate::web::subscribe::configure)
+                .configure(crate::web::subscription::configure)
                 .default_service(web::to(not_found))
         })
         .listen(listener)?

@@ -83,17 +83,20 @@ pub struct ImportReport {
     pub added_confirmed: usize,
     pub added_pending: usize,
     pub added_disabled: usize,
+    pub added_unsubscribed: usize,
     /// Were waiting for confirmation (or disabled) and are now confirmed.
     pub confirmed: usize,
     /// Were already subscribed: left as they were.
     pub present: usize,
+    /// Had unsubscribed here: left so.
+    pub left_unsubscribed: usize,
     /// (line number in the file, what is wrong), for rows not imported.
     pub errors: Vec<(u64, String)>,
 }
 
 impl ImportReport {
     pub fn added(&self) -> usize {
-        self.added_confirmed + self.added_pending + self.added_disabled
+        self.added_confirmed + self.added_pending + self.added_disabled + self.added_unsubscribed
     }
 }
 
@@ -147,7 +150,7 @@ fn parse_row(
     let status = match cell(cols.status) {
         "" => None,
         s => Some(ImportAs::parse(s).ok_or_else(|| {
-            format!("status: \"{s}\" is not one of confirmed, pending, disabled")
+            format!("status: \"{s}\" is not one of confirmed, pending, disabled, unsubscribed")
         })?),
     };
     let mut components = Vec::new();
@@ -206,7 +209,8 @@ fn parse_row(
 /// number. Rows already subscribed are not added again. A row keeps the state
 /// its `status` column names (so a restored export mails no one who had not
 /// confirmed); without one it is confirmed, as files from other providers list
-/// their confirmed subscribers. `confirm_all` confirms every row whatever it says.
+/// their confirmed subscribers. `confirm_all` confirms every row whatever it
+/// says, but for `unsubscribed`: that is a refusal, never to be overridden.
 pub async fn import(
     db: &DatabaseConnection,
     input: impl std::io::Read,
@@ -246,7 +250,7 @@ pub async fn import(
         match parse_row(&record, &cols, &components_by_name) {
             Ok((row, status)) => {
                 let as_ = match status {
-                    Some(s) if !confirm_all => s,
+                    Some(s) if !confirm_all || s == ImportAs::Unsubscribed => s,
                     _ => ImportAs::Confirmed,
                 };
                 match store::subscribers::import(db, row, as_).await? {
@@ -254,9 +258,11 @@ pub async fn import(
                         ImportAs::Confirmed => report.added_confirmed += 1,
                         ImportAs::Pending => report.added_pending += 1,
                         ImportAs::Disabled => report.added_disabled += 1,
+                        ImportAs::Unsubscribed => report.added_unsubscribed += 1,
                     },
                     Imported::Confirmed => report.confirmed += 1,
                     Imported::AlreadyPresent => report.present += 1,
+                    Imported::LeftUnsubscribed => report.left_unsubscribed += 1,
                 }
             }
             Err(message) => report.errors.push((line, message)),

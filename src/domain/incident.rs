@@ -48,6 +48,17 @@ impl IncidentStatus {
         }
     }
 
+    /// Statuspage's one word for it, where space is short: a mail's subject
+    /// ("Resolved: Checkout errors").
+    pub fn short_label(self) -> &'static str {
+        match self {
+            Self::Investigating => "Investigating",
+            Self::Identified => "Identified",
+            Self::Monitoring => "Monitoring",
+            Self::Resolved => "Resolved",
+        }
+    }
+
     pub fn is_resolved(self) -> bool {
         self == Self::Resolved
     }

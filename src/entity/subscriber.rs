@@ -20,6 +20,7 @@ pub struct Model {
     pub disabled_reason: Option<String>,
     pub failing_since: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    pub unsubscribed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

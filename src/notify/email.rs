@@ -1,17 +1,19 @@
 //! The emails subscribers get: multipart text and HTML from templates, one
 //! thread per incident, with RFC 8058 one-click unsubscribe headers.
+use chrono::{DateTime, Utc};
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::Message;
 use tera::Tera;
 
+use crate::domain::ComponentStatus;
 use crate::render::statuspage::PageInfo;
 use crate::render::{markdown, time};
 use crate::store::incidents::IncidentView;
 
 /// One email as rendered from its templates, the same for every recipient:
-/// each copy only adds its address and, for a subscriber's copy, the
-/// unsubscribe link. Rendering is done once per event, however many
+/// each copy only adds its address and, for a subscriber's copy, that
+/// subscriber's links. Rendering is done once per event, however many
 /// subscribers it goes to.
 #[derive(Debug, Clone)]
 pub struct Rendered {
@@ -21,9 +23,36 @@ pub struct Rendered {
     message_id: String,
     /// The incident's first message, which later ones reply to.
     thread_root: Option<String>,
-    /// In a subscriber's mail, the text that stands for the unsubscribe link
-    /// until a copy is addressed: random, so no staff text can contain it.
-    unsubscribe_slot: Option<String>,
+    /// In a subscriber's mail, what stands for its links until a copy is addressed.
+    slots: Option<Slots>,
+}
+
+/// Random texts, so no staff text can contain them; URL-safe characters
+/// only, so HTML escaping leaves them as they are.
+#[derive(Debug, Clone)]
+struct Slots {
+    unsubscribe: String,
+    manage: String,
+}
+
+impl Slots {
+    fn new() -> Self {
+        let r = crate::secrets::random_token();
+        Self {
+            unsubscribe: format!("statuspost-unsubscribe-{r}"),
+            manage: format!("statuspost-manage-{r}"),
+        }
+    }
+}
+
+/// The links one subscriber's copy carries: both are made from that
+/// subscriber's secret token.
+#[derive(Debug, Clone, Copy)]
+pub struct SubscriberLinks<'a> {
+    /// Also in the RFC 8058 one-click headers.
+    pub unsubscribe: &'a str,
+    /// The page where the subscriber picks components or unsubscribes.
+    pub manage: &'a str,
 }
 
 /// What one email is made from, before rendering.
@@ -32,7 +61,7 @@ struct Letter {
     context: tera::Context,
     message_id: String,
     thread_root: Option<String>,
-    /// Sent to subscribers, with an unsubscribe link and the one-click headers.
+    /// Sent to subscribers, with their links and the one-click headers.
     to_subscribers: bool,
 }
 
@@ -41,6 +70,15 @@ pub fn update_message_id(page: &PageInfo, incident_id: i32, update_id: i32) -> S
     format!("<incident-{incident_id}-update-{update_id}@{}>", host(page))
 }
 
+/// `<confirm-3-Qm9iYXNl@status.example.com>`: for a message that is its own,
+/// never resent as the same message. The random part keeps two sent in one
+/// second apart, which providers that drop repeated Message-IDs would merge.
+fn one_off_message_id(page: &PageInfo, what: &str) -> String {
+    let random = crate::secrets::random_token();
+    format!("<{what}-{}@{}>", &random[..16], host(page))
+}
+
+/// The configured base URL's host: every Message-ID is on it.
 fn host(page: &PageInfo) -> String {
     url::Url::parse(&page.url)
         .ok()
@@ -93,12 +131,14 @@ pub fn incident_update(
         &serde_json::json!({
             "first": update_id == first,
             "status_label": update.status.label(),
+            "status_short": update.status.short_label(),
             "at": time::date_time(update.model.display_at, tz),
             "body_text": update.model.body,
             "body_html": markdown::to_safe_html(&update.model.body),
             "components": update.components.iter().map(|c| serde_json::json!({
                 "name": c.name,
                 "label": c.new_status.label(),
+                "old_label": (c.old_status != c.new_status).then(|| c.old_status.label()),
             })).collect::<Vec<_>>(),
         }),
     );
@@ -112,20 +152,26 @@ pub fn incident_update(
     .render(tera)
 }
 
-/// The email for a component's status change outside an incident.
+/// The email for a component's status change outside an incident: from
+/// what to what, and when, as the event recorded it.
 pub fn component_update(
     page: &PageInfo,
     tera: &Tera,
     event_id: i32,
     component: &crate::entity::component::Model,
-    label: &str,
+    change: (ComponentStatus, ComponentStatus),
+    at: DateTime<Utc>,
 ) -> Result<Rendered, String> {
+    let (old, new) = change;
     let mut ctx = base_context(page);
     ctx.insert(
         "component",
         &serde_json::json!({
             "name": component.name,
-            "label": label,
+            "label": new.label(),
+            // An event written before old statuses were kept reads as no change.
+            "old_label": (old != new).then(|| old.label()),
+            "at": time::date_time(at, page.zone.tz()),
         }),
     );
     Letter {
@@ -163,12 +209,7 @@ pub fn endpoint_disabled(
     Letter {
         template: "endpoint_disabled",
         context: ctx,
-        message_id: format!(
-            "<webhook-{}-disabled-{}@{}>",
-            subscriber.id,
-            chrono::Utc::now().timestamp(),
-            host(page)
-        ),
+        message_id: one_off_message_id(page, &format!("webhook-{}-disabled", subscriber.id)),
         thread_root: None,
         to_subscribers: false,
     }
@@ -193,11 +234,7 @@ pub fn confirmation(
     Letter {
         template: "confirm",
         context: ctx,
-        message_id: format!(
-            "<confirm-{subscriber_id}-{}@{}>",
-            chrono::Utc::now().timestamp(),
-            host(page)
-        ),
+        message_id: one_off_message_id(page, &format!("confirm-{subscriber_id}")),
         thread_root: None,
         to_subscribers: false,
     }
@@ -206,11 +243,11 @@ pub fn confirmation(
 
 impl Letter {
     fn render(mut self, tera: &Tera) -> Result<Rendered, String> {
-        let slot = self
-            .to_subscribers
-            .then(|| format!("statuspost-unsubscribe-{}", crate::secrets::random_token()));
-        // URL-safe characters only: HTML escaping leaves the slot as it is.
-        self.context.insert("unsubscribe_url", &slot);
+        let slots = self.to_subscribers.then(Slots::new);
+        self.context
+            .insert("unsubscribe_url", &slots.as_ref().map(|s| &s.unsubscribe));
+        self.context
+            .insert("manage_url", &slots.as_ref().map(|s| &s.manage));
         let render = |suffix: &str| {
             tera.render(&format!("email/{}.{suffix}", self.template), &self.context)
                 .map_err(|e| format!("template email/{}.{suffix}: {e:?}", self.template))
@@ -226,30 +263,35 @@ impl Letter {
             html: render("html")?,
             message_id: self.message_id,
             thread_root: self.thread_root,
-            unsubscribe_slot: slot,
+            slots,
         })
     }
 }
 
 impl Rendered {
-    /// The copy for one address. A subscriber's copy needs `unsubscribe_url`,
-    /// which fills the visible link and the one-click headers.
+    /// The copy for one address. A subscriber's copy needs that subscriber's
+    /// links, which fill the visible links and the one-click headers.
     pub fn message(
         &self,
         from: &Mailbox,
         to: &str,
-        unsubscribe_url: Option<&str>,
+        links: Option<SubscriberLinks<'_>>,
     ) -> Result<Message, String> {
-        let (text, html) = match (&self.unsubscribe_slot, unsubscribe_url) {
-            (Some(slot), Some(url)) => (
-                self.text.replace(slot.as_str(), url),
-                // As the template would have escaped it.
-                self.html
-                    .replace(slot.as_str(), &crate::render::templates::escape_html(url)),
-            ),
+        let (text, html) = match (&self.slots, links) {
+            (Some(slots), Some(links)) => {
+                let fill = |body: &str, escape: fn(&str) -> String| {
+                    body.replace(slots.unsubscribe.as_str(), &escape(links.unsubscribe))
+                        .replace(slots.manage.as_str(), &escape(links.manage))
+                };
+                (
+                    fill(&self.text, str::to_owned),
+                    // As the template would have escaped them.
+                    fill(&self.html, crate::render::templates::escape_html),
+                )
+            }
             (None, None) => (self.text.clone(), self.html.clone()),
-            (Some(_), None) => return Err("a subscriber's mail needs its unsubscribe link".into()),
-            (None, Some(_)) => return Err("this mail has no unsubscribe link".into()),
+            (Some(_), None) => return Err("a subscriber's mail needs its links".into()),
+            (None, Some(_)) => return Err("this mail has no subscriber links".into()),
         };
         let to: Mailbox = to.parse().map_err(|e| format!("bad address {to:?}: {e}"))?;
         let mut b = Message::builder()
@@ -261,9 +303,9 @@ impl Rendered {
         if let Some(root) = &self.thread_root {
             b = b.in_reply_to(root.clone()).references(root.clone());
         }
-        if let Some(url) = unsubscribe_url {
+        if let Some(links) = links {
             b = b
-                .header(ListUnsubscribe(url.to_owned()))
+                .header(ListUnsubscribe(links.unsubscribe.to_owned()))
                 .header(ListUnsubscribePost);
         }
         b.multipart(MultiPart::alternative_plain_html(text, html))

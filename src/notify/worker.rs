@@ -176,7 +176,7 @@ enum Outcome {
 /// shared by all its deliveries; each `Err` says why its deliveries die.
 struct EventContent {
     event_id: i32,
-    /// Rendered once; each delivery adds the address and unsubscribe link.
+    /// Rendered once; each delivery adds the address and the subscriber's links.
     email: Result<Rendered, String>,
     /// What the webhook tells of (all but the per-subscriber `meta`).
     webhook: Result<Notice, String>,
@@ -491,6 +491,10 @@ async fn attempt(
             return (Outcome::Retry { error, retry_after }, None);
         }
     };
+    if sub.unsubscribed_at.is_some() {
+        let outcome = Outcome::Dead("the subscriber unsubscribed".into());
+        return (outcome, Some(sub));
+    }
     if sub.disabled_at.is_some() {
         let reason = sub.disabled_reason.as_deref().unwrap_or("disabled");
         let outcome = Outcome::Dead(format!("subscriber disabled: {reason}"));
@@ -508,11 +512,15 @@ async fn attempt(
             )
         }
     };
-    let unsubscribe = ctx
-        .page
-        .link(&format!("unsubscribe/{}", sub.unsubscribe_token));
+    let token = &sub.unsubscribe_token;
+    let unsubscribe = ctx.page.link(&store::subscribers::unsubscribe_path(token));
+    let manage = ctx.page.link(&store::subscribers::manage_path(token));
+    let links = email::SubscriberLinks {
+        unsubscribe: &unsubscribe,
+        manage: &manage,
+    };
     let outcome = match store::subscribers::kind_of(&sub) {
-        Ok(SubscriberKind::Email) => send_email(ctx, &content, &sub, &unsubscribe).await,
+        Ok(SubscriberKind::Email) => send_email(ctx, &content, &sub, links).await,
         Ok(SubscriberKind::Webhook) => send_webhook(ctx, &content, &sub, &unsubscribe).await,
         // The delivery dies with the reason (logged as given up), never guessed.
         Err(e) => Outcome::Dead(e.to_string()),
@@ -524,13 +532,13 @@ async fn send_email(
     ctx: &Context,
     content: &EventContent,
     sub: &subscriber::Model,
-    unsubscribe: &str,
+    links: email::SubscriberLinks<'_>,
 ) -> Outcome {
     let rendered = match &content.email {
         Ok(r) => r,
         Err(why) => return Outcome::Dead(why.clone()),
     };
-    let message = match rendered.message(ctx.mailer.from(), &sub.email, Some(unsubscribe)) {
+    let message = match rendered.message(ctx.mailer.from(), &sub.email, Some(links)) {
         Ok(m) => m,
         Err(e) => return Outcome::Dead(e),
     };
@@ -672,8 +680,17 @@ async fn load_content(ctx: &Context, event_id: i32) -> Result<Arc<EventContent>,
         }
         // The change the event records; the component may have moved on.
         Ok(Told::Component {
-            row, new_status, ..
-        }) => email::component_update(&ctx.page, &ctx.tera, event_id, row, new_status.label()),
+            row,
+            old_status,
+            new_status,
+        }) => email::component_update(
+            &ctx.page,
+            &ctx.tera,
+            event_id,
+            row,
+            (*old_status, *new_status),
+            loaded.created_at,
+        ),
     };
     Ok(Arc::new(EventContent {
         event_id,

@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::{Expr, LockBehavior, LockType},
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
-    EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
-    Statement, Value,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    DbErr, EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    Set, Statement, Value,
 };
 
 use super::now;
@@ -88,7 +88,7 @@ pub async fn expand(db: &DatabaseConnection, event_id: i32) -> Result<Option<u64
     let sql = format!(
         "INSERT INTO deliveries (event_id, subscriber_id, status, attempts, next_attempt_at, created_at) \
          SELECT $1, s.id, '{PENDING}', 0, $2, $2 FROM subscribers s \
-         WHERE s.confirmed_at IS NOT NULL AND s.disabled_at IS NULL \
+         WHERE s.confirmed_at IS NOT NULL AND s.disabled_at IS NULL AND s.unsubscribed_at IS NULL \
            AND (NOT EXISTS (SELECT 1 FROM subscriber_components sc WHERE sc.subscriber_id = s.id) \
                 OR NOT EXISTS ({affected}) \
                 OR EXISTS (SELECT 1 FROM subscriber_components sc WHERE sc.subscriber_id = s.id \
@@ -311,6 +311,43 @@ pub async fn note_failing(
         .unwrap_or(at))
 }
 
+/// Nothing more goes to a subscriber who left: what was never tried is
+/// dropped (nothing happened to it), what was tried is dead with `reason`, so
+/// its attempts stay on record. One in flight is left to its worker, which
+/// records what came of it and tries no more.
+pub async fn cancel_pending(
+    txn: &impl ConnectionTrait,
+    subscriber_id: i32,
+    reason: &str,
+) -> Result<(), DbErr> {
+    let at = now();
+    let idle = || {
+        Condition::all()
+            .add(delivery::Column::SubscriberId.eq(subscriber_id))
+            .add(delivery::Column::Status.eq(PENDING))
+            .add(
+                Condition::any()
+                    .add(delivery::Column::LeaseUntil.is_null())
+                    .add(delivery::Column::LeaseUntil.lt(at)),
+            )
+    };
+    delivery::Entity::delete_many()
+        .filter(idle())
+        .filter(delivery::Column::Attempts.eq(0))
+        .exec(txn)
+        .await?;
+    delivery::Entity::update_many()
+        .col_expr(delivery::Column::Status, Expr::value(DEAD))
+        .col_expr(
+            delivery::Column::LastError,
+            Expr::value(Some(reason.to_owned())),
+        )
+        .filter(idle())
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
 /// Stops all sending to a subscriber; true when this call disabled it. Its
 /// pending deliveries die with it.
 pub async fn disable_subscriber(
@@ -528,7 +565,8 @@ pub async fn retry_dead(db: &DatabaseConnection, incident_id: i32) -> Result<u64
     let backend = db.get_database_backend();
     let txn = super::begin_write(db).await?;
     let of_incident = "SELECT id FROM notification_events WHERE incident_id = $2";
-    let enabled = "SELECT id FROM subscribers WHERE disabled_at IS NULL";
+    let enabled =
+        "SELECT id FROM subscribers WHERE disabled_at IS NULL AND unsubscribed_at IS NULL";
     // First the sent ones that would otherwise be overtaken, while the dead
     // ones they come after still read as dead.
     let resent = txn

@@ -44,6 +44,13 @@ pub fn unsubscribe_path(token: &str) -> String {
     format!("unsubscribe/{token}")
 }
 
+/// The path of the page where a subscriber picks components or unsubscribes.
+/// The same secret as the unsubscribe link: whoever may stop the
+/// notifications may as well narrow them, and one secret is one to keep.
+pub fn manage_path(token: &str) -> String {
+    format!("subscription/{token}")
+}
+
 /// A subscriber with the ids of the components it chose (empty: all of them).
 #[derive(Debug, Clone)]
 pub struct SubscriberView {
@@ -67,9 +74,12 @@ impl SubscriberView {
     }
 }
 
-/// "confirmed", "pending" (awaiting the address's confirmation) or "disabled".
+/// "unsubscribed" (the subscriber asked to hear nothing more), "disabled",
+/// "confirmed" or "pending" (awaiting the address's confirmation).
 pub fn state_of(m: &subscriber::Model) -> &'static str {
-    if m.disabled_at.is_some() {
+    if m.unsubscribed_at.is_some() {
+        "unsubscribed"
+    } else if m.disabled_at.is_some() {
         "disabled"
     } else if m.confirmed_at.is_some() {
         "confirmed"
@@ -87,6 +97,11 @@ pub enum EmailSignup {
     },
     /// Already subscribed and confirmed: nothing changes and nothing is sent.
     AlreadyConfirmed,
+}
+
+/// Whether notifications go to this subscriber now.
+pub fn is_active(m: &subscriber::Model) -> bool {
+    m.confirmed_at.is_some() && m.disabled_at.is_none() && m.unsubscribed_at.is_none()
 }
 
 fn is_unique_violation(e: &DbErr) -> bool {
@@ -218,9 +233,10 @@ fn new_row(kind: SubscriberKind, email: &EmailAddress) -> subscriber::ActiveMode
     }
 }
 
-/// A public email sign-up: a new address, or an unconfirmed (or disabled) one
-/// again, gets a fresh confirmation token (the old one stops working) and the
-/// components chosen now. A confirmed address is left exactly as it was, so a
+/// A public email sign-up: a new address, or an unconfirmed, disabled or
+/// unsubscribed one again, gets a fresh confirmation token (the old one stops
+/// working) and the components chosen now; one that unsubscribed stays so
+/// until it confirms. A confirmed address is left exactly as it was, so a
 /// stranger can neither learn of it nor change it.
 pub async fn subscribe_email(
     db: &DatabaseConnection,
@@ -233,7 +249,7 @@ pub async fn subscribe_email(
         let token = secrets::random_token();
         let expires = now() + confirm_ttl();
         let row = match find_email(&txn, email).await? {
-            Some(m) if m.confirmed_at.is_some() && m.disabled_at.is_none() => {
+            Some(m) if is_active(&m) => {
                 return Ok(EmailSignup::AlreadyConfirmed);
             }
             Some(m) => {
@@ -287,7 +303,8 @@ pub async fn find_by_confirm_token(
 }
 
 /// Spends a confirmation token: the address is confirmed once, and only
-/// before the token expires. `None` when the token is unknown, used or expired.
+/// before the token expires; one that had unsubscribed is subscribed again.
+/// `None` when the token is unknown, used or expired.
 pub async fn confirm(
     db: &DatabaseConnection,
     token: &str,
@@ -301,6 +318,10 @@ pub async fn confirm(
     // Conditional on the hash still being there: of two clicks racing, one wins.
     let res = subscriber::Entity::update_many()
         .col_expr(subscriber::Column::ConfirmedAt, Expr::value(Some(at)))
+        .col_expr(
+            subscriber::Column::UnsubscribedAt,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
         .col_expr(
             subscriber::Column::ConfirmTokenHash,
             Expr::value(Option::<String>::None),
@@ -319,6 +340,7 @@ pub async fn confirm(
     }
     Ok(Some(subscriber::Model {
         confirmed_at: Some(at),
+        unsubscribed_at: None,
         confirm_token_hash: None,
         confirm_expires_at: None,
         ..m
@@ -326,7 +348,9 @@ pub async fn confirm(
 }
 
 /// A webhook subscription, active at once, with its new secret (shown once).
-/// A URL that is already subscribed is refused: its secret is never shown again.
+/// A URL that is already subscribed (or disabled) is refused: its secret is
+/// never shown again. One that unsubscribed is subscribed again, with a new
+/// secret and the components chosen now.
 pub async fn subscribe_webhook(
     db: &DatabaseConnection,
     url: &WebhookUrl,
@@ -340,18 +364,27 @@ pub async fn subscribe_webhook(
     }
     };
     let txn = super::begin_write(db).await?;
-    if find_webhook(&txn, url).await?.is_some() {
-        return Err(conflict());
-    }
     let secret = new_webhook_secret();
-    let mut a = new_row(SubscriberKind::Webhook, contact);
-    a.webhook_url = Set(Some(url.as_str().to_owned()));
-    a.secret = Set(Some(secret.clone()));
-    a.confirmed_at = Set(Some(now()));
-    let m = match a.insert(&txn).await {
-        Ok(m) => m,
-        Err(e) if is_unique_violation(&e) => return Err(conflict()),
-        Err(e) => return Err(e.into()),
+    let m = match find_webhook(&txn, url).await? {
+        Some(m) if m.unsubscribed_at.is_some() => {
+            let mut a: subscriber::ActiveModel = m.into();
+            a.email = Set(contact.as_str().to_owned());
+            a.secret = Set(Some(secret.clone()));
+            confirm_now(&mut a);
+            a.update(&txn).await?
+        }
+        Some(_) => return Err(conflict()),
+        None => {
+            let mut a = new_row(SubscriberKind::Webhook, contact);
+            a.webhook_url = Set(Some(url.as_str().to_owned()));
+            a.secret = Set(Some(secret.clone()));
+            a.confirmed_at = Set(Some(now()));
+            match a.insert(&txn).await {
+                Ok(m) => m,
+                Err(e) if is_unique_violation(&e) => return Err(conflict()),
+                Err(e) => return Err(e.into()),
+            }
+        }
     };
     set_components(&txn, m.id, components).await?;
     txn.commit().await?;
@@ -359,7 +392,8 @@ pub async fn subscribe_webhook(
 }
 
 /// Staff add an email subscriber: confirmed at once, as they vouch for it. An
-/// address waiting for confirmation (or disabled) is confirmed with these components.
+/// address waiting for confirmation (or disabled, or unsubscribed) is
+/// confirmed with these components.
 pub async fn add_confirmed_email(
     db: &DatabaseConnection,
     email: &EmailAddress,
@@ -367,7 +401,7 @@ pub async fn add_confirmed_email(
 ) -> Result<subscriber::Model, StoreError> {
     let txn = super::begin_write(db).await?;
     let m = match find_email(&txn, email).await? {
-        Some(m) if m.confirmed_at.is_some() && m.disabled_at.is_none() => {
+        Some(m) if is_active(&m) => {
             return Err(StoreError::Conflict {
                 field: "email",
                 message: "This address is already subscribed.".into(),
@@ -400,6 +434,7 @@ pub async fn add_confirmed_email(
 
 fn confirm_now(a: &mut subscriber::ActiveModel) {
     a.confirmed_at = Set(Some(now()));
+    a.unsubscribed_at = Set(None);
     a.confirm_token_hash = Set(None);
     a.confirm_expires_at = Set(None);
     a.disabled_at = Set(None);
@@ -433,6 +468,9 @@ pub enum ImportAs {
     Pending,
     /// Listed but sent nothing, as the worker leaves a failing webhook.
     Disabled,
+    /// Listed as having asked to hear nothing more: sent nothing until the
+    /// address subscribes again and confirms.
+    Unsubscribed,
 }
 
 impl ImportAs {
@@ -442,6 +480,7 @@ impl ImportAs {
             "confirmed" => Some(Self::Confirmed),
             "pending" => Some(Self::Pending),
             "disabled" => Some(Self::Disabled),
+            "unsubscribed" => Some(Self::Unsubscribed),
             _ => None,
         }
     }
@@ -454,12 +493,15 @@ pub enum Imported {
     Confirmed,
     /// It was there; left as it was.
     AlreadyPresent,
+    /// It unsubscribed here; left so, whatever the row says.
+    LeftUnsubscribed,
 }
 
 /// Imports one subscriber in the state `as_`. Importing the same one again adds
 /// nothing. Only [`ImportAs::Confirmed`] changes a subscriber already here: a
 /// row that was pending or disabled where it came from must never make
-/// someone deliverable.
+/// someone deliverable. Nor does any row undo an unsubscribing here: an old
+/// list is not consent given after it.
 pub async fn import(
     db: &DatabaseConnection,
     row: ImportRow,
@@ -473,7 +515,8 @@ pub async fn import(
         } => (find_webhook(&txn, url).await?, components),
     };
     let (id, outcome) = match existing {
-        Some(m) if m.confirmed_at.is_some() && m.disabled_at.is_none() => {
+        Some(m) if m.unsubscribed_at.is_some() => return Ok(Imported::LeftUnsubscribed),
+        Some(m) if is_active(&m) => {
             return Ok(Imported::AlreadyPresent);
         }
         Some(_) if as_ != ImportAs::Confirmed => return Ok(Imported::AlreadyPresent),
@@ -515,6 +558,7 @@ pub async fn import(
                     a.disabled_at = Set(Some(now()));
                     a.disabled_reason = Set(Some("disabled before it was imported".into()));
                 }
+                ImportAs::Unsubscribed => a.unsubscribed_at = Set(Some(now())),
             }
             match a.insert(&txn).await {
                 Ok(m) => (m.id, Imported::Added),
@@ -547,14 +591,54 @@ pub async fn rotate_secret(db: &DatabaseConnection, id: i32) -> Result<String, S
     Ok(secret)
 }
 
-/// Removes the subscriber behind an unsubscribe link, with its pending
-/// deliveries. Whether it existed is not told: the link may be clicked twice.
+/// Marks the subscriber behind an unsubscribe link as unsubscribed: it is
+/// sent nothing more, and what was sent to it stays on record (the row is
+/// kept, so each incident's delivery counts do not drop). A confirmation link
+/// still out stops working. True when this call unsubscribed it; whether it
+/// existed is not told: the link may be clicked twice.
 pub async fn unsubscribe(db: &DatabaseConnection, token: &str) -> Result<bool, DbErr> {
-    let res = subscriber::Entity::delete_many()
-        .filter(subscriber::Column::UnsubscribeToken.eq(token))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected > 0)
+    let txn = super::begin_write(db).await?;
+    let Some(m) = find_by_unsubscribe_token(&txn, token).await? else {
+        return Ok(false);
+    };
+    let changed = subscriber::Entity::update_many()
+        .col_expr(subscriber::Column::UnsubscribedAt, Expr::value(Some(now())))
+        .col_expr(
+            subscriber::Column::ConfirmTokenHash,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            subscriber::Column::ConfirmExpiresAt,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .filter(subscriber::Column::Id.eq(m.id))
+        .filter(subscriber::Column::UnsubscribedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected
+        > 0;
+    if changed {
+        super::deliveries::cancel_pending(&txn, m.id, "the subscriber unsubscribed").await?;
+    }
+    txn.commit().await?;
+    Ok(changed)
+}
+
+/// The subscriber chooses the components it hears of (none: all of them).
+/// False when it has unsubscribed meanwhile, or is gone: nothing is changed.
+pub async fn change_components(
+    db: &DatabaseConnection,
+    id: i32,
+    chosen: &[i32],
+) -> Result<bool, DbErr> {
+    let txn = super::begin_write(db).await?;
+    match subscriber::Entity::find_by_id(id).one(&txn).await? {
+        Some(m) if m.unsubscribed_at.is_none() => {}
+        _ => return Ok(false),
+    }
+    set_components(&txn, id, chosen).await?;
+    txn.commit().await?;
+    Ok(true)
 }
 
 /// Staff remove a subscriber.
@@ -627,11 +711,13 @@ async fn with_components(
         .collect()
 }
 
-/// How many subscribers would hear of an update now: confirmed and enabled.
+/// How many subscribers would hear of an update now: confirmed, enabled and
+/// not unsubscribed.
 pub async fn count_active(db: &DatabaseConnection) -> Result<u64, DbErr> {
     subscriber::Entity::find()
         .filter(subscriber::Column::ConfirmedAt.is_not_null())
         .filter(subscriber::Column::DisabledAt.is_null())
+        .filter(subscriber::Column::UnsubscribedAt.is_null())
         .count(db)
         .await
 }

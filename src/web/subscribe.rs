@@ -41,7 +41,8 @@ struct Failed<'a> {
     message: &'a str,
 }
 
-fn chosen_components(form: &FormData) -> Vec<i32> {
+/// The component ids ticked in a form's `components` boxes.
+pub(super) fn chosen_components(form: &FormData) -> Vec<i32> {
     form.pairs
         .iter()
         .filter(|(k, _)| k == "components")
@@ -49,19 +50,21 @@ fn chosen_components(form: &FormData) -> Vec<i32> {
         .collect()
 }
 
-fn base_context(req: &HttpRequest, state: &AppState, path: &str) -> tera::Context {
+pub(super) fn base_context(req: &HttpRequest, state: &AppState, path: &str) -> tera::Context {
     let (zone, _) = reader_zone(req, state);
     let mut ctx = layout_context(state, zone);
     ctx.insert("path", path);
     ctx
 }
 
-fn html(status: StatusCode, body: String) -> HttpResponse {
+pub(super) fn html(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
         // Pages reached by a secret link do not pass it on to other sites.
-        .insert_header(("Referrer-Policy", "no-referrer"))
+        // Not `no-referrer`: under it browsers send `Origin: null` with the
+        // page's own forms, which the CSRF check must refuse.
+        .insert_header(("Referrer-Policy", "same-origin"))
         .body(body)
 }
 
@@ -306,6 +309,12 @@ pub async fn subscribe_webhook(
                     &subscriber.unsubscribe_token,
                 )),
             );
+            ctx.insert(
+                "manage_url",
+                &state.settings.link(&store::subscribers::manage_path(
+                    &subscriber.unsubscribe_token,
+                )),
+            );
             Ok(html(
                 StatusCode::OK,
                 state.tera.render("public/subscribe_webhook.html", &ctx)?,
@@ -364,6 +373,12 @@ pub async fn confirm(
                 .settings
                 .link(&store::subscribers::unsubscribe_path(&s.unsubscribe_token)),
         );
+        ctx.insert(
+            "manage_url",
+            &state
+                .settings
+                .link(&store::subscribers::manage_path(&s.unsubscribe_token)),
+        );
     }
     render_confirm(&state, &ctx, confirmed.is_some())
 }
@@ -385,7 +400,8 @@ fn render_confirm(
     ))
 }
 
-fn describe(s: &subscriber::Model) -> Result<String, sea_orm::DbErr> {
+/// "a@example.com", or "the webhook https://…": whom the notifications reach.
+pub(super) fn describe(s: &subscriber::Model) -> Result<String, sea_orm::DbErr> {
     Ok(match (store::subscribers::kind_of(s)?, &s.webhook_url) {
         (SubscriberKind::Webhook, Some(url)) => format!("the webhook {url}"),
         _ => s.email.clone(),
@@ -402,8 +418,19 @@ pub async fn unsubscribe_page(
     let found = store::subscribers::find_by_unsubscribe_token(&state.db, &token).await?;
     let mut ctx = base_context(&req, &state, "");
     ctx.insert("found", &found.is_some());
-    ctx.insert("done", &false);
+    ctx.insert(
+        "done",
+        &found.as_ref().is_some_and(|s| s.unsubscribed_at.is_some()),
+    );
     ctx.insert("subject", &found.as_ref().map(describe).transpose()?);
+    ctx.insert(
+        "manage_url",
+        &state
+            .page
+            .link(&store::subscribers::manage_path(&urlencoding::encode(
+                &token,
+            ))),
+    );
     ctx.insert(
         "action",
         &format!("/unsubscribe/{}", urlencoding::encode(&token)),

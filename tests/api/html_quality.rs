@@ -231,6 +231,14 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         .remove(0);
     let unsubscribe = format!("/unsubscribe/{}", hook.model.unsubscribe_token);
     pages.push(fetch("unsubscribe", app.get(&unsubscribe).await).await);
+    let manage = format!("/subscription/{}", hook.model.unsubscribe_token);
+    pages.push(fetch("subscription", app.get(&manage).await).await);
+    let saved = format!("{manage}?saved=1");
+    pages.push(fetch("subscription-saved", app.get(&saved).await).await);
+    let res = client().post(app.url(&manage)).send().await.unwrap();
+    pages.push(fetch("subscription-stale", res).await);
+    let unknown = "/subscription/unknown";
+    pages.push(fetch("subscription-unknown", app.get(unknown).await).await);
     pages.push(fetch("admin-subscribers", app.get("/admin/subscribers").await).await);
     let res = app
         .post_form(
@@ -252,6 +260,7 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
     pages.push(fetch("admin-subscribers-secret", res).await);
     let res = client().post(app.url(&unsubscribe)).send().await.unwrap();
     pages.push(fetch("unsubscribed", res).await);
+    pages.push(fetch("subscription-unsubscribed", app.get(&manage).await).await);
     let res = app
         .post_form(
             "/admin/tokens",
@@ -351,7 +360,8 @@ async fn every_page_is_accessible_and_valid_html5() {
     let pages = all_pages(&app).await;
 
     let expected_status = |name: &str| match name {
-        "not-found" => 404,
+        "not-found" | "subscription-unknown" => 404,
+        "subscription-stale" => 403,
         "setup-errors" | "admin-new-incident-errors" | "admin-component-errors" => 422,
         "login-failed" => 401,
         "subscribe-errors" | "subscribe-webhook-errors" | "admin-subscribers-errors" => 422,

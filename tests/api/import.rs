@@ -224,7 +224,7 @@ async fn states(app: &TestApp) -> Vec<(String, &'static str)> {
 }
 
 #[tokio::test]
-async fn a_restored_export_keeps_pending_and_disabled_subscribers_as_they_were() {
+async fn a_restored_export_keeps_pending_disabled_and_unsubscribed_subscribers_as_they_were() {
     use statuspost::domain::{EmailAddress, WebhookUrl};
     use statuspost::store::subscribers;
     let app = spawn_app().await;
@@ -251,10 +251,17 @@ async fn a_restored_export_keeps_pending_and_disabled_subscribers_as_they_were()
     .exec(&app.db)
     .await
     .unwrap();
+    // Confirmed once, then left through the link in a mail.
+    let left = subscribers::add_confirmed_email(&app.db, &email("left@example.com"), &[])
+        .await
+        .unwrap();
+    assert!(subscribers::unsubscribe(&app.db, &left.unsubscribe_token)
+        .await
+        .unwrap());
     let before = states(&app).await;
     assert_eq!(
         before.iter().map(|(_, s)| *s).collect::<Vec<_>>(),
-        vec!["confirmed", "pending", "disabled"]
+        vec!["confirmed", "pending", "disabled", "unsubscribed"]
     );
 
     let export = app
@@ -283,7 +290,9 @@ async fn a_restored_export_keeps_pending_and_disabled_subscribers_as_they_were()
     );
     assert_eq!(states(&app).await, before);
     assert!(
-        stdout.contains("imported 3 new subscribers (1 confirmed, 1 pending, 1 disabled)"),
+        stdout.contains(
+            "imported 4 new subscribers (1 confirmed, 1 pending, 1 disabled, 1 unsubscribed)"
+        ),
         "{stdout}"
     );
     assert_eq!(
@@ -302,7 +311,20 @@ async fn a_restored_export_keeps_pending_and_disabled_subscribers_as_they_were()
 
     // Importing it again over subscribers already here changes none of them.
     let out = import(&app, &file).await;
-    assert!(String::from_utf8_lossy(&out.stdout).contains("3 already subscribed"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("3 already subscribed; 1 left unsubscribed"),
+        "{stdout}"
+    );
+    assert_eq!(states(&app).await, before);
+
+    // Nor does a file that lists the one who left as confirmed, not even with
+    // --confirm: an old list is no consent given after the unsubscribing.
+    let old_list = app.dir.0.join("old.csv");
+    std::fs::write(&old_list, "email,status\nleft@example.com,confirmed\n").unwrap();
+    let out = import_with(&app, &old_list, &["--confirm"]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("1 left unsubscribed"), "{stdout}");
     assert_eq!(states(&app).await, before);
 
     // --confirm is the operator saying the whole list opted in.
@@ -310,16 +332,26 @@ async fn a_restored_export_keeps_pending_and_disabled_subscribers_as_they_were()
     let out = import_with(&app, &file, &["--confirm"]).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("imported 3 new subscribers (3 confirmed, 0 pending, 0 disabled)"),
+        stdout.contains(
+            "imported 4 new subscribers (3 confirmed, 0 pending, 0 disabled, 1 unsubscribed)"
+        ),
         "{stdout}"
     );
-    assert!(states(&app).await.iter().all(|(_, s)| *s == "confirmed"));
+    assert_eq!(
+        states(&app)
+            .await
+            .iter()
+            .map(|(_, s)| *s)
+            .collect::<Vec<_>>(),
+        vec!["confirmed", "confirmed", "confirmed", "unsubscribed"],
+        "all but the one who unsubscribed"
+    );
 
     // A status we do not know is never read as consent, not even with --confirm.
     let odd = app.dir.0.join("odd.csv");
     std::fs::write(
         &odd,
-        "email,status\nunsub@example.com,unsubscribed\nblank@example.com,\n",
+        "email,status\nbounced@example.com,bounced\nblank@example.com,\n",
     )
     .unwrap();
     let out = import_with(&app, &odd, &["--confirm"]).await;
@@ -327,7 +359,7 @@ async fn a_restored_export_keeps_pending_and_disabled_subscribers_as_they_were()
     assert!(!out.status.success());
     assert!(stderr.contains("line 2: status"), "{stderr}");
     assert!(
-        subscribers::find_email(&app.db, &email("unsub@example.com"))
+        subscribers::find_email(&app.db, &email("bounced@example.com"))
             .await
             .unwrap()
             .is_none()

@@ -83,7 +83,7 @@ async fn confirmed_subscribers_get_each_update_as_one_thread_with_unsubscribe_he
             &api_only
         };
         let unsubscribe = format!("{}/unsubscribe/{}", app.address, sub.unsubscribe_token);
-        assert_eq!(m.subject(), "[Acme Status] Checkout errors");
+        assert_eq!(m.subject(), "[Acme Status] Investigating: Checkout errors");
         assert_eq!(m.header("Message-ID").as_deref(), Some(first_id.as_str()));
         assert_eq!(
             m.header("In-Reply-To"),
@@ -180,7 +180,10 @@ async fn a_line_break_in_a_title_cannot_add_a_header() {
         m.data
     );
     let subject = m.subject();
-    assert!(subject.starts_with("[Acme Status] Outage"), "{subject}");
+    assert!(
+        subject.starts_with("[Acme Status] Investigating: Outage"),
+        "{subject}"
+    );
     assert!(!subject.contains('\n') && !subject.contains('\r'));
     assert!(m.text().contains("Looking."));
 }

@@ -137,6 +137,11 @@ async fn an_endpoint_failing_for_five_days_is_disabled_and_its_contact_told() {
     );
     assert!(mails[0].text().contains(&receiver.url("/down")));
     assert!(mails[0].text().contains("500"), "{}", mails[0].text());
+    let id = mails[0].header("Message-ID").unwrap_or_default();
+    assert!(
+        id.starts_with(&format!("<webhook-{}-disabled-", sub.id)) && id.ends_with("@127.0.0.1>"),
+        "a Message-ID on the base URL's host: {id:?}"
+    );
     let s = subscriber(&app.db, sub.id).await;
     assert!(s.disabled_at.is_some());
     assert!(all_deliveries(&app.db)

@@ -75,6 +75,13 @@ pub async fn subscriber_by_email(app: &TestApp, email: &str) -> Vec<subscriber::
         .unwrap()
 }
 
+/// The state of the one subscriber with this address.
+pub async fn state_of(app: &TestApp, email: &str) -> &'static str {
+    let mut found = subscriber_by_email(app, email).await;
+    assert_eq!(found.len(), 1, "one row for {email}");
+    statuspost::store::subscribers::state_of(&found.remove(0))
+}
+
 /// Opens a confirmation link and presses the page's button, as a person does;
 /// returns the answer to the button.
 pub async fn confirm(app: &TestApp, link: &str) -> reqwest::Response {
@@ -511,9 +518,11 @@ async fn get_never_unsubscribes_and_one_click_post_does() {
     assert_eq!(res.status(), 200);
     assert!(res.headers().get("set-cookie").is_none());
     assert!(texts(&res.text().await.unwrap(), "h1")[0].contains("unsubscribed"));
-    assert!(subscriber_by_email(&app, "leaving@example.com")
-        .await
-        .is_empty());
+    assert_eq!(state_of(&app, "leaving@example.com").await, "unsubscribed");
+    // The link's page now says so, and offers no button.
+    let page = client.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(texts(&page, "h1")[0].contains("unsubscribed"), "{page}");
+    assert!(texts(&page, "main form button").is_empty(), "{page}");
 
     // Clicking again is harmless.
     let res = client
@@ -551,9 +560,7 @@ async fn the_confirm_button_and_a_multipart_one_click_unsubscribe_too() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert!(subscriber_by_email(&app, "button@example.com")
-        .await
-        .is_empty());
+    assert_eq!(state_of(&app, "button@example.com").await, "unsubscribed");
 
     // RFC 8058 prefers multipart/form-data; a webhook's unsubscribe URL takes it too.
     let res = app
@@ -577,9 +584,7 @@ async fn the_confirm_button_and_a_multipart_one_click_unsubscribe_too() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert!(subscriber_by_email(&app, "ops@example.com")
-        .await
-        .is_empty());
+    assert_eq!(state_of(&app, "ops@example.com").await, "unsubscribed");
 
     // An unknown token changes nothing and tells nothing.
     let res = client

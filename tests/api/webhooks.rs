@@ -613,7 +613,7 @@ async fn the_worker_sends_each_component_change_as_it_was() {
     }
     assert_eq!(app.deliver().await, 4, "two changes, two subscribers");
     // Without SMTP_URL the mails are .eml files: one per change, each naming
-    // the status that change set.
+    // the statuses that change went from and to.
     let mail_dir = app.dir.0.join("mail");
     let subjects = || {
         let mut s: Vec<String> = std::fs::read_dir(&mail_dir)
@@ -632,8 +632,8 @@ async fn the_worker_sends_each_component_change_as_it_was() {
     assert_eq!(
         subjects(),
         [
-            "[Acme Status] Database: Operational",
-            "[Acme Status] Database: Partial Outage"
+            "[Acme Status] Database: Operational (was Partial Outage)",
+            "[Acme Status] Database: Partial Outage (was Operational)"
         ]
     );
 

@@ -66,6 +66,10 @@ async fn listing<'a>(
                 "webhook_url": s.model.webhook_url,
                 "state": s.state(),
                 "disabled_reason": s.model.disabled_reason,
+                "unsubscribed": s.model.unsubscribed_at.map(|t| time::date_time(t, tz)),
+                "unsubscribed_iso": s.model.unsubscribed_at.map(|t| time::iso(t, tz)),
+                // Signed up again and not yet confirmed: still sent nothing.
+                "resubscribing": s.model.confirm_expires_at.is_some_and(|t| t > store::now()),
                 "components": comps,
                 "created": time::date_time(s.model.created_at, tz),
                 "created_iso": time::iso(s.model.created_at, tz),

@@ -26,6 +26,8 @@ pub struct Subscriber {
     pub components: Vec<String>,
     pub confirmed: bool,
     pub disabled: bool,
+    /// The subscriber asked to hear nothing more; it stays listed.
+    pub unsubscribed: bool,
     pub created_at: String,
 }
 
@@ -60,6 +62,7 @@ fn view(info: &PageInfo, s: &SubscriberView) -> Subscriber {
         components: s.components.iter().map(i32::to_string).collect(),
         confirmed: s.model.confirmed_at.is_some(),
         disabled: s.model.disabled_at.is_some(),
+        unsubscribed: s.model.unsubscribed_at.is_some(),
         created_at: info.time(s.model.created_at),
     }
 }
