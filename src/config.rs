@@ -26,6 +26,8 @@ pub struct Settings {
     pub page_name: String,
     /// The page's zone when set here; otherwise the one stored in the database, else UTC.
     pub timezone: Option<PageZone>,
+    /// Days of past incidents on the front page, today's included (1 to [`MAX_PAST_DAYS`]).
+    pub past_days: u32,
     /// When unset, a key is generated once and kept in the database.
     pub secret_key: Option<SecretString>,
     pub smtp_url: Option<SecretString>,
@@ -55,6 +57,11 @@ pub struct Settings {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct ConfigError(String);
+
+/// Each past day is a heading on the front page, and all their incidents are
+/// read for every render: a quarter is as far back as the page goes, the
+/// history is for the rest.
+pub const MAX_PAST_DAYS: u32 = 90;
 
 /// Every environment variable we read: each setting's, and the one naming the settings file.
 pub fn known_variables() -> &'static [String] {
@@ -123,6 +130,7 @@ impl Settings {
             base_url,
             page_name,
             timezone,
+            past_days,
             secret_key,
             smtp_url,
             mail_from,
@@ -158,6 +166,11 @@ impl Settings {
                 PageZone::parse(&tz).map_err(|e| ConfigError(format!("STATUSPOST_TIMEZONE: {e}")))
             })
             .transpose()?;
+        if !(1..=MAX_PAST_DAYS).contains(&past_days) {
+            return Err(ConfigError(format!(
+                "STATUSPOST_PAST_DAYS={past_days} must be from 1 to {MAX_PAST_DAYS}"
+            )));
+        }
         if secret_key
             .as_ref()
             .is_some_and(|k| k.expose_secret().len() < 32)
@@ -206,6 +219,7 @@ impl Settings {
             bind,
             page_name,
             timezone,
+            past_days,
             secret_key,
             smtp_url,
             mail_from: mail_from.unwrap_or_else(|| format!("statuspost@{host}")),
@@ -262,6 +276,7 @@ mod tests {
         assert_eq!(s.link("/incidents/1"), "http://127.0.0.1:8080/incidents/1");
         assert!(s.secret_key.is_none());
         assert_eq!(s.page_cache_bytes, 32 * 1024 * 1024);
+        assert_eq!(s.past_days, 7);
     }
 
     #[test]
@@ -329,6 +344,19 @@ mod tests {
         assert!(e.contains("STATUSPOST_PAGE_CACHE_MB"), "{e}");
         let s = Settings::from_sources(None, &env(&[("STATUSPOST_PAGE_CACHE_MB", "4")])).unwrap();
         assert_eq!(s.page_cache_bytes, 4 * 1024 * 1024);
+        for days in ["0", "91"] {
+            let e = Settings::from_sources(None, &env(&[("STATUSPOST_PAST_DAYS", days)]))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                e,
+                format!("STATUSPOST_PAST_DAYS={days} must be from 1 to 90")
+            );
+        }
+        let e = Settings::from_sources(None, &env(&[("STATUSPOST_PAST_DAYS", "-1")]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "STATUSPOST_PAST_DAYS=-1 is not a positive number");
     }
 
     #[test]

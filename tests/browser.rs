@@ -1,8 +1,9 @@
 //! The staff flow in a real browser: headless Chromium driven through
 //! chromedriver. Create the first admin from the setup link, sign out and in,
-//! add a component, preview and publish an incident, resolve it, and read the
-//! public page on a desktop and on a phone. Each step leaves a screenshot in
-//! target/screenshots/.
+//! add a component, preview and publish an incident, update it, read it on a
+//! phone (its latest update on the first screen), resolve it (its component
+//! back to operational), and read the public page on a desktop and a phone.
+//! Each step leaves a screenshot in target/screenshots/.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them).
 //! Without them the test fails in CI and is skipped, loudly, elsewhere.
@@ -17,6 +18,8 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{elements::Element, Client, ClientBuilder, Locator};
 use helpers::{runs, spawn_app, target_dir, tool_available, TempDir};
+use statuspost::domain::{ComponentName, ComponentStatus};
+use statuspost::store;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const EMAIL: &str = "robin@example.com";
@@ -217,6 +220,37 @@ impl Steps<'_> {
         false
     }
 
+    /// Waits until an element matching `css` has this text (the page after a
+    /// submit has replaced the one before).
+    async fn wait_text(&self, css: &str, text: &str) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !self.has_text(css, text).await {
+            if Instant::now() > deadline {
+                return Err(format!("{text:?} never showed in {css}"));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+
+    /// Where the first incident in progress's update starts, where its text
+    /// starts, and the height of the screen, in CSS pixels from the top.
+    async fn latest_update_position(&self) -> (f64, f64, f64) {
+        let v = self
+            .c
+            .execute(
+                "const u = document.querySelector('.in-progress .update');
+                 const b = u.querySelector('.body');
+                 return [u.getBoundingClientRect().top, b.getBoundingClientRect().top,
+                         window.innerHeight];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let n = |i: usize| v[i].as_f64().expect("a number");
+        (n(0), n(1), n(2))
+    }
+
     /// Fails when the page is wider than the window (a horizontal scroll bar).
     async fn assert_no_horizontal_scroll(&self, page: &str) {
         let widths = self
@@ -240,9 +274,11 @@ fn is_resolved_heading(text: &str) -> bool {
     let Some(rest) = text.strip_prefix("UPDATE ") else {
         return false;
     };
-    let Some(clock) = rest.strip_suffix(" - Issue Resolved") else {
+    let Some(when) = rest.strip_suffix(" - Issue Resolved") else {
         return false;
     };
+    // "Mar 1, 12:05 AM UTC" when the update came a day after the post.
+    let clock = when.rsplit(", ").next().unwrap_or(when);
     let mut parts = clock.split(' ');
     let (Some(hm), Some(ampm), Some(zone), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -264,6 +300,9 @@ fn resolved_heading_shape() {
     assert!(is_resolved_heading("UPDATE 12:38 PM UTC - Issue Resolved"));
     assert!(!is_resolved_heading("UPDATE 12:38 PM UTC - Monitoring"));
     assert!(!is_resolved_heading("UPDATE 13:38 PM UTC - Issue Resolved"));
+    assert!(is_resolved_heading(
+        "UPDATE Mar 1, 12:05 AM UTC - Issue Resolved"
+    ));
 }
 
 #[tokio::test]
@@ -322,6 +361,17 @@ async fn flow(s: &mut Steps<'_>, app: &helpers::TestApp) -> Result<(), String> {
     s.wait_for("form.component-form", "the added component")
         .await?;
     s.shot("components").await;
+    // The rest of a page with six components, added as the form does.
+    for name in ["Website", "Payments", "Search", "Email", "Mobile app"] {
+        let input = store::components::ComponentInput {
+            name: ComponentName::parse(name).unwrap(),
+            description: String::new(),
+            group: None,
+            position: 1,
+            status: ComponentStatus::Operational,
+        };
+        store::components::create(&app.db, input).await.unwrap();
+    }
 
     s.c.find(Locator::LinkText("New incident"))
         .await
@@ -376,48 +426,74 @@ async fn flow(s: &mut Steps<'_>, app: &helpers::TestApp) -> Result<(), String> {
     s.shot("published").await;
 
     s.goto("/").await;
-    assert_eq!(s.text(".banner").await, "Partial System Outage");
+    assert_eq!(s.text(".banner .overall").await, "Partial System Outage");
     assert_eq!(s.text("#open-heading").await, "Incidents in progress");
     s.shot("public-open").await;
 
     s.goto(&admin_page).await;
     s.field("Status")
         .await
-        .select_by_value("resolved")
+        .select_by_value("monitoring")
         .await
         .unwrap();
-    s.labelled("//fieldset//label[starts-with(normalize-space(), 'API')]")
+    s.fill(
+        "Message",
+        "We rolled the change back and are watching sign-ins.",
+    )
+    .await;
+    s.button("Post update").await;
+    s.wait_text(
+        ".update .body",
+        "We rolled the change back and are watching sign-ins.",
+    )
+    .await?;
+
+    // A reader on a phone, on a bad day with six components: the open
+    // incident's latest update is on the first screen.
+    s.c.set_window_size(375, 800).await.unwrap();
+    s.goto("/").await;
+    let (top, body_top, screen) = s.latest_update_position().await;
+    assert!(
+        top >= 0.0 && body_top + 24.0 <= screen,
+        "the latest update starts at {top} px (its text at {body_top} px) of a {screen} px screen"
+    );
+    assert_eq!(
+        s.text(".in-progress .update .body").await,
+        "We rolled the change back and are watching sign-ins."
+    );
+    s.assert_no_horizontal_scroll("/").await;
+    s.shot("phone-public-open").await;
+    s.c.set_window_size(1200, 1500).await.unwrap();
+
+    // Resolving sets the components it affected back; the form says so.
+    s.goto(&admin_page).await;
+    assert_eq!(
+        s.text("#resolve-help").await,
+        "On Resolved, affected components return to Operational unless you set them here."
+    );
+    s.field("Status")
         .await
-        .select_by_value("operational")
+        .select_by_value("resolved")
         .await
         .unwrap();
     s.fill("Message", "Everyone can sign in again.").await;
     s.button("Post update").await;
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !s
-        .has_text(".update .body", "Everyone can sign in again.")
-        .await
-    {
-        if Instant::now() > deadline {
-            return Err("the update never showed on the admin page".into());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    s.wait_text(".update .body", "Everyone can sign in again.")
+        .await?;
     assert_eq!(s.text("h1").await, "Sign-in failures (Resolved)");
     s.shot("resolved").await;
 
     // What a reader sees.
     s.goto("/").await;
-    assert_eq!(s.text(".banner").await, "All Systems Operational");
+    assert_eq!(s.text(".banner .overall").await, "All Systems Operational");
     assert_eq!(
-        s.texts(".post h4").await,
+        s.texts(".past h4").await,
         ["Sign-in failures (Resolved)"],
         "the resolved incident is listed under its day"
     );
-    let heading = s.text(".update-heading").await;
-    assert!(is_resolved_heading(&heading), "update heading: {heading}");
-    assert_eq!(s.texts(".post .signature").await, [NAME, NAME]);
-    assert_eq!(s.text(".components .cs").await, "Operational");
+    let statuses = s.texts(".components .cs").await;
+    assert_eq!(statuses.len(), 6);
+    assert!(statuses.iter().all(|c| c == "Operational"), "{statuses:?}");
     s.shot("public-resolved").await;
 
     s.c.find(Locator::LinkText("Sign-in failures (Resolved)"))
@@ -431,6 +507,14 @@ async fn flow(s: &mut Steps<'_>, app: &helpers::TestApp) -> Result<(), String> {
     assert_eq!(s.text("h1").await, "Sign-in failures (Resolved)");
     let title = s.c.title().await.unwrap();
     assert!(title.starts_with("Sign-in failures (Resolved)"), "{title}");
+    let headings = s.texts(".update-heading").await;
+    let last = headings.last().cloned().unwrap_or_default();
+    assert!(is_resolved_heading(&last), "update headings: {headings:?}");
+    assert_eq!(s.texts(".post .signature").await, [NAME, NAME, NAME]);
+    assert_eq!(
+        s.texts(".update:last-child .changes li").await,
+        ["API: Operational"]
+    );
     s.shot("public-incident").await;
 
     // A phone: everything fits the width.

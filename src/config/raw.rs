@@ -26,6 +26,9 @@ pub(super) struct Raw {
     pub page_name: String,
     /// IANA zone the page shows times in; unset, the one saved in the database, else UTC.
     pub timezone: Option<String>,
+    /// Days of past incidents on the front page, today's included, each under its date.
+    #[default = 7]
+    pub past_days: u32,
     /// Keys the CSRF tokens; unset, one is generated once and kept in the database.
     pub secret_key: Option<SecretString>,
     /// Unset, mail goes to `.eml` files in `mail_dir`.

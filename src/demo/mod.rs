@@ -127,6 +127,7 @@ pub async fn load(db: &DatabaseConnection, zone_configured: bool) -> anyhow::Res
                 at: started,
                 author_id: author,
                 notify: false,
+                operational_on_resolve: false,
             },
         },
     )
@@ -141,6 +142,7 @@ pub async fn load(db: &DatabaseConnection, zone_configured: bool) -> anyhow::Res
             at: resolved,
             author_id: author,
             notify: false,
+            operational_on_resolve: false,
         },
     )
     .await?;

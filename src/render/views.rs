@@ -1,9 +1,12 @@
 //! View models: what a template needs to show an incident, already formatted.
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use super::{markdown, time};
-use crate::store::incidents::IncidentView;
+use super::markdown;
+use super::time::{self, Today};
+use crate::store::components::ComponentView;
+use crate::store::incidents::{ComponentChange, IncidentView, UpdateView};
 
 #[derive(Debug, Serialize)]
 pub struct PostVm {
@@ -37,6 +40,9 @@ pub struct UpdateVm {
     /// "UPDATE 12:38 PM EST - Issue Resolved"
     pub heading: String,
     pub at: TimeVm,
+    /// The time as it reads where it is shown: the clock alone on the day the
+    /// reader already knows (the date heading above it, or today), else with its date.
+    pub when: String,
     pub status: &'static str,
     pub status_label: &'static str,
     pub body_html: String,
@@ -46,6 +52,7 @@ pub struct UpdateVm {
 
 #[derive(Debug, Serialize)]
 pub struct ChangeVm {
+    pub id: i32,
     pub name: String,
     pub old_status: &'static str,
     pub status: &'static str,
@@ -65,42 +72,55 @@ pub fn update_heading(at: chrono::DateTime<chrono::Utc>, tz: Tz, status_label: &
     format!("UPDATE {} - {}", time::clock(at, tz), status_label)
 }
 
-pub fn post(view: &IncidentView, tz: Tz) -> PostVm {
-    let display_title = if view.is_resolved() {
+fn change_vm(c: &ComponentChange) -> ChangeVm {
+    ChangeVm {
+        id: c.component_id,
+        name: c.name.clone(),
+        old_status: c.old_status.as_str(),
+        status: c.new_status.as_str(),
+        label: c.new_status.label(),
+    }
+}
+
+/// One update, its time read against `day`, the day the reader already knows.
+fn update_vm(u: &UpdateView, first: bool, tz: Tz, day: NaiveDate) -> UpdateVm {
+    UpdateVm {
+        id: u.model.id,
+        first,
+        heading: update_heading(u.model.display_at, tz, u.status.label()),
+        at: time_vm(u.model.display_at, tz),
+        when: time::on_day(u.model.display_at, tz, day),
+        status: u.status.as_str(),
+        status_label: u.status.label(),
+        body_html: markdown::to_safe_html(&u.model.body),
+        author: u.author_name.clone(),
+        components: u.components.iter().map(change_vm).collect(),
+    }
+}
+
+fn display_title(view: &IncidentView) -> String {
+    if view.is_resolved() {
         format!("{} (Resolved)", view.model.title)
     } else {
         view.model.title.clone()
-    };
+    }
+}
+
+/// The whole post, oldest update first as the seed reads, under the date
+/// heading of its start: the times of that day show the clock alone.
+pub fn post(view: &IncidentView, tz: Tz) -> PostVm {
+    let day = time::local_date(view.model.started_at, tz);
     let updates = view
         .updates
         .iter()
         .enumerate()
-        .map(|(i, u)| UpdateVm {
-            id: u.model.id,
-            first: i == 0,
-            heading: update_heading(u.model.display_at, tz, u.status.label()),
-            at: time_vm(u.model.display_at, tz),
-            status: u.status.as_str(),
-            status_label: u.status.label(),
-            body_html: markdown::to_safe_html(&u.model.body),
-            author: u.author_name.clone(),
-            components: u
-                .components
-                .iter()
-                .map(|c| ChangeVm {
-                    name: c.name.clone(),
-                    old_status: c.old_status.as_str(),
-                    status: c.new_status.as_str(),
-                    label: c.new_status.label(),
-                })
-                .collect(),
-        })
+        .map(|(i, u)| update_vm(u, i == 0, tz, day))
         .collect();
     PostVm {
         id: view.model.id,
         path: format!("incidents/{}", view.model.id),
         title: view.model.title.clone(),
-        display_title,
+        display_title: display_title(view),
         resolved: view.is_resolved(),
         status: view.status.as_str(),
         status_label: view.status.label(),
@@ -109,17 +129,131 @@ pub fn post(view: &IncidentView, tz: Tz) -> PostVm {
         started: time_vm(view.model.started_at, tz),
         resolved_at: view.model.resolved_at.map(|t| time_vm(t, tz)),
         updates,
-        components: view
-            .affected_components()
-            .into_iter()
-            .map(|c| ChangeVm {
-                name: c.name,
-                old_status: c.old_status.as_str(),
-                status: c.new_status.as_str(),
-                label: c.new_status.label(),
-            })
-            .collect(),
+        components: view.affected_components().iter().map(change_vm).collect(),
     }
+}
+
+/// The update that tells where an open incident stands now, for the line at
+/// the top of its page.
+#[derive(Debug, Serialize)]
+pub struct LatestVm {
+    pub id: i32,
+    pub iso: String,
+    pub when: String,
+    pub status_label: &'static str,
+}
+
+/// The latest update of an open incident (by the time it is shown at, as
+/// `Standing` decides); `None` once it is resolved.
+pub fn latest(view: &IncidentView, today: &Today) -> Option<LatestVm> {
+    if view.is_resolved() {
+        return None;
+    }
+    let u = view.updates.last()?;
+    Some(LatestVm {
+        id: u.model.id,
+        iso: time::iso(u.model.display_at, today.tz),
+        when: today.when(u.model.display_at),
+        status_label: u.status.label(),
+    })
+}
+
+/// An incident in progress as the front page shows it: where it stands now,
+/// its latest update first, and the way to the whole story.
+#[derive(Debug, Serialize)]
+pub struct InProgressVm {
+    pub id: i32,
+    pub path: String,
+    pub title: String,
+    pub status_label: &'static str,
+    pub impact: &'static str,
+    pub components: Vec<ChangeVm>,
+    pub latest: UpdateVm,
+    /// How many updates the whole story has, the first post included.
+    pub updates: usize,
+    pub started: TimeVm,
+    pub started_when: String,
+}
+
+pub fn in_progress(view: &IncidentView, today: &Today) -> Option<InProgressVm> {
+    let latest = view.updates.last()?;
+    let first = view.updates.len() == 1;
+    Some(InProgressVm {
+        id: view.model.id,
+        path: format!("incidents/{}", view.model.id),
+        title: view.model.title.clone(),
+        status_label: view.status.label(),
+        impact: view.impact.as_str(),
+        components: view.affected_components().iter().map(change_vm).collect(),
+        latest: update_vm(latest, first, today.tz, today.date),
+        updates: view.updates.len(),
+        started: time_vm(view.model.started_at, today.tz),
+        started_when: today.when(view.model.started_at),
+    })
+}
+
+/// One of the front page's days, and the incidents that started on it.
+#[derive(Debug, Serialize)]
+pub struct PastDayVm {
+    pub heading: String,
+    pub incidents: Vec<PastVm>,
+}
+
+/// An incident collapsed to its title, where it stands and when it last moved.
+#[derive(Debug, Serialize)]
+pub struct PastVm {
+    pub id: i32,
+    pub path: String,
+    pub display_title: String,
+    pub resolved: bool,
+    pub status_label: &'static str,
+    pub impact: &'static str,
+    pub last_iso: String,
+    /// Read against the day it is listed under.
+    pub last_when: String,
+}
+
+/// Every one of `days` (newest first) under its heading, with the incidents of
+/// `incidents` that started on it, newest first.
+pub fn past_days(incidents: &[IncidentView], days: &[NaiveDate], tz: Tz) -> Vec<PastDayVm> {
+    days.iter()
+        .map(|day| {
+            let mut on_day: Vec<&IncidentView> = incidents
+                .iter()
+                .filter(|i| time::local_date(i.model.started_at, tz) == *day)
+                .collect();
+            on_day.sort_by_key(|i| std::cmp::Reverse((i.model.started_at, i.model.id)));
+            PastDayVm {
+                heading: time::day_heading(*day),
+                incidents: on_day
+                    .into_iter()
+                    .map(|i| PastVm {
+                        id: i.model.id,
+                        path: format!("incidents/{}", i.model.id),
+                        display_title: display_title(i),
+                        resolved: i.is_resolved(),
+                        status_label: i.status.label(),
+                        impact: i.impact.as_str(),
+                        last_iso: time::iso(i.last_update_at(), tz),
+                        last_when: time::on_day(i.last_update_at(), tz, *day),
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// When what a page shows last changed: a component, or an update of one of
+/// its incidents. `None` for a page that shows nothing yet.
+pub fn last_changed<'a>(
+    components: &[ComponentView],
+    incidents: impl IntoIterator<Item = &'a IncidentView>,
+) -> Option<DateTime<Utc>> {
+    components
+        .iter()
+        .map(|c| c.model.updated_at)
+        .chain(incidents.into_iter().map(IncidentView::last_update_at))
+        .max()
 }
 
 /// Posts grouped under their date headings, keeping order.
@@ -155,7 +289,7 @@ pub struct ComponentVm {
     pub label: &'static str,
 }
 
-pub fn components(list: &[crate::store::components::ComponentView]) -> Vec<ComponentVm> {
+pub fn components(list: &[ComponentView]) -> Vec<ComponentVm> {
     list.iter()
         .map(|c| ComponentVm {
             id: c.model.id,

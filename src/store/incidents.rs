@@ -9,7 +9,10 @@ use sea_orm::{
 };
 
 use super::{now, StoreError};
-use crate::domain::{ComponentStatus, Impact, IncidentStatus, IncidentTitle, Standing, UpdateBody};
+use crate::domain::{
+    changes_on_resolve, ComponentStatus, Impact, IncidentStatus, IncidentTitle, Standing,
+    UpdateBody,
+};
 use crate::entity::{component, incident, incident_update, staff, update_component};
 
 pub struct NewIncident {
@@ -27,6 +30,10 @@ pub struct NewUpdate {
     pub at: DateTime<Utc>,
     pub author_id: i32,
     pub notify: bool,
+    /// When the update leaves the incident resolved, the components it
+    /// affected and `components` does not name return to operational, in
+    /// this update (see `domain::changes_on_resolve`).
+    pub operational_on_resolve: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -110,7 +117,22 @@ async fn append(
     .insert(txn)
     .await?;
 
-    for (component_id, new_status) in &u.components {
+    let now_stands = Standing {
+        status: super::read(
+            IncidentStatus::parse(&inc.status),
+            format_args!("the status of incident {}", inc.id),
+        )?,
+        resolved_at: inc.resolved_at,
+        monitoring_at: inc.monitoring_at,
+        latest_at: latest.map(|l| l.display_at),
+    }
+    .after(u.status, u.at);
+    let components = if u.operational_on_resolve && now_stands.status.is_resolved() {
+        changes_on_resolve(u.components, affected_now(txn, inc.id).await?)
+    } else {
+        u.components
+    };
+    for (component_id, new_status) in &components {
         let comp = component::Entity::find_by_id(*component_id)
             .filter(component::Column::DeletedAt.is_null())
             .one(txn)
@@ -133,16 +155,6 @@ async fn append(
         c.update(txn).await?;
     }
 
-    let now_stands = Standing {
-        status: super::read(
-            IncidentStatus::parse(&inc.status),
-            format_args!("the status of incident {}", inc.id),
-        )?,
-        resolved_at: inc.resolved_at,
-        monitoring_at: inc.monitoring_at,
-        latest_at: latest.map(|l| l.display_at),
-    }
-    .after(u.status, u.at);
     let mut m: incident::ActiveModel = inc.clone().into();
     m.status = Set(now_stands.status.as_str().to_owned());
     m.resolved_at = Set(now_stands.resolved_at);
@@ -164,6 +176,40 @@ async fn append(
         incident_id: inc.id,
         update_id: upd.id,
     })
+}
+
+/// The components this incident's updates changed, each with its status now;
+/// archived ones are left out, as no update can change them any more.
+async fn affected_now(
+    txn: &DatabaseTransaction,
+    incident_id: i32,
+) -> Result<Vec<(i32, ComponentStatus)>, StoreError> {
+    use sea_orm::sea_query::Query;
+    let updates = Query::select()
+        .column(incident_update::Column::Id)
+        .from(incident_update::Entity)
+        .and_where(incident_update::Column::IncidentId.eq(incident_id))
+        .to_owned();
+    let touched = Query::select()
+        .column(update_component::Column::ComponentId)
+        .from(update_component::Entity)
+        .and_where(update_component::Column::UpdateId.in_subquery(updates))
+        .to_owned();
+    let rows = component::Entity::find()
+        .filter(component::Column::Id.in_subquery(touched))
+        .filter(component::Column::DeletedAt.is_null())
+        .order_by_asc(component::Column::Id)
+        .all(txn)
+        .await?;
+    rows.into_iter()
+        .map(|c| {
+            let status = super::read(
+                ComponentStatus::parse(&c.status),
+                format_args!("the status of component {}", c.id),
+            )?;
+            Ok((c.id, status))
+        })
+        .collect()
 }
 
 pub async fn find_by_seed_key(
@@ -348,6 +394,21 @@ pub async fn recent(
         .order_by_desc(incident::Column::StartedAt)
         .order_by_desc(incident::Column::Id)
         .limit(limit)
+        .all(db)
+        .await?;
+    views(db, list).await
+}
+
+/// Every incident that started at `since` or later, newest first: the front
+/// page's days, read through the listing index.
+pub async fn started_since(
+    db: &impl ConnectionTrait,
+    since: DateTime<Utc>,
+) -> Result<Vec<IncidentView>, sea_orm::DbErr> {
+    let list = incident::Entity::find()
+        .filter(incident::Column::StartedAt.gte(since))
+        .order_by_desc(incident::Column::StartedAt)
+        .order_by_desc(incident::Column::Id)
         .all(db)
         .await?;
     views(db, list).await

@@ -10,16 +10,16 @@ use actix_web::{
 };
 
 use super::AppError;
-use crate::domain::{OverallStatus, PageZone};
+use crate::domain::{ComponentStatus, OverallStatus, PageZone};
 use crate::render::{
     cache::{Coding, Page, Rendered},
-    time, views,
+    time::{self, Today},
+    views,
 };
 use crate::state::AppState;
 use crate::store;
 
 const TZ_COOKIE: &str = "sp_tz";
-const RECENT: u64 = 10;
 const HISTORY_PER_PAGE: u64 = 20;
 
 /// The zone this reader sees times in, and a cookie to remember a new choice.
@@ -160,41 +160,66 @@ pub fn respond(
         .body(variant.body.clone())
 }
 
+/// "Last updated ...", for a page's context.
+fn updated_vm(at: Option<chrono::DateTime<chrono::Utc>>, today: &Today) -> serde_json::Value {
+    at.map_or(
+        serde_json::Value::Null,
+        |at| serde_json::json!({ "iso": time::iso(at, today.tz), "when": today.when(at) }),
+    )
+}
+
+/// The present first: the banner, the incidents in progress (each its latest
+/// update), the components, then every one of the past days. Times read
+/// against today, so the page is rendered again when the reader's day turns.
 #[get("/")]
 pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let (zone, cookie) = reader_zone(&req, &state);
     let key = format!("/|{}", zone.name());
     let page = cached(&req, &state, key, "text/html; charset=utf-8", || async {
         let tz = zone.tz();
+        let today = Today::new(store::now(), tz);
+        let days = today.and_days_before(state.settings.past_days);
+        let since = time::day_start(days.last().copied().unwrap_or(today.date), tz);
         let components = store::components::list(&state.db).await?;
         let overall = OverallStatus::from_components(components.iter().map(|c| c.status));
         let open = store::incidents::unresolved(&state.db).await?;
-        let recent: Vec<_> = store::incidents::recent(&state.db, RECENT + open.len() as u64)
-            .await?
-            .into_iter()
-            .filter(|i| i.is_resolved())
-            .take(RECENT as usize)
-            .collect();
+        let past = store::incidents::started_since(&state.db, since).await?;
         let mut ctx = layout_context(&state, zone);
         ctx.insert("overall", overall.description());
         ctx.insert("overall_slug", overall.slug());
-        ctx.insert("components", &views::components(&components));
+        let listed = views::components(&components);
+        // What the banner names: every component that is not operational.
+        let down: Vec<_> = listed
+            .iter()
+            .filter(|c| c.status != ComponentStatus::Operational.as_str())
+            .collect();
+        ctx.insert("down", &down);
+        ctx.insert("components", &listed);
         ctx.insert(
             "open",
-            &open.iter().map(|i| views::post(i, tz)).collect::<Vec<_>>(),
+            &open
+                .iter()
+                .filter_map(|i| views::in_progress(i, &today))
+                .collect::<Vec<_>>(),
         );
-        let posts = recent.iter().map(|i| views::post(i, tz)).collect();
+        ctx.insert("past", &views::past_days(&past, &days, tz));
         ctx.insert(
-            "days",
-            &views::by_heading(posts, |p| p.date_heading.clone()),
+            "updated",
+            &updated_vm(
+                views::last_changed(&components, open.iter().chain(&past)),
+                &today,
+            ),
         );
         ctx.insert("path", "");
-        Ok(state.tera.render("public/index.html", &ctx)?)
+        let body = state.tera.render("public/index.html", &ctx)?;
+        Ok(Rendered::until(body, today.ends_at()))
     })
     .await?;
     Ok(respond(&req, page, cookie))
 }
 
+/// The whole story in the seed's order. The line at its top (the latest
+/// update, while open) and "Last updated" read against today.
 #[get("/incidents/{id}")]
 pub async fn incident(
     req: HttpRequest,
@@ -208,10 +233,14 @@ pub async fn incident(
         let view = store::incidents::load(&state.db, id)
             .await?
             .ok_or(AppError::NotFound)?;
+        let today = Today::new(store::now(), zone.tz());
         let mut ctx = layout_context(&state, zone);
         ctx.insert("post", &views::post(&view, zone.tz()));
+        ctx.insert("latest", &views::latest(&view, &today));
+        ctx.insert("updated", &updated_vm(Some(view.last_update_at()), &today));
         ctx.insert("path", &format!("incidents/{id}"));
-        Ok(state.tera.render("public/incident.html", &ctx)?)
+        let body = state.tera.render("public/incident.html", &ctx)?;
+        Ok(Rendered::until(body, today.ends_at()))
     })
     .await?;
     Ok(respond(&req, page, cookie))

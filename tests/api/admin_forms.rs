@@ -371,7 +371,19 @@ async fn components_are_managed_from_the_admin() {
     let html = app.get_html("/").await;
     assert!(texts(&html, "ul.components li")
         .contains(&"Backend / Primary database Degraded Performance".to_owned()));
-    assert_eq!(texts(&html, ".banner"), vec!["Degraded System Service"]);
+    assert_eq!(
+        texts(&html, ".banner .overall"),
+        vec!["Degraded System Service"]
+    );
+    assert_eq!(
+        texts(&html, ".banner li"),
+        vec!["Primary database: Degraded Performance"],
+        "the banner names what is wrong"
+    );
+    assert_eq!(
+        crate::helpers::attr(&html, ".banner li a", "href").as_deref(),
+        Some(format!("#component-{id}").as_str())
+    );
 
     let res = app
         .post_form(
@@ -470,7 +482,10 @@ async fn deleting_a_component_keeps_the_incidents_that_named_it() {
         texts(&front, "ul.components li").is_empty(),
         "gone from the page"
     );
-    assert_eq!(texts(&front, ".banner"), vec!["All Systems Operational"]);
+    assert_eq!(
+        texts(&front, ".banner .overall"),
+        vec!["All Systems Operational"]
+    );
     let html = app.get_html(&format!("/incidents/{id}")).await;
     assert_eq!(
         texts(&html, ".changes li"),

@@ -164,6 +164,7 @@ async fn a_fan_out_killed_half_way_completes_after_a_restart() {
                 at: store::now(),
                 author_id: author.id,
                 notify: true,
+                operational_on_resolve: false,
             },
         },
     )

@@ -386,11 +386,11 @@ async fn every_page_is_accessible_and_valid_html5() {
         "accessibility problems:\n{}",
         problems.join("\n")
     );
-    // On the front page a resolved incident sits under its date's heading.
+    // On the front page today's incidents sit under its date heading, newest first.
     let index = pages.iter().find(|p| p.name == "index").unwrap();
     assert_eq!(
-        crate::helpers::texts(&index.html, "h3.date + .post h4"),
-        ["Slow dashboard (Resolved)"]
+        crate::helpers::texts(&index.html, ".day h4"),
+        ["Slow dashboard (Resolved)", "Elevated error rates"]
     );
     // The error pages must still show what was typed and why it failed.
     let errors = pages

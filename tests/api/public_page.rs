@@ -34,7 +34,15 @@ async fn the_banner_reflects_the_worst_component() {
     )
     .await;
     let html = app.get_html("/").await;
-    assert_eq!(texts(&html, ".banner"), vec!["Partial System Outage"]);
+    assert_eq!(
+        texts(&html, ".banner .overall"),
+        vec!["Partial System Outage"]
+    );
+    // It names and links what is wrong: the incident, then the component.
+    assert_eq!(
+        texts(&html, ".banner li"),
+        vec!["API errors · Investigating", "API: Partial Outage"]
+    );
     let rows = texts(&html, "ul.components li");
     assert!(rows.contains(&"API Partial Outage".to_owned()), "{rows:?}");
     assert!(rows.contains(&"Website Operational".to_owned()), "{rows:?}");
@@ -63,7 +71,7 @@ async fn an_incident_reads_like_a_blog_post() {
         .await;
     assert_eq!(res.status(), 303);
 
-    for path in ["/".to_owned(), format!("/incidents/{id}")] {
+    for path in ["/history".to_owned(), format!("/incidents/{id}")] {
         let html = app.get_html(&path).await;
         assert!(
             html.contains("Live Site Issue: File Names (Resolved)"),
@@ -140,10 +148,6 @@ async fn a_reader_picks_a_zone_and_it_is_remembered() {
         .unwrap()
         .contains("sp_tz=Europe/Berlin"));
     let html = res.text().await.unwrap();
-    assert_eq!(
-        texts(&html, ".update-heading"),
-        vec!["UPDATE 6:38 PM CET - Issue Resolved"]
-    );
     assert!(html.contains("<option value=\"Europe/Berlin\" selected>"));
     // Later visits, with no query, keep the choice.
     let html = reader

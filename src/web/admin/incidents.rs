@@ -169,6 +169,8 @@ pub async fn create(
                 at,
                 author_id: me.id,
                 notify: form.has("notify"),
+                // The form says so beside the components.
+                operational_on_resolve: true,
             };
             let new = NewIncident {
                 title,
@@ -368,6 +370,8 @@ pub async fn post_update(
                 at,
                 author_id: me.id,
                 notify: form.has("notify"),
+                // The form says so beside the components.
+                operational_on_resolve: true,
             };
             store::incidents::post_update(&state.db, id, update).await?;
             tracing::info!(

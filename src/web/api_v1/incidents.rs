@@ -182,6 +182,7 @@ pub async fn create_incident(
                 at: when("started_at", input.started_at)?,
                 author_id: caller.0.model.created_by,
                 notify: input.notify.unwrap_or(true),
+                operational_on_resolve: false,
             },
         };
         let published = store::incidents::create(&state.db, new).await?;
@@ -231,6 +232,8 @@ pub async fn post_update(
             at: when("display_at", input.display_at)?,
             author_id: caller.0.model.created_by,
             notify: input.notify.unwrap_or(true),
+            // A client names each component it changes, as Statuspage's API has it.
+            operational_on_resolve: false,
         };
         let status = update.status;
         let published = match store::incidents::post_update(&state.db, id, update).await {
