@@ -175,6 +175,8 @@ async fn main() {
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
+    // Worker settings to try, e.g. STATUSPOST_WORKER_CONCURRENCY=128.
+    .chain(std::env::vars().filter(|(k, _)| k.starts_with("STATUSPOST_WORKER_")))
     .collect();
     let settings = Settings::from_sources(None, &env).unwrap();
     let app = Application::build(settings).await.unwrap();
