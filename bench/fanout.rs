@@ -344,7 +344,10 @@ async fn crash_catch_up(
     let mut first = WorkerProcess::start(db_url, dir, smtp);
     let deadline = Instant::now() + Duration::from_secs(600);
     while reached().0 < total / 2 {
-        assert!(Instant::now() < deadline, "the first worker did not get half-way");
+        assert!(
+            Instant::now() < deadline,
+            "the first worker did not get half-way"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     first.kill();

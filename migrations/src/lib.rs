@@ -7,6 +7,8 @@ mod m20261202_000010_create_worker_heartbeats;
 mod m20261203_000030_page_generation;
 mod m20261203_000031_incident_listing_indexes;
 mod m20261203_000032_delivery_claim_indexes;
+mod m20261203_000060_component_status_changes;
+mod m20261203_000061_component_uptime_display;
 
 pub struct Migrator;
 
@@ -21,6 +23,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000030_page_generation::Migration),
             Box::new(m20261203_000031_incident_listing_indexes::Migration),
             Box::new(m20261203_000032_delivery_claim_indexes::Migration),
+            Box::new(m20261203_000060_component_status_changes::Migration),
+            Box::new(m20261203_000061_component_uptime_display::Migration),
         ]
     }
 }

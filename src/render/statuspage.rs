@@ -454,6 +454,8 @@ mod tests {
                 created_at: at(10),
                 updated_at: at(11),
                 deleted_at: None,
+                show_uptime: true,
+                uptime_start: None,
             },
             status,
             group: group.map(|g| component_group::Model {

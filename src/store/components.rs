@@ -141,15 +141,19 @@ pub async fn update(
     m.status = Set(input.status.as_str().to_owned());
     m.updated_at = Set(now());
     let m = m.update(&txn).await?;
+    let old_status = super::read(
+        ComponentStatus::parse(&old_status),
+        format_args!("the status of component {id}"),
+    )?;
+    if status_changed {
+        super::uptime::record(&txn, id, m.updated_at, old_status, input.status, None).await?;
+    }
     if status_changed && notify {
         super::outbox::write(
             &txn,
             super::outbox::Event::ComponentChange {
                 component_id: id,
-                old_status: super::read(
-                    ComponentStatus::parse(&old_status),
-                    format_args!("the status of component {id}"),
-                )?,
+                old_status,
                 new_status: input.status,
             },
         )
