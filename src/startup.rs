@@ -155,6 +155,7 @@ impl Application {
                 .service(crate::web::api_v2::components)
                 .service(crate::web::api_v2::incidents)
                 .service(crate::web::api_v2::unresolved)
+                .service(crate::web::uptime::component_uptime)
                 .service(crate::web::feeds::feed_atom)
                 .service(crate::web::feeds::feed_rss)
                 .service(crate::web::feeds::history_atom)

@@ -16,5 +16,6 @@ pub mod public;
 pub mod request_id;
 pub mod security;
 pub mod subscribe;
+pub mod uptime;
 
 pub use error::AppError;

@@ -26,6 +26,7 @@ mod sign_in;
 mod smtp_server;
 mod subscribe;
 mod subscribers_admin;
+mod uptime;
 mod webhook_receiver;
 mod webhooks;
 mod workers;
