@@ -147,6 +147,7 @@ impl Application {
                 .service(crate::web::public::index)
                 .service(crate::web::public::incident)
                 .service(crate::web::public::history)
+                .service(crate::web::uptime::calendars)
                 .service(crate::web::public::health)
                 .service(crate::web::ops::ready)
                 .service(crate::web::ops::metrics)

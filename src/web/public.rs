@@ -189,7 +189,13 @@ pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
             &views::by_heading(posts, |p| p.date_heading.clone()),
         );
         ctx.insert("path", "");
-        Ok(state.tera.render("public/index.html", &ctx)?)
+        let (bars, bars_change) = super::uptime::bars(&state, &components).await?;
+        ctx.insert("uptime", &bars);
+        let body = state.tera.render("public/index.html", &ctx)?;
+        Ok(match bars_change {
+            Some(at) => Rendered::until(body, at),
+            None => Rendered::from(body),
+        })
     })
     .await?;
     Ok(respond(&req, page, cookie))

@@ -352,3 +352,320 @@ async fn every_answer_matches_the_openapi_document() {
         conforms(&openapi, status, &body);
     }
 }
+
+/// Adds a component in `group` through the staff form; returns its id.
+async fn add_in_group(app: &TestApp, name: &str, group: &str) -> i32 {
+    let res = app
+        .post_form(
+            "/admin/components",
+            "/admin/components",
+            &[
+                ("name", name),
+                ("group", group),
+                ("position", "0"),
+                ("status", "operational"),
+                ("description", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    statuspost::store::components::list(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.model.name == name)
+        .unwrap()
+        .model
+        .id
+}
+
+fn classes(html: &str, selector: &str) -> Vec<String> {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(selector).unwrap();
+    doc.select(&sel)
+        .map(|e| e.value().attr("class").unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// The percentage as the page shows it: cut to two decimals.
+fn shown(p: f64) -> String {
+    format!("{:.2}", (p * 100.0).floor() / 100.0)
+}
+
+#[tokio::test]
+async fn the_page_shows_90_bars_per_component_and_group_with_each_days_text() {
+    use crate::helpers::texts;
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let api = add_in_group(&app, "API", "Core").await;
+    let web = add_in_group(&app, "Website", "Core").await;
+    let docs = app.add_component("Docs").await;
+    let day = days_ago(3);
+    let incident = outage_on(&app, api, day).await;
+    let group = statuspost::store::components::list(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.model.id == api)
+        .unwrap()
+        .group
+        .unwrap()
+        .id;
+
+    let html = app.get_html("/").await;
+    let bars = classes(&html, &format!("#uptime-{api} ol.bars li"));
+    assert_eq!(bars.len(), 90);
+    // Oldest first: the record starts on the outage's day, three days before the last bar.
+    assert!(bars[..86].iter().all(|c| c == "bar s-none"), "{bars:?}");
+    assert_eq!(bars[86], "bar s-major_outage");
+    assert!(
+        bars[87..].iter().all(|c| c == "bar s-operational"),
+        "{bars:?}"
+    );
+    let said = texts(&html, &format!("#uptime-{api} ol.bars li"));
+    let label = day.format("%A, %B %-d, %Y").to_string();
+    assert_eq!(
+        said[86],
+        format!("{label}: Major outage for 1 h 30 min, partial outage for 30 min.")
+    );
+    assert!(said[89].ends_with(": No downtime."), "{}", said[89]);
+    assert!(said[0].ends_with(": No data."), "{}", said[0]);
+    // The day, told in words with a link to its incident, one click away.
+    let told = texts(&html, &format!("#uptime-{api} details.uptime-days li"));
+    assert_eq!(
+        told,
+        [format!(
+            "{label}: Major outage for 1 h 30 min, partial outage for 30 min. Checkout errors"
+        )]
+    );
+    assert_eq!(
+        crate::helpers::attr(
+            &html,
+            &format!("#uptime-{api} details.uptime-days li a"),
+            "href"
+        ),
+        Some(format!("/incidents/{incident}"))
+    );
+    // 14 hours of the first day counted, then three whole days.
+    let expected = 100.0 * (1.0 - (5400.0 + 0.3 * 1800.0) / ((14.0 + 72.0) * 3600.0));
+    let legend = texts(&html, &format!("#uptime-{api} .uptime-legend"));
+    assert_eq!(
+        legend,
+        [format!("90 days ago {} % uptime Today", shown(expected))]
+    );
+
+    // In the page's order; a group is the worst of its members, listed right after it.
+    let rows: Vec<String> = scraper::Html::parse_document(&html)
+        .select(&scraper::Selector::parse(".uptime-row").unwrap())
+        .map(|e| e.value().attr("id").unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            format!("uptime-{docs}"),
+            format!("uptime-group-{group}"),
+            format!("uptime-{api}"),
+            format!("uptime-{web}"),
+        ]
+    );
+    let group_bars = classes(&html, &format!("#uptime-group-{group} ol.bars li"));
+    assert_eq!(group_bars[86], "bar s-major_outage");
+    assert_eq!(
+        texts(&html, &format!("#uptime-group-{group} h3")),
+        ["Core (group: API, Website)"]
+    );
+    // Website had nothing, and it says so without a list to open.
+    assert!(classes(&html, &format!("#uptime-{web} details")).is_empty());
+    assert_eq!(
+        classes(&html, &format!("#uptime-{web} ol.bars li.s-operational")).len(),
+        1,
+        "added today"
+    );
+}
+
+#[tokio::test]
+async fn staff_choose_whether_and_from_when_a_component_shows_bars() {
+    use crate::helpers::texts;
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let api = app.add_component("API").await;
+    let web = app.add_component("Website").await;
+    let day = days_ago(5);
+    outage_on(&app, api, day).await;
+    let save = |id: i32, name: &'static str, fields: Vec<(&'static str, String)>| {
+        let app = &app;
+        async move {
+            let mut body: Vec<(&str, String)> = vec![
+                ("name", name.to_owned()),
+                ("group", String::new()),
+                ("position", "0".to_owned()),
+                ("status", "operational".to_owned()),
+                ("description", String::new()),
+            ];
+            body.extend(fields);
+            let body: Vec<(&str, &str)> = body.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.post_form(
+                "/admin/components",
+                &format!("/admin/components/{id}"),
+                &body,
+            )
+            .await
+        }
+    };
+    // Website's bars off; API's counted from the day after the outage.
+    let res = save(web, "Website", vec![]).await;
+    assert_eq!(res.status(), 303);
+    let from = day.succ_opt().unwrap();
+    let res = save(
+        api,
+        "API",
+        vec![
+            ("show_uptime", "on".to_owned()),
+            ("uptime_start", from.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+
+    let html = app.get_html("/").await;
+    assert!(classes(&html, &format!("#uptime-{web}")).is_empty());
+    let bars = classes(&html, &format!("#uptime-{api} ol.bars li"));
+    assert_eq!(
+        bars[84], "bar s-none",
+        "the outage's day is before the record"
+    );
+    assert_eq!(bars[85], "bar s-operational");
+    assert_eq!(
+        texts(&html, &format!("#uptime-{api} .uptime-legend")),
+        ["90 days ago 100.00 % uptime Today"]
+    );
+    let (_, doc) = uptime(&app, api, &format!("?range_start={day}")).await;
+    assert_eq!(doc["range_start"], from.to_string());
+    assert_eq!(doc["major_outage"], 0);
+    // The read API says the same.
+    let comps: Value = app
+        .get("/api/v2/components.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let of = |id: i32| {
+        let want = id.to_string();
+        comps["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"].as_str() == Some(want.as_str()))
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(of(api)["showcase"], true);
+    assert_eq!(of(api)["start_date"], from.to_string());
+    assert_eq!(of(web)["showcase"], false);
+    // The form shows what was chosen.
+    let admin = app.get_html("/admin/components").await;
+    assert_eq!(
+        crate::helpers::attr(&admin, &format!("#uptime-start-{api}"), "value"),
+        Some(from.to_string())
+    );
+    assert!(crate::helpers::attr(&admin, &format!("#show-uptime-{api}"), "checked").is_some());
+    assert!(crate::helpers::attr(&admin, &format!("#show-uptime-{web}"), "checked").is_none());
+
+    // A day to come, or a garbled one, is refused beside the field with the text kept.
+    let tomorrow = Utc::now()
+        .date_naive()
+        .checked_add_days(Days::new(2))
+        .unwrap()
+        .to_string();
+    for (typed, message) in [
+        (tomorrow.as_str(), "The date cannot be in the future."),
+        ("1969-12-31", "The date must be in 1970 or later."),
+        ("soon", "Enter a date like 2026-09-01, or leave it empty."),
+    ] {
+        let res = save(
+            api,
+            "API",
+            vec![
+                ("show_uptime", "on".to_owned()),
+                ("uptime_start", typed.to_owned()),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 422, "{typed}");
+        let page = res.text().await.unwrap();
+        assert_eq!(
+            crate::helpers::attr(&page, &format!("#uptime-start-{api}"), "value"),
+            Some(typed.to_owned())
+        );
+        assert!(
+            texts(&page, ".field-error").contains(&message.to_owned()),
+            "{page}"
+        );
+    }
+    let (_, doc) = uptime(&app, api, "").await;
+    assert_eq!(doc["range_start"], from.to_string(), "nothing was saved");
+
+    // Without a CSRF token, nothing changes.
+    let res = app
+        .client
+        .post(app.url(&format!("/admin/components/{api}")))
+        .form(&[
+            ("name", "API"),
+            ("status", "operational"),
+            ("uptime_start", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let (_, doc) = uptime(&app, api, "").await;
+    assert_eq!(doc["range_start"], from.to_string());
+}
+
+#[tokio::test]
+async fn the_uptime_page_has_a_calendar_of_each_of_the_last_three_months() {
+    use crate::helpers::texts;
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let api = app.add_component("API").await;
+    let day = days_ago(3);
+    let incident = outage_on(&app, api, day).await;
+    let html = app.get_html("/uptime").await;
+    let today = Utc::now().date_naive();
+    let months = texts(&html, &format!("section:has(#uptime-{api}) h3"));
+    assert_eq!(months.len(), 3, "{months:?}");
+    assert!(
+        months[2].starts_with(&today.format("%B %Y").to_string())
+            || months[2].starts_with(&days_ago(1).format("%B %Y").to_string()),
+        "{months:?}"
+    );
+    // The outage's day, in its month's calendar: the colour, a sign, and the words.
+    let cell = texts(
+        &html,
+        &format!("section:has(#uptime-{api}) td.s-major_outage"),
+    );
+    assert_eq!(
+        cell,
+        [format!(
+            "{} !!: Major outage for 1 h 30 min, partial outage for 30 min.",
+            chrono::Datelike::day(&day)
+        )]
+    );
+    let told = texts(
+        &html,
+        &format!("section:has(#uptime-{api}) ul.uptime-days li"),
+    );
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(told[0].ends_with("Checkout errors"), "{told:?}");
+    assert!(html.contains(&format!("href=\"/incidents/{incident}\"")));
+    // Every week has seven cells.
+    let doc = scraper::Html::parse_document(&html);
+    let weeks: Vec<usize> = doc
+        .select(&scraper::Selector::parse(&format!("section:has(#uptime-{api}) tbody tr")).unwrap())
+        .map(|tr| tr.children().filter(|c| c.value().is_element()).count())
+        .collect();
+    assert!(
+        weeks.len() >= 12 && weeks.iter().all(|n| *n == 7),
+        "{weeks:?}"
+    );
+}
