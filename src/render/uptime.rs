@@ -191,7 +191,11 @@ fn day_vm(day: &Day, incidents: &[IncidentSpan], at: DateTime<Utc>) -> DayVm {
         slug,
         status_label,
         mark: day.tally.worst.map_or("", mark),
-        text: day_text(&day.tally),
+        text: if day.start > at {
+            "Still to come.".to_owned()
+        } else {
+            day_text(&day.tally)
+        },
         notable: day
             .tally
             .worst
