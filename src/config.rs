@@ -52,6 +52,8 @@ pub struct Settings {
     pub metrics_token: Option<SecretString>,
     /// The byte bound of the rendered-page cache.
     pub page_cache_bytes: u64,
+    /// How partial outages count against uptime.
+    pub uptime_weights: crate::domain::UptimeWeights,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +146,7 @@ impl Settings {
             trusted_proxies,
             metrics_token,
             page_cache_mb,
+            uptime_partial_weight,
         } = raw;
         let base_url_from_bind = base_url.is_none();
         let base_url_text = base_url.unwrap_or_else(|| format!("http://{bind}"));
@@ -212,6 +215,8 @@ impl Settings {
             )));
         }
         let page_cache_bytes = page_cache_mb * 1024 * 1024;
+        let uptime_weights = crate::domain::UptimeWeights::new(uptime_partial_weight)
+            .map_err(|e| ConfigError(format!("STATUSPOST_UPTIME_PARTIAL_WEIGHT={e}")))?;
         let secure_cookies = base_url.scheme() == "https";
         let host = base_url.host_str().unwrap_or("localhost").to_owned();
         Ok(Self {
@@ -234,6 +239,7 @@ impl Settings {
             trusted_proxies,
             metrics_token,
             page_cache_bytes,
+            uptime_weights,
             base_url,
             base_url_from_bind,
         })
@@ -277,6 +283,7 @@ mod tests {
         assert!(s.secret_key.is_none());
         assert_eq!(s.page_cache_bytes, 32 * 1024 * 1024);
         assert_eq!(s.past_days, 7);
+        assert_eq!(s.uptime_weights, crate::domain::UptimeWeights::STATUSPAGE);
     }
 
     #[test]
@@ -357,6 +364,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert_eq!(e, "STATUSPOST_PAST_DAYS=-1 is not a positive number");
+        let e = Settings::from_sources(None, &env(&[("STATUSPOST_UPTIME_PARTIAL_WEIGHT", "2")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("STATUSPOST_UPTIME_PARTIAL_WEIGHT=2 is not a weight"),
+            "{e}"
+        );
+        let s = Settings::from_sources(None, &env(&[("STATUSPOST_UPTIME_PARTIAL_WEIGHT", "0.5")]))
+            .unwrap();
+        assert_eq!(s.uptime_weights.partial(), 0.5);
     }
 
     #[test]

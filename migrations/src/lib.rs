@@ -8,6 +8,8 @@ mod m20261203_000030_page_generation;
 mod m20261203_000031_incident_listing_indexes;
 mod m20261203_000032_delivery_claim_indexes;
 mod m20261203_000050_subscriber_unsubscribed_at;
+mod m20261203_000060_component_status_changes;
+mod m20261203_000061_component_uptime_display;
 
 pub struct Migrator;
 
@@ -23,6 +25,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000031_incident_listing_indexes::Migration),
             Box::new(m20261203_000032_delivery_claim_indexes::Migration),
             Box::new(m20261203_000050_subscriber_unsubscribed_at::Migration),
+            Box::new(m20261203_000060_component_status_changes::Migration),
+            Box::new(m20261203_000061_component_uptime_display::Migration),
         ]
     }
 }

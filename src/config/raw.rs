@@ -65,6 +65,10 @@ pub(super) struct Raw {
     /// Memory the rendered public pages may take, in MiB, all variants counted.
     #[default = 32]
     pub page_cache_mb: u64,
+    /// How much an hour of partial outage counts against uptime (a major outage's hour
+    /// counts 1); Statuspage's 0.3.
+    #[default = 0.3]
+    pub uptime_partial_weight: f64,
 }
 
 /// Settings whose variables keep the name other tools give them, without our prefix.

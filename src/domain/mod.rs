@@ -11,6 +11,7 @@ mod staff;
 mod subscriber;
 mod text;
 mod timezone;
+pub mod uptime;
 mod webhook_url;
 
 pub use api_token::{TokenName, TokenScope};
@@ -25,6 +26,7 @@ pub use staff::{DisplayName, Password};
 pub use subscriber::SubscriberKind;
 pub use text::{ComponentName, IncidentTitle, UpdateBody};
 pub use timezone::PageZone;
+pub use uptime::UptimeWeights;
 pub use webhook_url::WebhookUrl;
 
 /// Why a value was refused, in words a staff member can act on.

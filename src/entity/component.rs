@@ -16,6 +16,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,
+    /// Whether the page shows this component's uptime bars.
+    pub show_uptime: bool,
+    /// Uptime counts from this day in the page's zone; none: since it was added.
+    pub uptime_start: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

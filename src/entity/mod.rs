@@ -5,6 +5,7 @@ pub mod prelude;
 pub mod api_token;
 pub mod component;
 pub mod component_group;
+pub mod component_status_change;
 pub mod delivery;
 pub mod idempotency_key;
 pub mod incident;

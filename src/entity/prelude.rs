@@ -3,6 +3,7 @@
 pub use super::api_token::Entity as ApiToken;
 pub use super::component::Entity as Component;
 pub use super::component_group::Entity as ComponentGroup;
+pub use super::component_status_change::Entity as ComponentStatusChange;
 pub use super::delivery::Entity as Delivery;
 pub use super::idempotency_key::Entity as IdempotencyKey;
 pub use super::incident::Entity as Incident;

@@ -7,4 +7,5 @@ pub mod markdown;
 pub mod statuspage;
 pub mod templates;
 pub mod time;
+pub mod uptime;
 pub mod views;

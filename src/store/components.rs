@@ -15,6 +15,16 @@ pub struct ComponentInput {
     pub group: Option<ComponentName>,
     pub position: i32,
     pub status: ComponentStatus,
+    /// Whether and from when the page shows its uptime bars; `None` leaves
+    /// them as they are (shown, since it was added, for a new component).
+    pub uptime: Option<UptimeDisplay>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UptimeDisplay {
+    pub show: bool,
+    /// Uptime counts from this day in the page's zone; `None`: since it was added.
+    pub start: Option<chrono::NaiveDate>,
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +120,8 @@ pub async fn create(
         group_id: Set(group_id),
         position: Set(input.position),
         status: Set(input.status.as_str().to_owned()),
+        show_uptime: Set(input.uptime.is_none_or(|u| u.show)),
+        uptime_start: Set(input.uptime.and_then(|u| u.start)),
         created_at: Set(at),
         updated_at: Set(at),
         ..Default::default()
@@ -139,17 +151,25 @@ pub async fn update(
     m.group_id = Set(group_id);
     m.position = Set(input.position);
     m.status = Set(input.status.as_str().to_owned());
+    if let Some(u) = input.uptime {
+        m.show_uptime = Set(u.show);
+        m.uptime_start = Set(u.start);
+    }
     m.updated_at = Set(now());
     let m = m.update(&txn).await?;
+    let old_status = super::read(
+        ComponentStatus::parse(&old_status),
+        format_args!("the status of component {id}"),
+    )?;
+    if status_changed {
+        super::uptime::record(&txn, id, m.updated_at, old_status, input.status, None).await?;
+    }
     if status_changed && notify {
         super::outbox::write(
             &txn,
             super::outbox::Event::ComponentChange {
                 component_id: id,
-                old_status: super::read(
-                    ComponentStatus::parse(&old_status),
-                    format_args!("the status of component {id}"),
-                )?,
+                old_status,
                 new_status: input.status,
             },
         )

@@ -149,6 +149,21 @@ async fn append(
         }
         .insert(txn)
         .await?;
+        super::uptime::record(
+            txn,
+            comp.id,
+            u.at,
+            super::read(
+                ComponentStatus::parse(&comp.status),
+                format_args!("the status of component {}", comp.id),
+            )?,
+            *new_status,
+            Some(super::uptime::MadeBy {
+                incident_id: inc.id,
+                update_id: upd.id,
+            }),
+        )
+        .await?;
         let mut c: component::ActiveModel = comp.into();
         c.status = Set(new_status.as_str().to_owned());
         c.updated_at = Set(now());

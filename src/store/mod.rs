@@ -8,6 +8,7 @@ pub mod outbox;
 pub mod settings;
 pub mod staff;
 pub mod subscribers;
+pub mod uptime;
 pub mod workers;
 
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};

@@ -17,5 +17,6 @@ pub mod request_id;
 pub mod security;
 pub mod subscribe;
 pub mod subscription;
+pub mod uptime;
 
 pub use error::AppError;

@@ -2,7 +2,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::web::{api_v1, api_v2};
+use crate::web::{api_v1, api_v2, uptime};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,6 +16,7 @@ use crate::web::{api_v1, api_v2};
         api_v2::components,
         api_v2::incidents,
         api_v2::unresolved,
+        uptime::component_uptime,
         api_v1::incidents::list_incidents,
         api_v1::incidents::get_incident,
         api_v1::incidents::create_incident,

@@ -211,8 +211,12 @@ pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
             ),
         );
         ctx.insert("path", "");
+        let (bars, bars_change) = super::uptime::bars(&state, &components).await?;
+        ctx.insert("uptime", &bars);
         let body = state.tera.render("public/index.html", &ctx)?;
-        Ok(Rendered::until(body, today.ends_at()))
+        // Whichever turns first: the reader's day, or a running outage's bar.
+        let changes_at = bars_change.map_or(today.ends_at(), |at| at.min(today.ends_at()));
+        Ok(Rendered::until(body, changes_at))
     })
     .await?;
     Ok(respond(&req, page, cookie))

@@ -114,6 +114,7 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         ("incident-open", format!("/incidents/{open}")),
         ("history", "/history".to_owned()),
         ("history-zone", "/history?tz=America/New_York".to_owned()),
+        ("uptime", "/uptime".to_owned()),
         ("not-found", "/no/such/page".to_owned()),
         ("admin-incidents", "/admin".to_owned()),
         ("admin-new-incident", "/admin/incidents/new".to_owned()),
@@ -489,6 +490,11 @@ async fn text_colours_meet_wcag_aa_contrast() {
         (var("fg"), "#f6f8fa".to_owned(), "code blocks"),
         (var("fg"), "#fff5f5".to_owned(), "alerts"),
         (var("fg"), "#f3fbf5".to_owned(), "notices"),
+        (
+            var("fg"),
+            "#eef1f4".to_owned(),
+            "calendar days without data",
+        ),
         (
             var("critical"),
             "#fff5f5".to_owned(),

@@ -31,6 +31,7 @@ mod smtp_server;
 mod subscribe;
 mod subscribers_admin;
 mod subscription;
+mod uptime;
 mod webhook_receiver;
 mod webhooks;
 mod workers;

@@ -5,12 +5,55 @@ use super::{see_other, AdminPage};
 use crate::domain::{ComponentName, ComponentStatus};
 use crate::render::views;
 use crate::state::AppState;
-use crate::store::{self, components::ComponentInput};
+use crate::store::{
+    self,
+    components::{ComponentInput, UptimeDisplay},
+};
 use crate::web::{
     auth, csrf,
     form::{CheckedForm, FieldErrors, FormData},
     AppError,
 };
+
+/// The bars' fields of a component's form: shown when ticked, counted from
+/// a day that is not in the future (empty: since the component was added).
+fn uptime_display(
+    form: &FormData,
+    state: &AppState,
+    errors: &mut FieldErrors,
+) -> Option<UptimeDisplay> {
+    let start = match form.get("uptime_start").trim() {
+        "" => Some(None),
+        d => match chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+            Ok(date) if chrono::Datelike::year(&date) < crate::domain::EARLIEST_YEAR => {
+                errors.add(
+                    "uptime_start",
+                    format!(
+                        "The date must be in {} or later.",
+                        crate::domain::EARLIEST_YEAR
+                    ),
+                );
+                None
+            }
+            Ok(date) if date > crate::render::uptime::today(store::now(), state.page.zone.tz()) => {
+                errors.add("uptime_start", "The date cannot be in the future.");
+                None
+            }
+            Ok(date) => Some(Some(date)),
+            Err(_) => {
+                errors.add(
+                    "uptime_start",
+                    "Enter a date like 2026-09-01, or leave it empty.",
+                );
+                None
+            }
+        },
+    };
+    Some(UptimeDisplay {
+        show: form.has("show_uptime"),
+        start: start?,
+    })
+}
 
 fn parse(form: &FormData, errors: &mut FieldErrors) -> Option<ComponentInput> {
     let name = errors.check("name", ComponentName::parse(form.get("name")));
@@ -39,6 +82,7 @@ fn parse(form: &FormData, errors: &mut FieldErrors) -> Option<ComponentInput> {
         group: group?,
         position: position?,
         status: status?,
+        uptime: None,
     })
     .filter(|_| errors.is_empty())
 }
@@ -56,7 +100,19 @@ async fn listing<'a>(
         .iter()
         .map(|s| serde_json::json!({ "value": s.as_str(), "label": s.label() }))
         .collect();
+    // Beside each component of `components`, in the same order.
+    let uptime: Vec<_> = list
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "show": c.model.show_uptime,
+                "start": c.model.uptime_start.map(|d| d.to_string()).unwrap_or_default(),
+            })
+        })
+        .collect();
     page.insert("components", &views::components(&list))
+        .insert("components_uptime", &uptime)
+        .insert("page_zone", state.page.zone.name())
         .insert("component_statuses", &statuses);
     Ok(page)
 }
@@ -124,8 +180,10 @@ pub async fn update(
         Err(stale) => return failed(&state, &me.0, &token, Some(id)).await?.stale(&stale),
     };
     let mut errors = FieldErrors::default();
-    match parse(&form, &mut errors) {
+    let uptime = uptime_display(&form, &state, &mut errors);
+    match parse(&form, &mut errors).filter(|_| uptime.is_some()) {
         Some(input) => {
+            let input = ComponentInput { uptime, ..input };
             store::components::update(&state.db, id, input, form.has("notify")).await?;
             state.published();
             Ok(see_other("/admin/components"))

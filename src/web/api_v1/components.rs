@@ -87,6 +87,7 @@ fn input(
         group,
         position,
         status: check("status", ComponentStatus::parse(status))?,
+        uptime: None,
     })
 }
 
