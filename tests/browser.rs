@@ -369,6 +369,7 @@ async fn flow(s: &mut Steps<'_>, app: &helpers::TestApp) -> Result<(), String> {
             group: None,
             position: 1,
             status: ComponentStatus::Operational,
+            uptime: None,
         };
         store::components::create(&app.db, input).await.unwrap();
     }
