@@ -220,9 +220,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo => {
             let db = startup::open_database(&settings).await?;
             if statuspost::demo::load(&db, settings.timezone.is_some()).await? {
-                println!("loaded the demo incident; open {}", settings.link(""));
+                println!("loaded the demo incident");
             } else {
                 println!("the demo incident is already loaded");
+            }
+            // What to do next, for someone who has just tried the program.
+            println!(
+                "serve it with `statuspost serve` and open {}",
+                settings.link("")
+            );
+            if statuspost::store::staff::count(&db).await? == 0 {
+                println!(
+                    "no staff account yet: `statuspost serve` logs a one-time link to create the \
+                     first admin, or add one now with \
+                     `statuspost user add --email you@example.com --name \"Your Name\" --admin`"
+                );
             }
         }
     }

@@ -160,7 +160,7 @@ async fn demo_author(db: &DatabaseConnection, name: &str) -> anyhow::Result<i32>
         email: Set(email),
         name: Set(name.to_owned()),
         // No password hashes to this: the account exists only to sign the demo post.
-        password_hash: Set("!".into()),
+        password_hash: Set(store::staff::NO_PASSWORD.into()),
         is_admin: Set(false),
         active: Set(false),
         created_at: Set(store::now()),

@@ -23,23 +23,29 @@ const TZ_COOKIE: &str = "sp_tz";
 const HISTORY_PER_PAGE: u64 = 20;
 
 /// The zone this reader sees times in, and a cookie to remember a new choice.
-pub fn reader_zone(req: &HttpRequest, state: &AppState) -> (PageZone, Option<Cookie<'static>>) {
+pub fn reader_zone(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<(PageZone, Option<Cookie<'static>>), AppError> {
     let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
         .map(|q| q.into_inner())
         .unwrap_or_default();
-    if let Some(z) = query.get("tz").and_then(|t| PageZone::parse(t).ok()) {
+    if let Some(asked) = query.get("tz") {
+        // Said, not ignored: a reader who mistyped a zone would otherwise
+        // read every time in another one without knowing.
+        let z = PageZone::parse(asked).map_err(|e| AppError::BadRequest(e.to_string()))?;
         let cookie = Cookie::build(TZ_COOKIE, z.name().to_owned())
             .path("/")
             .same_site(SameSite::Lax)
             .secure(state.settings.secure_cookies)
             .max_age(CookieDuration::days(365))
             .finish();
-        return (z, Some(cookie));
+        return Ok((z, Some(cookie)));
     }
     let remembered = req
         .cookie(TZ_COOKIE)
         .and_then(|c| PageZone::parse(c.value()).ok());
-    (remembered.unwrap_or(state.page.zone), None)
+    Ok((remembered.unwrap_or(state.page.zone), None))
 }
 
 /// What every public page's layout needs.
@@ -173,7 +179,7 @@ fn updated_vm(at: Option<chrono::DateTime<chrono::Utc>>, today: &Today) -> serde
 /// against today, so the page is rendered again when the reader's day turns.
 #[get("/")]
 pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let (zone, cookie) = reader_zone(&req, &state);
+    let (zone, cookie) = reader_zone(&req, &state)?;
     let key = format!("/|{}", zone.name());
     let page = cached(&req, &state, key, "text/html; charset=utf-8", || async {
         let tz = zone.tz();
@@ -231,7 +237,7 @@ pub async fn incident(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id: i32 = id.parse().map_err(|_| AppError::NotFound)?;
-    let (zone, cookie) = reader_zone(&req, &state);
+    let (zone, cookie) = reader_zone(&req, &state)?;
     let key = format!("/incidents/{id}|{}", zone.name());
     let page = cached(&req, &state, key, "text/html; charset=utf-8", || async {
         let view = store::incidents::load(&state.db, id)
@@ -262,7 +268,7 @@ pub async fn history(
     q: web::Query<HistoryQuery>,
 ) -> Result<HttpResponse, AppError> {
     let page = crate::domain::page_number(q.page.as_deref());
-    let (zone, cookie) = reader_zone(&req, &state);
+    let (zone, cookie) = reader_zone(&req, &state)?;
     let key = format!("/history?{page}|{}", zone.name());
     let page = cached(&req, &state, key, "text/html; charset=utf-8", || async {
         let tz = zone.tz();

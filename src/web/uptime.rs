@@ -332,7 +332,7 @@ pub async fn calendars(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let (zone, cookie) = reader_zone(&req, &state);
+    let (zone, cookie) = reader_zone(&req, &state)?;
     let key = format!("/uptime|{}", zone.name());
     let page = cached(&req, &state, key, "text/html; charset=utf-8", || async {
         let page_zone = state.page.zone.tz();

@@ -101,7 +101,11 @@ async fn demo_runs_twice_without_duplicating() {
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    assert!(String::from_utf8_lossy(&first.stdout).contains("loaded the demo incident"));
+    let said = String::from_utf8_lossy(&first.stdout);
+    assert!(said.contains("loaded the demo incident"), "{said}");
+    // The next steps: how to serve, and how to make the first admin.
+    assert!(said.contains("statuspost serve"), "{said}");
+    assert!(said.contains("statuspost user add"), "{said}");
     let second = statuspost(&db, &dir).arg("demo").output().unwrap();
     assert!(second.status.success());
     assert!(String::from_utf8_lossy(&second.stdout).contains("already loaded"));

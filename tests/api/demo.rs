@@ -10,6 +10,11 @@ async fn the_demo_reads_as_the_seed_does() {
     );
     // The demo sets the page's zone for the next start; a fresh app reads it.
     let app = crate::helpers::spawn_app_on(app.database, app.dir, &[]).await;
+    // Its author cannot sign in, so the next start still offers the first admin's link.
+    assert!(
+        app.setup_link.is_some(),
+        "no first-admin link after the demo"
+    );
     let demo = statuspost::store::incidents::recent(&app.db, 10)
         .await
         .unwrap();

@@ -162,13 +162,31 @@ async fn a_reader_picks_a_zone_and_it_is_remembered() {
         texts(&html, ".update-heading"),
         vec!["UPDATE 6:38 PM CET - Issue Resolved"]
     );
-    // An unknown zone is ignored rather than an error.
-    let res = reader
-        .get(app.url("/?tz=Mars/Olympus"))
+    // An unknown zone is said, not silently replaced by another.
+    for path in [
+        "/?tz=Mars/Olympus",
+        "/history?tz=Mars/Olympus",
+        "/uptime?tz=Mars/Olympus",
+    ] {
+        let res = reader.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 400, "{path}");
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains("Unknown time zone &quot;Mars/Olympus&quot;")
+                || body.contains("Unknown time zone \"Mars/Olympus\""),
+            "{body}"
+        );
+    }
+    // The zone chosen before is still the reader's.
+    let html = reader
+        .get(app.url("/"))
         .send()
         .await
+        .unwrap()
+        .text()
+        .await
         .unwrap();
-    assert_eq!(res.status(), 200);
+    assert!(html.contains("Europe/Berlin"), "{html}");
 }
 
 #[tokio::test]
