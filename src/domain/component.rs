@@ -11,6 +11,27 @@ pub enum ComponentStatus {
 }
 
 impl ComponentStatus {
+    /// Where the status sits in "the worst of them": the banner's order, the
+    /// group's status and the day's bar all read it.
+    pub fn severity(self) -> u8 {
+        match self {
+            Self::Operational => 0,
+            Self::UnderMaintenance => 1,
+            Self::DegradedPerformance => 2,
+            Self::PartialOutage => 3,
+            Self::MajorOutage => 4,
+        }
+    }
+
+    /// The worse of the two (the first when they are as bad).
+    pub fn worse(self, other: Self) -> Self {
+        if other.severity() > self.severity() {
+            other
+        } else {
+            self
+        }
+    }
+
     pub const ALL: [ComponentStatus; 5] = [
         Self::Operational,
         Self::DegradedPerformance,

@@ -42,23 +42,8 @@ impl UptimeWeights {
     }
 }
 
-/// Where each status sits in "the worst of the day": the order of the page's banner.
-pub fn severity(s: ComponentStatus) -> u8 {
-    match s {
-        ComponentStatus::Operational => 0,
-        ComponentStatus::UnderMaintenance => 1,
-        ComponentStatus::DegradedPerformance => 2,
-        ComponentStatus::PartialOutage => 3,
-        ComponentStatus::MajorOutage => 4,
-    }
-}
-
 fn worse(a: ComponentStatus, b: ComponentStatus) -> ComponentStatus {
-    if severity(b) > severity(a) {
-        b
-    } else {
-        a
-    }
+    a.worse(b)
 }
 
 /// A component's status over time, from when its record starts.

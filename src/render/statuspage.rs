@@ -282,13 +282,10 @@ pub fn components(info: &PageInfo, list: &[ComponentView]) -> Vec<Component> {
                     .filter(|m| m.group.as_ref().is_some_and(|mg| mg.id == g.id))
                     .collect();
                 // `members` holds `c` itself, so the fold starts from a real status.
-                let worst = members.iter().map(|m| m.status).fold(c.status, |a, b| {
-                    if severity(b) > severity(a) {
-                        b
-                    } else {
-                        a
-                    }
-                });
+                let worst = members
+                    .iter()
+                    .map(|m| m.status)
+                    .fold(c.status, ComponentStatus::worse);
                 let updated = members
                     .iter()
                     .map(|m| m.model.updated_at)
@@ -316,16 +313,6 @@ pub fn components(info: &PageInfo, list: &[ComponentView]) -> Vec<Component> {
         out.push(component(info, c));
     }
     out
-}
-
-fn severity(s: ComponentStatus) -> u8 {
-    match s {
-        ComponentStatus::Operational => 0,
-        ComponentStatus::UnderMaintenance => 1,
-        ComponentStatus::DegradedPerformance => 2,
-        ComponentStatus::PartialOutage => 3,
-        ComponentStatus::MajorOutage => 4,
-    }
 }
 
 fn affected(c: &ComponentChange) -> AffectedComponent {
