@@ -66,6 +66,17 @@ async fn publishing_records_the_incident_and_its_first_update() {
     assert_eq!(comp.status, "major_outage");
     let html = app.get_html(&format!("/admin/incidents/{id}")).await;
     assert!(html.contains("Post an update"));
+    // Open: the form comes before the story, and a preview reloads into view.
+    let form_at = html.find("id=\"update-heading\"").expect("the update form");
+    let story_at = html.find("id=\"story-heading\"").expect("the story");
+    assert!(
+        form_at < story_at,
+        "the form is first while the incident is open"
+    );
+    assert!(html.contains(&format!(
+        "action=\"/admin/incidents/{id}/updates#preview-heading\""
+    )));
+    assert_eq!(crate::helpers::texts(&html, "h1"), vec!["Checkout failing"]);
 }
 
 #[tokio::test]
