@@ -570,3 +570,204 @@ async fn a_refused_form_keeps_the_text_and_never_a_password() {
     assert!(html.contains(crate::helpers::ADMIN_EMAIL));
     assert!(!html.contains("a wrong passphrase"));
 }
+
+fn notice(html: &str) -> Vec<String> {
+    texts(html, "main > .notice[role=status]")
+}
+
+#[tokio::test]
+async fn deleting_a_component_asks_first() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let id = app.add_component("Payments API").await;
+    let list = app.get_html("/admin/components").await;
+    assert!(
+        crate::helpers::attr(&list, "form[action$='/delete']", "action").is_none(),
+        "no button on the list deletes by itself"
+    );
+    let confirm = format!("/admin/components/{id}/delete");
+    assert_eq!(
+        texts(&list, &format!("a[href='{confirm}']")),
+        vec!["Delete Payments API"]
+    );
+
+    let asked = app.get_html(&confirm).await;
+    assert_eq!(store::components::list(&app.db).await.unwrap().len(), 1);
+    assert_eq!(
+        texts(&asked, "h1"),
+        vec!["Delete the component “Payments API”?"]
+    );
+    assert!(asked.contains("Past incidents keep naming it"));
+    assert_eq!(
+        crate::helpers::attr(&asked, "main form[method=post]", "action").as_deref(),
+        Some(confirm.as_str())
+    );
+    assert_eq!(
+        texts(&asked, "main form button"),
+        vec!["Delete Payments API"]
+    );
+    assert_eq!(
+        crate::helpers::attr(&asked, "main a", "href").as_deref(),
+        Some("/admin/components")
+    );
+    assert_eq!(texts(&asked, "main a"), vec!["Keep it"]);
+
+    // Without the page's CSRF token nothing is deleted.
+    let res = app
+        .client
+        .post(app.url(&confirm))
+        .form(&[("csrf_token", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(store::components::list(&app.db).await.unwrap().len(), 1);
+
+    let res = app
+        .client
+        .post(app.url(&confirm))
+        .form(&[("csrf_token", csrf_token(&asked).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["location"],
+        "/admin/components?done=component-deleted"
+    );
+    assert!(store::components::list(&app.db).await.unwrap().is_empty());
+    let after = app
+        .get_html("/admin/components?done=component-deleted")
+        .await;
+    assert_eq!(
+        notice(&after),
+        vec!["Component deleted. Past incidents that named it still do."]
+    );
+    // A deleted component has nothing left to confirm.
+    assert_eq!(app.get(&confirm).await.status(), 404);
+    assert_eq!(app.get("/admin/components/9999/delete").await.status(), 404);
+}
+
+#[tokio::test]
+async fn every_action_that_goes_back_to_a_page_says_what_it_did() {
+    use sea_orm::EntityTrait;
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+
+    // Each action's 303 names what was done; the page it leads to says so.
+    let mut seen = Vec::new();
+    let mut follow = async |res: reqwest::Response| {
+        assert_eq!(res.status(), 303);
+        let to = res.headers()["location"].to_str().unwrap().to_owned();
+        let html = app.get_html(&to).await;
+        seen.push(notice(&html).join(" "));
+        to
+    };
+
+    let res = app
+        .post_form(
+            "/admin/components",
+            "/admin/components",
+            &[
+                ("name", "API"),
+                ("group", ""),
+                ("position", "0"),
+                ("status", "operational"),
+                ("description", ""),
+            ],
+        )
+        .await;
+    let to = follow(res).await;
+    assert_eq!(to, "/admin/components?done=component-added");
+    let api = store::components::list(&app.db).await.unwrap()[0].model.id;
+    let res = app
+        .post_form(
+            "/admin/components",
+            &format!("/admin/components/{api}"),
+            &[
+                ("name", "API"),
+                ("group", ""),
+                ("position", "1"),
+                ("status", "operational"),
+                ("description", ""),
+            ],
+        )
+        .await;
+    follow(res).await;
+
+    let res = app
+        .submit_new_incident("Search is slow", "Looking.", &[("action", "publish")])
+        .await;
+    let to = follow(res).await;
+    let id: i32 = to
+        .trim_start_matches("/admin/incidents/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(to, format!("/admin/incidents/{id}?done=incident-published"));
+    follow(app.post_update(id, "identified", "Found it.", &[]).await).await;
+
+    let res = app
+        .post_form(
+            "/admin/staff",
+            "/admin/staff",
+            &[
+                ("email", "robin@example.com"),
+                ("name", "Robin"),
+                ("password", "a long enough passphrase"),
+            ],
+        )
+        .await;
+    follow(res).await;
+
+    let res = app
+        .post_form(
+            "/admin/tokens",
+            "/admin/tokens",
+            &[("name", "monitor"), ("scope", "read")],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        200,
+        "the new token is shown on the page itself"
+    );
+    let token = statuspost::entity::api_token::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let res = app
+        .post_form(
+            "/admin/tokens",
+            &format!("/admin/tokens/{}/revoke", token.id),
+            &[],
+        )
+        .await;
+    follow(res).await;
+
+    assert_eq!(
+        seen,
+        vec![
+            "Component added. It is on the public page now.",
+            "Component saved.",
+            "Incident published. Subscribers are being notified if you chose to.",
+            "Update posted. Subscribers are being notified if you chose to.",
+            "Staff account added. They can sign in now.",
+            "Token revoked. It no longer works.",
+        ]
+    );
+
+    // Only known keys show anything, and nothing from the URL is echoed.
+    for path in [
+        "/admin/components",
+        "/admin/components?done=%3Cb%3Ehacked%3C%2Fb%3E",
+        "/admin/components?done=Component+saved.",
+    ] {
+        let html = app.get_html(path).await;
+        assert!(notice(&html).is_empty(), "{path}");
+        assert!(!html.contains("hacked"), "{path}");
+    }
+}

@@ -397,7 +397,8 @@ impl TestApp {
             res.text().await.unwrap_or_default()
         );
         let location = res.headers()["location"].to_str().unwrap().to_owned();
-        location.rsplit('/').next().unwrap().parse().unwrap()
+        let path = location.split('?').next().unwrap();
+        path.rsplit('/').next().unwrap().parse().unwrap()
     }
 
     /// Submits the new-incident form with `title` and `message` (investigating,

@@ -120,6 +120,14 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         ("admin-new-incident", "/admin/incidents/new".to_owned()),
         ("admin-incident", format!("/admin/incidents/{open}")),
         ("admin-components", "/admin/components".to_owned()),
+        (
+            "admin-components-done",
+            "/admin/components?done=component-saved".to_owned(),
+        ),
+        (
+            "admin-component-delete",
+            format!("/admin/components/{api}/delete"),
+        ),
         ("admin-staff", "/admin/staff".to_owned()),
         ("admin-tokens", "/admin/tokens".to_owned()),
     ] {
@@ -259,6 +267,8 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         .await
         .unwrap();
     pages.push(fetch("admin-subscribers-secret", res).await);
+    let confirm = crate::helpers::attr(&page, "a[href$='/delete']", "href").unwrap();
+    pages.push(fetch("admin-subscriber-delete", app.get(&confirm).await).await);
     let res = client().post(app.url(&unsubscribe)).send().await.unwrap();
     pages.push(fetch("unsubscribed", res).await);
     pages.push(fetch("subscription-unsubscribed", app.get(&manage).await).await);

@@ -13,6 +13,12 @@ async fn add(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::Response {
         .await
 }
 
+async fn pending_still_there(app: &TestApp) -> bool {
+    !subscriber_by_email(app, "pending@example.com")
+        .await
+        .is_empty()
+}
+
 fn row_texts(page: &str) -> Vec<String> {
     texts(page, "table.subscribers tbody tr")
 }
@@ -124,23 +130,56 @@ async fn staff_list_search_add_and_remove_subscribers() {
     let page = app.get_html("/admin/subscribers?q=%25").await;
     assert!(row_texts(&page).is_empty(), "% is not a wildcard");
 
-    // Remove.
+    // Remove: the list's button only leads to a page that asks first.
     let page = app.get_html("/admin/subscribers?q=pending").await;
-    let action = attr(&page, "form[action$='/delete']", "action").unwrap();
+    assert!(
+        attr(&page, "form[action$='/delete']", "action").is_none(),
+        "no button on the list removes by itself"
+    );
+    let confirm = attr(&page, "a[href$='/delete']", "href").unwrap();
+    let asked = app.get_html(&confirm).await;
+    assert!(pending_still_there(&app).await, "asking removes nothing");
+    assert_eq!(
+        texts(&asked, "h1"),
+        vec!["Remove the email subscriber pending@example.com?"]
+    );
+    assert!(asked.contains("its delivery history goes with it"));
+    assert_eq!(
+        attr(&asked, "main a", "href").as_deref(),
+        Some(
+            confirm
+                .replace("/delete", "")
+                .replace("/admin/subscribers/", "/admin/subscribers#subscriber-")
+                .as_str()
+        ),
+        "Keep it leads back to the row"
+    );
+    assert_eq!(texts(&asked, "main a"), vec!["Keep it"]);
+    let action = attr(&asked, "main form[method=post]", "action").unwrap();
+    assert_eq!(action, confirm, "the page posts where it was asked from");
     let res = app
         .client
         .post(app.url(&action))
-        .form(&[("csrf_token", csrf_token(&page).as_str())])
+        .form(&[("csrf_token", csrf_token(&asked).as_str())])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    assert!(subscriber_by_email(&app, "pending@example.com")
-        .await
-        .is_empty());
+    assert_eq!(
+        res.headers()["location"],
+        "/admin/subscribers?done=subscriber-removed"
+    );
+    assert!(!pending_still_there(&app).await);
+    let after = app
+        .get_html("/admin/subscribers?done=subscriber-removed")
+        .await;
+    assert_eq!(
+        texts(&after, "main > .notice[role=status]"),
+        vec!["Subscriber removed. Nothing more is sent to it."]
+    );
     // Without the CSRF token nothing is removed.
     let page = app.get_html("/admin/subscribers?q=reader").await;
-    let action = attr(&page, "form[action$='/delete']", "action").unwrap();
+    let action = attr(&page, "a[href$='/delete']", "href").unwrap();
     let res = app
         .client
         .post(app.url(&action))
@@ -297,4 +336,70 @@ async fn an_unreadable_subscriber_kind_is_an_error_not_a_list() {
         .await
         .unwrap();
     assert_eq!(res.status(), 500);
+}
+
+#[tokio::test]
+async fn every_cell_of_the_subscribers_and_deliveries_tables_says_its_column() {
+    let (app, smtp) = app_with_mail().await;
+    app.sign_in_admin().await;
+    confirmed_subscriber(&app, &smtp, "reader@example.com").await;
+    let res = add(&app, &[("email", "ops@example.com"), ("webhook_url", "")]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["location"],
+        "/admin/subscribers?done=subscriber-added"
+    );
+    let id = app
+        .publish("Search is slow", "investigating", "Looking.", &[])
+        .await;
+
+    for (path, table) in [
+        ("/admin/subscribers".to_owned(), "table.subscribers"),
+        (format!("/admin/incidents/{id}"), "table.deliveries"),
+    ] {
+        let html = app.get_html(&path).await;
+        let heads = texts(&html, &format!("{table} thead th"));
+        let doc = scraper::Html::parse_document(&html);
+        let rows = scraper::Selector::parse(&format!("{table} tbody tr")).unwrap();
+        let cells = scraper::Selector::parse("td, th").unwrap();
+        let mut seen = 0;
+        for row in doc.select(&rows) {
+            let labels: Vec<_> = row
+                .select(&cells)
+                .map(|c| {
+                    c.value().attr("data-label").unwrap_or_else(|| {
+                        panic!("{path}: a cell without data-label in {}", row.html())
+                    })
+                })
+                .collect();
+            // Each cell is labelled with its column's heading.
+            for (label, head) in labels.iter().zip(&heads) {
+                if !head.is_empty() && head != "Actions" {
+                    assert_eq!(label, head, "{path}");
+                }
+            }
+            seen += 1;
+        }
+        assert!(seen > 0, "{path}: no rows");
+    }
+    // The failures table is not reached here: every td of both templates is labelled.
+    for template in ["deliveries.html", "subscribers.html"] {
+        let text = std::fs::read_to_string(format!(
+            "{}/templates/admin/{template}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let tds = text.matches("<td").count();
+        assert!(tds > 0);
+        assert_eq!(
+            tds,
+            text.matches("<td data-label=").count()
+                + text.matches("<td class=\"actions\" data-label=").count(),
+            "{template}"
+        );
+    }
+    // Long URLs and secrets wrap instead of widening the page on a phone.
+    let css = app.get_html("/assets/style.css").await;
+    assert!(css.contains("code, .url, .last-error, .confirm-heading { overflow-wrap: anywhere; }"));
+    assert!(css.contains("td[data-label]::before"));
 }

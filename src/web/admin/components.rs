@@ -1,7 +1,10 @@
 //! Managing components: add, rename, group, order, set status.
 use actix_web::{get, http::StatusCode, post, web, HttpResponse};
 
-use super::{see_other, AdminPage};
+use super::{
+    notice::{see_other_done, Done, Notice},
+    AdminPage,
+};
 use crate::domain::{ComponentName, ComponentStatus};
 use crate::render::views;
 use crate::state::AppState;
@@ -135,8 +138,12 @@ pub async fn index(
     state: web::Data<AppState>,
     me: auth::Staff,
     token: csrf::CsrfToken,
+    notice: Notice,
 ) -> Result<HttpResponse, AppError> {
-    listing(&state, &me.0, &token).await?.render(StatusCode::OK)
+    listing(&state, &me.0, &token)
+        .await?
+        .notice(notice)
+        .render(StatusCode::OK)
 }
 
 #[post("/components")]
@@ -154,7 +161,7 @@ pub async fn create(
         Some(input) => {
             store::components::create(&state.db, input).await?;
             state.published();
-            Ok(see_other("/admin/components"))
+            Ok(see_other_done("/admin/components", Done::ComponentAdded))
         }
         None => failed(&state, &me.0, &token, None)
             .await?
@@ -186,7 +193,7 @@ pub async fn update(
             let input = ComponentInput { uptime, ..input };
             store::components::update(&state.db, id, input, form.has("notify")).await?;
             state.published();
-            Ok(see_other("/admin/components"))
+            Ok(see_other_done("/admin/components", Done::ComponentSaved))
         }
         None => failed(&state, &me.0, &token, Some(id))
             .await?
@@ -199,6 +206,33 @@ pub async fn update(
     }
 }
 
+/// What deleting a component means, asked before it is done: the list's
+/// Delete leads here, and only this page's button deletes.
+#[get("/components/{id}/delete")]
+pub async fn confirm_delete(
+    state: web::Data<AppState>,
+    me: auth::Staff,
+    token: csrf::CsrfToken,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
+    let c = store::components::find(&state.db, id.into_inner())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let meaning = [
+        "It leaves the public page, its uptime bars and the status APIs at once, and subscribers can no longer choose it.".to_owned(),
+        "Past incidents keep naming it, and no one is notified of the deletion.".to_owned(),
+        "There is no undo here: to show it again, add it anew.".to_owned(),
+    ];
+    AdminPage::new(&state, "admin/confirm_delete.html", Some(&me.0), &token)
+        .insert("title", &format!("Delete {}?", c.name))
+        .insert("heading", &format!("Delete the component “{}”?", c.name))
+        .insert("meaning", &meaning)
+        .insert("action", &format!("/admin/components/{}/delete", c.id))
+        .insert("button", &format!("Delete {}", c.name))
+        .insert("back", "/admin/components")
+        .render(StatusCode::OK)
+}
+
 #[post("/components/{id}/delete")]
 pub async fn delete(
     state: web::Data<AppState>,
@@ -208,5 +242,5 @@ pub async fn delete(
     form.fields?;
     store::components::delete(&state.db, id.into_inner()).await?;
     state.published();
-    Ok(see_other("/admin/components"))
+    Ok(see_other_done("/admin/components", Done::ComponentDeleted))
 }

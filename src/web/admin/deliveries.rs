@@ -1,7 +1,7 @@
 //! How an incident's notifications fared, and retrying the dead ones.
 use actix_web::{post, web, HttpResponse};
 
-use super::see_other;
+use super::notice::{see_other_done, Done};
 use crate::render::{time, views};
 use crate::state::AppState;
 use crate::store::{self, incidents::IncidentView};
@@ -71,5 +71,8 @@ pub async fn retry_dead(
         deliveries = n,
         "dead deliveries retried"
     );
-    Ok(see_other(&format!("/admin/incidents/{id}")))
+    Ok(see_other_done(
+        &format!("/admin/incidents/{id}"),
+        Done::DeliveriesRetried,
+    ))
 }

@@ -2,7 +2,11 @@
 use actix_web::{get, http::StatusCode, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 
-use super::{gate, see_other, AdminPage, Gate};
+use super::{
+    gate,
+    notice::{Done, Notice},
+    see_other, AdminPage, Gate,
+};
 use crate::domain::{
     not_in_future, ComponentStatus, Impact, IncidentStatus, IncidentTitle, UpdateBody,
 };
@@ -184,7 +188,11 @@ pub async fn create(
                 staff = me.id,
                 "incident published"
             );
-            Ok(Some(format!("/admin/incidents/{}", published.incident_id)))
+            Ok(Some(format!(
+                "/admin/incidents/{}?done={}",
+                published.incident_id,
+                Done::IncidentPublished.key()
+            )))
         },
     )
     .await
@@ -321,10 +329,12 @@ pub async fn show(
     me: auth::Staff,
     token: csrf::CsrfToken,
     id: web::Path<i32>,
+    notice: Notice,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let mut page = AdminPage::new(&state, "admin/incident.html", Some(&me.0), &token);
     show_ctx(&state, &mut page, id).await?;
+    page.notice(notice);
     let current = store::incidents::load(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -380,7 +390,10 @@ pub async fn post_update(
                 status = status.as_str(),
                 "update posted"
             );
-            Ok(Some(format!("/admin/incidents/{id}")))
+            Ok(Some(format!(
+                "/admin/incidents/{id}?done={}",
+                Done::UpdatePosted.key()
+            )))
         },
     )
     .await

@@ -3,6 +3,7 @@
 mod components;
 mod deliveries;
 mod incidents;
+pub mod notice;
 mod session;
 mod staff;
 mod subscribers;
@@ -40,12 +41,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(components::index)
             .service(components::create)
             .service(components::update)
+            .service(components::confirm_delete)
             .service(components::delete)
             .service(staff::index)
             .service(staff::create)
             .service(staff::update)
             .service(subscribers::index)
             .service(subscribers::create)
+            .service(subscribers::confirm_delete)
             .service(subscribers::delete)
             .service(subscribers::rotate)
             .service(subscribers::export)
@@ -97,6 +100,14 @@ impl<'a> AdminPage<'a> {
 
     pub fn insert<T: serde::Serialize + ?Sized>(&mut self, key: &str, value: &T) -> &mut Self {
         self.ctx.insert(key, value);
+        self
+    }
+
+    /// Says what the action that led here did, when the URL names one.
+    pub fn notice(&mut self, notice: notice::Notice) -> &mut Self {
+        if let Some(done) = notice.0 {
+            self.insert("notice", done.message());
+        }
         self
     }
 

@@ -1,7 +1,10 @@
 //! Managing staff accounts (admins only).
 use actix_web::{get, http::StatusCode, post, web, HttpResponse};
 
-use super::{see_other, AdminPage};
+use super::{
+    notice::{see_other_done, Done, Notice},
+    AdminPage,
+};
 use crate::domain::{DisplayName, EmailAddress, Password};
 use crate::state::AppState;
 use crate::store::{self, staff::NewStaff, StoreError};
@@ -32,8 +35,12 @@ pub async fn index(
     state: web::Data<AppState>,
     me: auth::Admin,
     token: csrf::CsrfToken,
+    notice: Notice,
 ) -> Result<HttpResponse, AppError> {
-    listing(&state, &me.0, &token).await?.render(StatusCode::OK)
+    listing(&state, &me.0, &token)
+        .await?
+        .notice(notice)
+        .render(StatusCode::OK)
 }
 
 #[post("/staff")]
@@ -62,7 +69,7 @@ pub async fn create(
         )
         .await
         {
-            Ok(_) => return Ok(see_other("/admin/staff")),
+            Ok(_) => return Ok(see_other_done("/admin/staff", Done::StaffAdded)),
             Err(StoreError::Conflict { field, message }) => errors.add(field, message),
             Err(e) => return Err(e.into()),
         }
@@ -98,7 +105,7 @@ pub async fn update(
     if errors.is_empty() {
         match store::staff::set_flags(&state.db, id, form.has("is_admin"), form.has("active")).await
         {
-            Ok(()) => return Ok(see_other("/admin/staff")),
+            Ok(()) => return Ok(see_other_done("/admin/staff", Done::StaffSaved)),
             Err(StoreError::Conflict { field, message }) => errors.add(field, message),
             Err(e) => return Err(e.into()),
         }

@@ -4,7 +4,10 @@ use std::collections::HashMap;
 
 use actix_web::{get, http::StatusCode, post, web, HttpResponse};
 
-use super::{see_other, AdminPage};
+use super::{
+    notice::{see_other_done, Done, Notice},
+    AdminPage,
+};
 use crate::domain::{EmailAddress, WebhookUrl};
 use crate::notify::ssrf;
 use crate::render::{time, views};
@@ -127,12 +130,14 @@ pub async fn index(
     me: auth::Staff,
     token: csrf::CsrfToken,
     q: web::Query<ListQuery>,
+    notice: Notice,
 ) -> Result<HttpResponse, AppError> {
     // A NUL cannot match anything stored, and PostgreSQL refuses it in a query.
     let query = q.q.clone().unwrap_or_default().replace('\0', "");
     let page_no = crate::domain::page_number(q.page.as_deref());
     listing(&state, &me.0, &token, &query, page_no)
         .await?
+        .notice(notice)
         .render(StatusCode::OK)
 }
 
@@ -179,7 +184,7 @@ pub async fn create(
             .map(|(_, secret)| Some(secret)),
     };
     match result {
-        Ok(None) => Ok(see_other("/admin/subscribers")),
+        Ok(None) => Ok(see_other_done("/admin/subscribers", Done::SubscriberAdded)),
         Ok(Some(secret)) => {
             let url = url.map(|u| u.as_str().to_owned()).unwrap_or_default();
             with_secret(&state, &me.0, &token, &url, &secret)
@@ -196,6 +201,47 @@ pub async fn create(
     }
 }
 
+/// What removing a subscriber means, asked before it is done: the list's
+/// Remove leads here, and only this page's button removes.
+#[get("/subscribers/{id}/delete")]
+pub async fn confirm_delete(
+    state: web::Data<AppState>,
+    me: auth::Staff,
+    token: csrf::CsrfToken,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
+    let s = store::subscribers::find(&state.db, id.into_inner())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (kind, name) = match &s.model.webhook_url {
+        Some(url) => ("webhook", url.clone()),
+        None => ("email subscriber", s.model.email.clone()),
+    };
+    let mut meaning = vec![
+        "Nothing more is sent to it, and its delivery history goes with it: the delivery counts on incident pages drop.".to_owned(),
+        "To stop the notifications but keep that history, the subscriber unsubscribes instead (the link in every notification).".to_owned(),
+    ];
+    if s.model.webhook_url.is_some() {
+        meaning.push("Its signing secret stops working; the endpoint can subscribe again and gets a new one.".to_owned());
+    } else {
+        meaning.push("The address can subscribe again, and is asked to confirm.".to_owned());
+    }
+    AdminPage::new(&state, "admin/confirm_delete.html", Some(&me.0), &token)
+        .insert("title", &format!("Remove {name}?"))
+        .insert("heading", &format!("Remove the {kind} {name}?"))
+        .insert("meaning", &meaning)
+        .insert(
+            "action",
+            &format!("/admin/subscribers/{}/delete", s.model.id),
+        )
+        .insert("button", "Remove this subscriber")
+        .insert(
+            "back",
+            &format!("/admin/subscribers#subscriber-{}", s.model.id),
+        )
+        .render(StatusCode::OK)
+}
+
 #[post("/subscribers/{id}/delete")]
 pub async fn delete(
     state: web::Data<AppState>,
@@ -204,7 +250,10 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     form.fields?;
     store::subscribers::remove(&state.db, id.into_inner()).await?;
-    Ok(see_other("/admin/subscribers"))
+    Ok(see_other_done(
+        "/admin/subscribers",
+        Done::SubscriberRemoved,
+    ))
 }
 
 /// A new signing secret for a webhook, shown on the page this once.

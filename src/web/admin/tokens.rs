@@ -1,7 +1,10 @@
 //! API tokens (admins only): create one, see it once, revoke it.
 use actix_web::{get, http::StatusCode, post, web, HttpResponse};
 
-use super::{see_other, AdminPage};
+use super::{
+    notice::{see_other_done, Done, Notice},
+    AdminPage,
+};
 use crate::domain::{TokenName, TokenScope};
 use crate::render::time;
 use crate::state::AppState;
@@ -50,8 +53,12 @@ pub async fn index(
     state: web::Data<AppState>,
     me: auth::Admin,
     token: csrf::CsrfToken,
+    notice: Notice,
 ) -> Result<HttpResponse, AppError> {
-    listing(&state, &me.0, &token).await?.render(StatusCode::OK)
+    listing(&state, &me.0, &token)
+        .await?
+        .notice(notice)
+        .render(StatusCode::OK)
 }
 
 #[post("/tokens")]
@@ -108,5 +115,5 @@ pub async fn revoke(
         return Err(AppError::NotFound);
     }
     tracing::info!(token = id, staff = me.0.id, "API token revoked");
-    Ok(see_other("/admin/tokens"))
+    Ok(see_other_done("/admin/tokens", Done::TokenRevoked))
 }

@@ -1,0 +1,101 @@
+//! What the page says after an admin action that sends the staff member back
+//! to a page (303): a `?done=` key from [`Done`], mapped here to a fixed
+//! message. Nothing from the URL is ever shown: an unknown key shows nothing.
+use std::future::{ready, Ready};
+
+use actix_web::{dev::Payload, FromRequest, HttpRequest, HttpResponse};
+
+use super::see_other;
+
+/// An admin action that succeeded, as its `?done=` key names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Done {
+    ComponentAdded,
+    ComponentSaved,
+    ComponentDeleted,
+    SubscriberAdded,
+    SubscriberRemoved,
+    IncidentPublished,
+    UpdatePosted,
+    DeliveriesRetried,
+    TokenRevoked,
+    StaffAdded,
+    StaffSaved,
+}
+
+impl Done {
+    pub const ALL: [Done; 11] = [
+        Done::ComponentAdded,
+        Done::ComponentSaved,
+        Done::ComponentDeleted,
+        Done::SubscriberAdded,
+        Done::SubscriberRemoved,
+        Done::IncidentPublished,
+        Done::UpdatePosted,
+        Done::DeliveriesRetried,
+        Done::TokenRevoked,
+        Done::StaffAdded,
+        Done::StaffSaved,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Done::ComponentAdded => "component-added",
+            Done::ComponentSaved => "component-saved",
+            Done::ComponentDeleted => "component-deleted",
+            Done::SubscriberAdded => "subscriber-added",
+            Done::SubscriberRemoved => "subscriber-removed",
+            Done::IncidentPublished => "incident-published",
+            Done::UpdatePosted => "update-posted",
+            Done::DeliveriesRetried => "deliveries-retried",
+            Done::TokenRevoked => "token-revoked",
+            Done::StaffAdded => "staff-added",
+            Done::StaffSaved => "staff-saved",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            Done::ComponentAdded => "Component added. It is on the public page now.",
+            Done::ComponentSaved => "Component saved.",
+            Done::ComponentDeleted => "Component deleted. Past incidents that named it still do.",
+            Done::SubscriberAdded => "Subscriber added and confirmed.",
+            Done::SubscriberRemoved => "Subscriber removed. Nothing more is sent to it.",
+            Done::IncidentPublished => {
+                "Incident published. Subscribers are being notified if you chose to."
+            }
+            Done::UpdatePosted => "Update posted. Subscribers are being notified if you chose to.",
+            Done::DeliveriesRetried => "The dead deliveries are queued to be sent again.",
+            Done::TokenRevoked => "Token revoked. It no longer works.",
+            Done::StaffAdded => "Staff account added. They can sign in now.",
+            Done::StaffSaved => "Staff account saved.",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.key() == key)
+    }
+}
+
+/// A 303 to `to` whose page will say `done`.
+pub fn see_other_done(to: &str, done: Done) -> HttpResponse {
+    let sep = if to.contains('?') { '&' } else { '?' };
+    see_other(&format!("{to}{sep}done={}", done.key()))
+}
+
+/// The `?done=` of the request, if it names a known action.
+pub struct Notice(pub Option<Done>);
+
+impl FromRequest for Notice {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let done = serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
+            .unwrap_or_default()
+            .into_iter()
+            .find(|(k, _)| k == "done")
+            .and_then(|(_, v)| Done::from_key(&v));
+        ready(Ok(Self(done)))
+    }
+}
