@@ -42,10 +42,6 @@ impl UptimeWeights {
     }
 }
 
-fn worse(a: ComponentStatus, b: ComponentStatus) -> ComponentStatus {
-    a.worse(b)
-}
-
 /// A component's status over time, from when its record starts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Timeline {
@@ -133,7 +129,7 @@ impl Timeline {
             members
                 .iter()
                 .filter_map(|m| m.status_at(t))
-                .reduce(worse)
+                .reduce(ComponentStatus::worse)
                 .unwrap_or(ComponentStatus::Operational)
         };
         let initial = at(from);
@@ -163,7 +159,7 @@ impl Timeline {
         };
         for (a, b, status) in self.segments(start, end.min(now)) {
             let secs = (b - a).num_seconds();
-            tally.worst = Some(tally.worst.map_or(status, |w| worse(w, status)));
+            tally.worst = Some(tally.worst.map_or(status, |w| w.worse(status)));
             match status {
                 ComponentStatus::MajorOutage => tally.major += secs,
                 ComponentStatus::PartialOutage => tally.partial += secs,
@@ -197,7 +193,7 @@ impl Tally {
         self.degraded += other.degraded;
         self.maintenance += other.maintenance;
         self.worst = match (self.worst, other.worst) {
-            (Some(a), Some(b)) => Some(worse(a, b)),
+            (Some(a), Some(b)) => Some(a.worse(b)),
             (a, b) => a.or(b),
         };
     }
