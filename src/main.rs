@@ -149,8 +149,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Worker => {
             let db = startup::open_database(&settings).await?;
-            let worker =
-                statuspost::notify::worker::spawn(startup::state(settings, db).await?.worker());
+            let state = startup::state(settings, db).await?;
+            // Mail shows times in the page zone, which staff may change meanwhile.
+            if let Some(zone) = state.followed_zone() {
+                let held = statuspost::render::invalidation::Held {
+                    cache: None,
+                    zone: Some(zone),
+                };
+                tokio::spawn(statuspost::render::invalidation::follow(
+                    state.db.clone(),
+                    held,
+                    None,
+                ));
+            }
+            let worker = statuspost::notify::worker::spawn(state.worker());
             tracing::info!("statuspost worker is running");
             stopping().await;
             worker.stop().await;

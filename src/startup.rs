@@ -55,12 +55,9 @@ pub async fn state(settings: Settings, db: DatabaseConnection) -> anyhow::Result
     };
     let page_zone = match settings.timezone {
         Some(z) => z,
-        None => match store::settings::get(&db, store::settings::PAGE_TIMEZONE).await? {
-            Some(name) => {
-                PageZone::parse(&name).unwrap_or(PageZone::parse("UTC").expect("UTC exists"))
-            }
-            None => PageZone::parse("UTC").expect("UTC exists"),
-        },
+        None => store::settings::page_zone(&db)
+            .await?
+            .unwrap_or(PageZone::parse("UTC").expect("UTC exists")),
     };
     let page_id = store::settings::get_or_init(&db, store::settings::PAGE_ID, || {
         crate::secrets::random_token()[..12].to_lowercase()
@@ -70,7 +67,7 @@ pub async fn state(settings: Settings, db: DatabaseConnection) -> anyhow::Result
         id: page_id,
         name: settings.page_name.clone(),
         url: settings.link(""),
-        zone: page_zone,
+        zone: crate::render::statuspage::SharedZone::new(page_zone),
     };
     let mailer = Arc::new(crate::notify::mail::Mailer::from_settings(&settings)?);
     let tera = crate::render::templates::load().map_err(|e| anyhow::anyhow!("templates: {e:?}"))?;
@@ -111,7 +108,7 @@ impl Application {
         let generation = store::settings::page_generation(&state.db).await?;
         tokio::spawn(crate::render::invalidation::follow(
             state.db.clone(),
-            Arc::downgrade(&state.cache),
+            state.held(),
             Some(generation),
         ));
 
@@ -148,6 +145,7 @@ impl Application {
                 .service(crate::web::public::incident)
                 .service(crate::web::public::history)
                 .service(crate::web::uptime::calendars)
+                .service(crate::web::time_zone::picker)
                 .service(crate::web::public::health)
                 .service(crate::web::ops::ready)
                 .service(crate::web::ops::metrics)

@@ -19,7 +19,8 @@ pub struct AppState {
     /// Signs CSRF tokens and other server-made values; from settings or the database.
     pub secret: Vec<u8>,
     /// Which page this is (id, name, public URL, zone), built once at start.
-    /// Its zone is the one times are shown in unless a reader picks another.
+    /// Its zone is the one times are shown in unless a reader picks another;
+    /// the first admin may choose it at setup.
     pub page: PageInfo,
     pub throttle: LoginThrottle,
     /// Caps confirmation emails per address, so the form cannot flood an inbox.
@@ -47,6 +48,23 @@ impl AppState {
             lease: self.settings.worker_lease,
             wake: self.wake_worker.clone(),
         }
+    }
+
+    /// What follows other processes' writes for a `serve` process: its
+    /// cache, and its page zone unless the settings fix it.
+    pub fn held(&self) -> crate::render::invalidation::Held {
+        crate::render::invalidation::Held {
+            cache: Some(Arc::downgrade(&self.cache)),
+            zone: self.followed_zone(),
+        }
+    }
+
+    /// The zone to keep in step with the database, if it may change there.
+    pub fn followed_zone(&self) -> Option<crate::render::statuspage::SharedZone> {
+        self.settings
+            .timezone
+            .is_none()
+            .then(|| self.page.zone.clone())
     }
 
     /// Called after every write that changes what the public sees.

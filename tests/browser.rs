@@ -3,108 +3,27 @@
 //! add a component, preview and publish an incident, update it, read it on a
 //! phone (its latest update on the first screen), resolve it (its component
 //! back to operational), and read the public page on a desktop and a phone.
-//! Each step leaves a screenshot in target/screenshots/.
+//! Each step leaves a screenshot in target/screenshots/flow/.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them).
 //! Without them the test fails in CI and is skipped, loudly, elsewhere.
+#[path = "api/chromium.rs"]
+mod chromium;
 #[path = "api/helpers.rs"]
 mod helpers;
 
-use std::net::{TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use fantoccini::{elements::Element, Client, ClientBuilder, Locator};
-use helpers::{runs, spawn_app, target_dir, tool_available, TempDir};
+use chromium::{chromium_available, screenshot_dir, ChromeDriver};
+use fantoccini::{elements::Element, Client, Locator};
+use helpers::{spawn_app, TempDir};
 use statuspost::domain::{ComponentName, ComponentStatus};
 use statuspost::store;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
 const EMAIL: &str = "robin@example.com";
 const NAME: &str = "Robin Ops";
 const PASSWORD: &str = "a long enough passphrase";
-
-/// A chromedriver of this test's own, stopped when dropped.
-struct ChromeDriver {
-    child: Child,
-    port: u16,
-}
-
-impl ChromeDriver {
-    fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        // A process group of its own, so Chromium goes with it even when a
-        // failed assertion leaves the session open.
-        let child = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .process_group(0)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        let driver = Self { child, port };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not listen on port {port} within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        driver
-    }
-}
-
-impl Drop for ChromeDriver {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.child.id())])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn browser(driver: &ChromeDriver, profile: &Path) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": CHROMIUM,
-            "args": [
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-dev-shm-usage",
-                "--no-first-run",
-                "--window-size=1200,1500",
-                format!("--user-data-dir={}", profile.display()),
-            ],
-        }),
-    );
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("a Chromium session")
-}
-
-/// Where screenshots go; emptied at the start so none is stale.
-fn screenshot_dir() -> PathBuf {
-    let dir = target_dir().join("screenshots");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("screenshot folder");
-    dir
-}
 
 struct Steps<'a> {
     c: &'a Client,
@@ -269,7 +188,7 @@ impl Steps<'_> {
     }
 }
 
-/// "UPDATE 8:15 PM UTC - Issue Resolved", whatever the time.
+/// "UPDATE 8:15 PM EST - Issue Resolved", whatever the time (the page is in New York's zone).
 fn is_resolved_heading(text: &str) -> bool {
     let Some(rest) = text.strip_prefix("UPDATE ") else {
         return false;
@@ -292,37 +211,33 @@ fn is_resolved_heading(text: &str) -> bool {
         && m.len() == 2
         && m.parse::<u8>().is_ok_and(|m| m < 60)
         && matches!(ampm, "AM" | "PM")
-        && zone == "UTC"
+        && matches!(zone, "EST" | "EDT")
 }
 
 #[test]
 fn resolved_heading_shape() {
-    assert!(is_resolved_heading("UPDATE 12:38 PM UTC - Issue Resolved"));
-    assert!(!is_resolved_heading("UPDATE 12:38 PM UTC - Monitoring"));
-    assert!(!is_resolved_heading("UPDATE 13:38 PM UTC - Issue Resolved"));
+    assert!(is_resolved_heading("UPDATE 12:38 PM EST - Issue Resolved"));
+    assert!(!is_resolved_heading("UPDATE 12:38 PM UTC - Issue Resolved"));
+    assert!(!is_resolved_heading("UPDATE 12:38 PM EST - Monitoring"));
+    assert!(!is_resolved_heading("UPDATE 13:38 PM EDT - Issue Resolved"));
     assert!(is_resolved_heading(
-        "UPDATE Mar 1, 12:05 AM UTC - Issue Resolved"
+        "UPDATE Mar 1, 12:05 AM EDT - Issue Resolved"
     ));
 }
 
 #[tokio::test]
 async fn staff_publish_and_resolve_an_incident_in_chromium() {
-    let found = Path::new(CHROMIUM).exists() && runs("chromedriver", "--version");
-    if !tool_available(
-        found,
-        "Chromium and chromedriver",
-        "apt-get install -y chromium chromium-driver",
-    ) {
+    if !chromium_available() {
         return;
     }
     let app = spawn_app().await;
     let driver = ChromeDriver::start();
     let profile = TempDir::new();
-    let c = browser(&driver, &profile.0).await;
+    let c = driver.browser(&profile.0).await;
     let mut s = Steps {
         c: &c,
         base: app.address.clone(),
-        shots: screenshot_dir(),
+        shots: screenshot_dir("flow"),
         n: 0,
     };
     let outcome = flow(&mut s, &app).await;
@@ -341,6 +256,12 @@ async fn flow(s: &mut Steps<'_>, app: &helpers::TestApp) -> Result<(), String> {
     s.fill("Display name", NAME).await;
     s.fill("Password", PASSWORD).await;
     s.fill("Password again", PASSWORD).await;
+    // The page's zone, by city; every time on the page reads in it.
+    s.field("Page time zone")
+        .await
+        .select_by_value("America/New_York")
+        .await
+        .unwrap();
     s.shot("setup").await;
     s.button("Create account").await;
     s.wait_path("/admin", |p| p == "/admin").await;
@@ -428,6 +349,11 @@ async fn flow(s: &mut Steps<'_>, app: &helpers::TestApp) -> Result<(), String> {
 
     s.goto("/").await;
     assert_eq!(s.text(".banner .overall").await, "Partial System Outage");
+    // The zone chosen at setup, named at the top of the page.
+    assert_eq!(
+        s.text("header.site a[href^='/time-zone']").await,
+        "Time zone: New York"
+    );
     assert_eq!(s.text("#open-heading").await, "Incidents in progress");
     s.shot("public-open").await;
 
@@ -495,6 +421,18 @@ async fn flow(s: &mut Steps<'_>, app: &helpers::TestApp) -> Result<(), String> {
     let statuses = s.texts(".components .cs").await;
     assert_eq!(statuses.len(), 6);
     assert!(statuses.iter().all(|c| c == "Operational"), "{statuses:?}");
+    // API's bar for today tells what happened, without a mouse: open the
+    // day list by keyboard and read it.
+    let days =
+        s.c.find(Locator::Css("#uptime-1 .uptime-days summary"))
+            .await
+            .map_err(|e| format!("API's uptime day list: {e}"))?;
+    days.send_keys(" ").await.unwrap();
+    let today = s.text("#uptime-1 .uptime-days li").await;
+    assert!(
+        today.contains("Partial outage") && today.contains("Sign-in failures (Resolved)"),
+        "API's day reads {today:?}"
+    );
     s.shot("public-resolved").await;
 
     s.c.find(Locator::LinkText("Sign-in failures (Resolved)"))

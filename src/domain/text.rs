@@ -55,12 +55,96 @@ impl UpdateBody {
                 Self::MAX_CHARS
             )));
         }
+        if let Some(n) = undescribed_image(trimmed) {
+            return Err(ParseError::new(format!(
+                "Image {n} has no description. Readers who cannot see it hear the description \
+                 instead: write ![what it shows](https://...), or alt=\"what it shows\" in an <img> tag."
+            )));
+        }
         Ok(Self(trimmed.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The number (from 1) of the first image in `markdown` without a text
+/// alternative, written in Markdown (`![](url)`) or as raw `<img>`.
+fn undescribed_image(markdown: &str) -> Option<usize> {
+    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+    let mut n = 0;
+    // The text inside the Markdown image being read, if any.
+    let mut alt: Option<String> = None;
+    for event in Parser::new(markdown) {
+        match event {
+            Event::Start(Tag::Image { .. }) => {
+                n += 1;
+                alt = Some(String::new());
+            }
+            Event::End(TagEnd::Image) if alt.take().is_some_and(|a| a.trim().is_empty()) => {
+                return Some(n);
+            }
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(a) = alt.as_mut() {
+                    a.push_str(&t);
+                }
+            }
+            Event::Html(h) | Event::InlineHtml(h) => {
+                for tag in img_tags(&h) {
+                    n += 1;
+                    if !has_alt(tag) {
+                        return Some(n);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The `<img ...>` tags in a piece of raw HTML, each up to its `>`.
+fn img_tags(html: &str) -> impl Iterator<Item = &str> {
+    let lower = html.to_ascii_lowercase();
+    let starts: Vec<usize> = lower
+        .match_indices("<img")
+        .map(|(i, _)| i)
+        .filter(|i| {
+            lower[i + 4..]
+                .chars()
+                .next()
+                .is_none_or(|c| c.is_ascii_whitespace() || c == '>' || c == '/')
+        })
+        .collect();
+    starts.into_iter().map(move |i| {
+        let end = html[i..].find('>').map_or(html.len(), |e| i + e + 1);
+        &html[i..end]
+    })
+}
+
+/// Whether an `<img>` tag has an `alt` with something in it.
+fn has_alt(tag: &str) -> bool {
+    let lower = tag.to_ascii_lowercase();
+    lower.match_indices("alt").any(|(i, _)| {
+        let before = lower[..i].chars().last();
+        if !before.is_some_and(|c| c.is_ascii_whitespace()) {
+            return false;
+        }
+        let rest = lower[i + 3..].trim_start();
+        let Some(value) = rest.strip_prefix('=') else {
+            return false;
+        };
+        let value = value.trim_start();
+        let text = match value.chars().next() {
+            Some(q @ ('"' | '\'')) => value[1..].split(q).next().unwrap_or(""),
+            _ => value
+                .split(|c: char| c.is_ascii_whitespace() || c == '>')
+                .next()
+                .unwrap_or(""),
+        };
+        !text.trim().is_empty()
+    })
 }
 
 /// A name of one line, trimmed, not empty (`when_empty` says what to
@@ -117,5 +201,21 @@ mod tests {
         assert!(UpdateBody::parse(&"x".repeat(UpdateBody::MAX_CHARS + 1)).is_err());
         assert_eq!(UpdateBody::parse("a\r\nb").unwrap().as_str(), "a\nb");
         assert!(UpdateBody::parse("a\0b").is_err());
+    }
+
+    #[test]
+    fn every_image_is_described() {
+        let refused = |md: &str| UpdateBody::parse(md).err().map(|e| e.to_string());
+        assert!(refused("![The error rate, falling](https://example.com/a.png)").is_none());
+        assert!(
+            refused("<img src=\"https://example.com/a.png\" alt=\"The error rate\">").is_none()
+        );
+        assert!(refused("<IMG SRC=x ALT='graph'>").is_none());
+        assert!(refused("`<img src=x>` is code, not an image").is_none());
+        let e = refused("![ok](a.png) and ![](b.png)").unwrap();
+        assert!(e.starts_with("Image 2 has no description"), "{e}");
+        assert!(refused("<img src=x>").is_some());
+        assert!(refused("text <img src=x alt=\"\"> more").is_some());
+        assert!(refused("<p><img src=x data-alt=\"y\"></p>").is_some());
     }
 }

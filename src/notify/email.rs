@@ -101,7 +101,7 @@ pub fn incident_update(
     view: &IncidentView,
     update_id: i32,
 ) -> Result<Rendered, String> {
-    let tz = page.zone.tz();
+    let tz = page.zone().tz();
     let gone = || format!("update {update_id} is gone");
     let update = view
         .updates
@@ -171,7 +171,7 @@ pub fn component_update(
             "label": new.label(),
             // An event written before old statuses were kept reads as no change.
             "old_label": (old != new).then(|| old.label()),
-            "at": time::date_time(at, page.zone.tz()),
+            "at": time::date_time(at, page.zone().tz()),
         }),
     );
     Letter {
@@ -203,7 +203,7 @@ pub fn endpoint_disabled(
         "failing_since",
         &subscriber
             .failing_since
-            .map(|t| time::date_time(t, page.zone.tz())),
+            .map(|t| time::date_time(t, page.zone().tz())),
     );
     ctx.insert("subscribe_url", &page.link("subscribe"));
     Letter {

@@ -55,7 +55,7 @@ pub fn atom(
     fallback: DateTime<Utc>,
 ) -> String {
     use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
-    let tz = info.zone.tz();
+    let tz = info.zone().tz();
     let link = |href: String, rel: &str, mime: Option<&str>| {
         let mut l = Link::default();
         l.set_href(href);
@@ -107,7 +107,7 @@ pub fn atom(
 /// reader sees an incident move when it is updated.
 pub fn rss(info: &PageInfo, incidents: &[IncidentView], fallback: DateTime<Utc>) -> String {
     use rss::{Channel, Guid, Item};
-    let tz = info.zone.tz();
+    let tz = info.zone().tz();
     let items: Vec<Item> = incidents
         .iter()
         .map(|i| {

@@ -9,3 +9,4 @@ pub mod templates;
 pub mod time;
 pub mod uptime;
 pub mod views;
+pub mod zones;

@@ -27,10 +27,36 @@ pub struct PageInfo {
     pub name: String,
     /// The public page, from the configured base URL, with a trailing slash.
     pub url: String,
-    pub zone: PageZone,
+    pub zone: SharedZone,
+}
+
+/// The page's zone, one per process, shared by the pages, the APIs and the
+/// worker: the first admin chooses it at setup while the process runs, and
+/// other processes read the new one when they learn that pages changed.
+#[derive(Debug, Clone)]
+pub struct SharedZone(std::sync::Arc<std::sync::RwLock<PageZone>>);
+
+impl SharedZone {
+    pub fn new(zone: PageZone) -> Self {
+        Self(std::sync::Arc::new(std::sync::RwLock::new(zone)))
+    }
+
+    pub fn get(&self) -> PageZone {
+        // A poisoned lock still holds a whole zone (it is Copy).
+        *self.0.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn set(&self, zone: PageZone) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = zone;
+    }
 }
 
 impl PageInfo {
+    /// The zone the page shows times in now.
+    pub fn zone(&self) -> PageZone {
+        self.zone.get()
+    }
+
     /// An absolute link under the page's URL; `path` has no leading slash.
     pub fn link(&self, path: &str) -> String {
         format!("{}{}", self.url, path.trim_start_matches('/'))
@@ -38,7 +64,7 @@ impl PageInfo {
 
     /// ISO 8601 with the page zone's offset, the one time format of this API.
     pub fn time(&self, at: DateTime<Utc>) -> String {
-        time::iso(at, self.zone.tz())
+        time::iso(at, self.zone().tz())
     }
 }
 
@@ -223,7 +249,7 @@ pub fn page(info: &PageInfo, updated_at: DateTime<Utc>) -> Page {
         id: info.id.clone(),
         name: info.name.clone(),
         url: info.url.clone(),
-        time_zone: info.zone.name().to_owned(),
+        time_zone: info.zone().name().to_owned(),
         updated_at: info.time(updated_at),
     }
 }
@@ -421,7 +447,7 @@ mod tests {
             id: "abc123".into(),
             name: "Acme".into(),
             url: "https://status.example.com/".into(),
-            zone: PageZone::parse("America/New_York").unwrap(),
+            zone: SharedZone::new(PageZone::parse("America/New_York").unwrap()),
         }
     }
 

@@ -177,7 +177,7 @@ fn day_vm(day: &Day, incidents: &[IncidentSpan], at: DateTime<Utc>) -> DayVm {
         .filter(|i| i.overlaps(day.start, day.end.min(at)) && day.start <= at)
         .map(|i| IncidentLinkVm {
             path: format!("incidents/{}", i.id),
-            title: i.title.clone(),
+            title: super::views::shown_title(&i.title, i.resolved_at.is_some()),
         })
         .collect();
     let (slug, status_label) = match day.tally.worst {

@@ -99,10 +99,15 @@ fn update_vm(u: &UpdateView, first: bool, tz: Tz, day: NaiveDate) -> UpdateVm {
 }
 
 fn display_title(view: &IncidentView) -> String {
-    if view.is_resolved() {
-        format!("{} (Resolved)", view.model.title)
+    shown_title(&view.model.title, view.is_resolved())
+}
+
+/// An incident's title as readers see it: the seed's "(Resolved)" once it is.
+pub fn shown_title(title: &str, resolved: bool) -> String {
+    if resolved {
+        format!("{title} (Resolved)")
     } else {
-        view.model.title.clone()
+        title.to_owned()
     }
 }
 
@@ -302,25 +307,3 @@ pub fn components(list: &[ComponentView]) -> Vec<ComponentVm> {
         })
         .collect()
 }
-
-/// Zones offered in the reader's picker; any other IANA name works in `?tz=` too.
-pub const COMMON_ZONES: &[&str] = &[
-    "UTC",
-    "America/Los_Angeles",
-    "America/Denver",
-    "America/Chicago",
-    "America/New_York",
-    "America/Sao_Paulo",
-    "Europe/London",
-    "Europe/Paris",
-    "Europe/Berlin",
-    "Europe/Moscow",
-    "Africa/Johannesburg",
-    "Asia/Dubai",
-    "Asia/Kolkata",
-    "Asia/Singapore",
-    "Asia/Shanghai",
-    "Asia/Tokyo",
-    "Australia/Sydney",
-    "Pacific/Auckland",
-];

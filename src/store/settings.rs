@@ -1,6 +1,7 @@
 //! Key-value settings that live in the database, shared by every process.
 use sea_orm::{sea_query::OnConflict, ConnectionTrait, DatabaseConnection, EntityTrait, Set};
 
+use crate::domain::PageZone;
 use crate::entity::setting;
 
 pub const SECRET_KEY: &str = "secret_key";
@@ -71,6 +72,44 @@ pub async fn page_generation(db: &impl ConnectionTrait) -> Result<i64, sea_orm::
         .await?
         .and_then(|v| v.parse().ok())
         .unwrap_or(0))
+}
+
+/// The page zone staff chose (at setup), if any; an unreadable value counts as none.
+pub async fn page_zone(db: &impl ConnectionTrait) -> Result<Option<PageZone>, sea_orm::DbErr> {
+    Ok(get(db, PAGE_TIMEZONE)
+        .await?
+        .and_then(|name| PageZone::parse(&name).ok()))
+}
+
+/// Stores the page zone and, in the same transaction, moves the page
+/// generation on (every time on every page reads differently), so that every
+/// process drops its pages and reads the new zone.
+pub async fn set_page_zone(db: &DatabaseConnection, zone: PageZone) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    set(&txn, PAGE_TIMEZONE, zone.name()).await?;
+    // One statement, so a trigger's bump in another transaction is never overwritten.
+    let backend = txn.get_database_backend();
+    let bumped = txn
+        .query_one(sea_orm::Statement::from_string(
+            backend,
+            format!(
+                "UPDATE settings SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) \
+                 WHERE key = '{PAGE_GENERATION}' RETURNING value"
+            ),
+        ))
+        .await?;
+    if let (Some(row), sea_orm::DatabaseBackend::Postgres) = (bumped, backend) {
+        let generation: String = row.try_get_by_index(0)?;
+        // Sent at commit, like the triggers' own notifications.
+        txn.execute(sea_orm::Statement::from_sql_and_values(
+            backend,
+            "SELECT pg_notify($1, $2)",
+            [PAGE_CHANNEL.into(), generation.into()],
+        ))
+        .await?;
+    }
+    txn.commit().await
 }
 
 /// Notifications of page changes committed by any process, on PostgreSQL.

@@ -108,7 +108,7 @@ pub async fn render_pages(
         return Ok(res.map_into_boxed_body());
     };
     let status = res.status();
-    let mut ctx = super::public::layout_context(&state, state.page.zone);
+    let mut ctx = super::public::layout_context(&state, state.page.zone());
     ctx.insert("title", status.canonical_reason().unwrap_or("Error"));
     ctx.insert("message", &message);
     ctx.insert("path", "");

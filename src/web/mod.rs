@@ -17,6 +17,7 @@ pub mod request_id;
 pub mod security;
 pub mod subscribe;
 pub mod subscription;
+pub mod time_zone;
 pub mod uptime;
 
 pub use error::AppError;

@@ -45,7 +45,7 @@ pub fn reader_zone(
     let remembered = req
         .cookie(TZ_COOKIE)
         .and_then(|c| PageZone::parse(c.value()).ok());
-    Ok((remembered.unwrap_or(state.page.zone), None))
+    Ok((remembered.unwrap_or(state.page.zone()), None))
 }
 
 /// What every public page's layout needs.
@@ -54,14 +54,8 @@ pub fn layout_context(state: &AppState, zone: PageZone) -> tera::Context {
     ctx.insert("page_name", &state.settings.page_name);
     ctx.insert("base_url", state.settings.base_url.as_str());
     ctx.insert("zone", zone.name());
-    let mut zones: Vec<&str> = views::COMMON_ZONES.to_vec();
-    for z in [state.page.zone.name(), zone.name()] {
-        if !zones.contains(&z) {
-            zones.push(z);
-        }
-    }
-    ctx.insert("zones", &zones);
-    ctx.insert("page_zone", state.page.zone.name());
+    ctx.insert("zone_city", &crate::render::zones::city(zone.name()));
+    ctx.insert("page_zone", state.page.zone().name());
     ctx
 }
 

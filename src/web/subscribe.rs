@@ -53,7 +53,7 @@ pub(super) fn chosen_components(form: &FormData) -> Vec<i32> {
 pub(super) fn base_context(req: &HttpRequest, state: &AppState, path: &str) -> tera::Context {
     // A form page answers in the page's zone rather than refuse: a 400 here
     // would lose what the reader typed.
-    let zone = reader_zone(req, state).map_or(state.page.zone, |(z, _)| z);
+    let zone = reader_zone(req, state).map_or(state.page.zone(), |(z, _)| z);
     let mut ctx = layout_context(state, zone);
     ctx.insert("path", path);
     ctx

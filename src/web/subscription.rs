@@ -96,7 +96,7 @@ async fn render(
     ctx.insert(
         "unsubscribed",
         &sub.unsubscribed_at
-            .map(|t| time::date_time(t, state.page.zone.tz())),
+            .map(|t| time::date_time(t, state.page.zone().tz())),
     );
     ctx.insert(
         "disabled_reason",

@@ -94,7 +94,7 @@ pub async fn component_uptime(
         let c = store::components::find(&state.db, id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let zone = state.page.zone.tz();
+        let zone = state.page.zone().tz();
         let at = store::now();
         let today = view::today(at, zone);
         let mut warnings = Vec::new();
@@ -199,7 +199,7 @@ impl Loaded {
         let shown: Vec<&ComponentView> = list.iter().filter(|c| c.model.show_uptime).collect();
         let models: Vec<_> = shown.iter().map(|c| c.model.clone()).collect();
         let ids: Vec<i32> = models.iter().map(|c| c.id).collect();
-        let zone = state.page.zone.tz();
+        let zone = state.page.zone().tz();
         let timelines = store::uptime::timelines(&state.db, &models, zone, from, to).await?;
         let incidents = store::uptime::incidents(&state.db, &ids, from, to).await?;
         let mut order = Vec::new();
@@ -297,7 +297,7 @@ pub async fn bars(
     state: &AppState,
     list: &[ComponentView],
 ) -> Result<(Vec<view::BarsVm>, Option<DateTime<Utc>>), AppError> {
-    let zone = state.page.zone.tz();
+    let zone = state.page.zone().tz();
     let at = store::now();
     let last = view::today(at, zone);
     let first = last
@@ -335,7 +335,7 @@ pub async fn calendars(
     let (zone, cookie) = reader_zone(&req, &state)?;
     let key = format!("/uptime|{}", zone.name());
     let page = cached(&req, &state, key, "text/html; charset=utf-8", || async {
-        let page_zone = state.page.zone.tz();
+        let page_zone = state.page.zone().tz();
         let at = store::now();
         let today = view::today(at, page_zone);
         let this_month = today.with_day(1).unwrap_or(today);

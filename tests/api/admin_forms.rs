@@ -183,6 +183,50 @@ async fn a_message_over_the_limit_is_refused_and_kept() {
 }
 
 #[tokio::test]
+async fn an_image_without_a_description_is_refused_and_the_text_kept() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let message = "The graph:\n\n<img src=\"/assets/favicon.svg\">";
+    let fields = |message: &'static str| {
+        [
+            ("title", "Errors"),
+            ("status", "investigating"),
+            ("impact", "minor"),
+            ("message", message),
+            ("action", "publish"),
+        ]
+    };
+    let res = app
+        .post_form("/admin/incidents/new", "/admin/incidents", &fields(message))
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        texts(&html, "#message-error")[0].starts_with("Image 1 has no description"),
+        "{html}"
+    );
+    // Kept as typed, in the textarea, not as an image.
+    assert_eq!(
+        texts(&html, "textarea#message"),
+        ["The graph: <img src=\"/assets/favicon.svg\">"]
+    );
+    // Described, it is published, and readers get its description.
+    let res = app
+        .post_form(
+            "/admin/incidents/new",
+            "/admin/incidents",
+            &fields("The graph:\n\n![Errors falling since 12:30](/assets/favicon.svg)"),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let page = app.get_html("/").await;
+    assert_eq!(
+        crate::helpers::attr(&page, ".in-progress img", "alt").as_deref(),
+        Some("Errors falling since 12:30")
+    );
+}
+
+#[tokio::test]
 async fn a_stale_csrf_token_keeps_the_text() {
     let app = spawn_app().await;
     app.sign_in_admin().await;

@@ -292,6 +292,89 @@ async fn incidents_posted_through_the_api_notify_like_the_form() {
     assert_eq!(list[0]["id"], id.as_str());
 }
 
+/// The status of each component in `/api/v2/components.json`, by name.
+async fn component_statuses(app: &TestApp) -> Vec<(String, String)> {
+    let v: Value = app
+        .get("/api/v2/components.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    v["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_owned(),
+                c["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn resolving_through_the_api_returns_components_to_operational_when_asked() {
+    let (app, token) = admin_with_token("write").await;
+    let db = app.add_component("Database").await;
+    let web = app.add_component("Website").await;
+    let mut ids = Vec::new();
+    for title in ["Asked", "Not asked"] {
+        let (status, inc) = call(
+            &app,
+            Method::POST,
+            "/api/v1/incidents",
+            Some(&token),
+            Some(json!({
+                "name": title,
+                "message": "Down.",
+                "components": { db.to_string(): "major_outage", web.to_string(): "degraded_performance" },
+            })),
+        )
+        .await;
+        assert_eq!(status, 201, "{inc:#}");
+        ids.push(inc["id"].as_str().unwrap().to_owned());
+    }
+    // As Statuspage's API: a plain resolve changes only what it names.
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/incidents/{}/updates", ids[1]),
+        Some(&token),
+        Some(json!({ "status": "resolved", "message": "Fixed.", "components": { web.to_string(): "operational" } })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        component_statuses(&app).await,
+        [
+            ("Database".to_owned(), "major_outage".to_owned()),
+            ("Website".to_owned(), "operational".to_owned())
+        ]
+    );
+    // Asked, as the admin form does: the rest returns to operational, in the update.
+    let (status, inc) = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/incidents/{}/updates", ids[0]),
+        Some(&token),
+        Some(json!({ "status": "resolved", "message": "Fixed.", "operational_on_resolve": true })),
+    )
+    .await;
+    assert_eq!(status, 201, "{inc:#}");
+    let changed: Vec<&str> = inc["incident_updates"][0]["affected_components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["new_status"].as_str().unwrap())
+        .collect();
+    assert_eq!(changed, ["operational"], "{inc:#}");
+    assert!(component_statuses(&app)
+        .await
+        .iter()
+        .all(|(_, s)| s == "operational"));
+}
+
 #[tokio::test]
 async fn bad_input_is_refused_with_the_field_at_fault() {
     let (app, token) = admin_with_token("write").await;

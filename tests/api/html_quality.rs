@@ -2,8 +2,9 @@
 //! screen reader: one h1 and no skipped heading levels, a label for every
 //! control, a language, and a Content-Security-Policy on every response.
 //! The Nu HTML Checker (vnu.jar, from the npm package vnu-jar) validates the
-//! pages as served; `.ci/run` installs it.
-use std::path::PathBuf;
+//! pages as served, and axe-core (npm `axe-core`) audits each in Chromium on a
+//! desktop and a phone, with a screenshot of each; `.ci/run` installs them.
+use std::path::{Path, PathBuf};
 
 use scraper::{ElementRef, Html, Selector};
 
@@ -115,6 +116,7 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         ("history", "/history".to_owned()),
         ("history-zone", "/history?tz=America/New_York".to_owned()),
         ("uptime", "/uptime".to_owned()),
+        ("time-zone", format!("/time-zone?back=/incidents/{open}")),
         ("not-found", "/no/such/page".to_owned()),
         ("admin-incidents", "/admin".to_owned()),
         ("admin-new-incident", "/admin/incidents/new".to_owned()),
@@ -411,13 +413,16 @@ async fn every_page_is_accessible_and_valid_html5() {
     assert!(errors.html.contains("aria-invalid=\"true\""));
     assert!(errors.html.contains("Draft **text**"));
 
-    let Some(jar) = vnu_jar() else { return };
     let dir = app.dir.0.join("html");
     std::fs::create_dir_all(&dir).unwrap();
     let mut files = Vec::new();
     for page in &pages {
         let file = dir.join(format!("{}.html", page.name));
-        std::fs::write(&file, &page.html).unwrap();
+        // Read from this folder, in a browser too.
+        let html = page
+            .html
+            .replace("href=\"/assets/style.css\"", "href=\"style.css\"");
+        std::fs::write(&file, html).unwrap();
         files.push(file);
     }
     let css = dir.join("style.css");
@@ -426,12 +431,19 @@ async fn every_page_is_accessible_and_valid_html5() {
         app.get("/assets/style.css").await.text().await.unwrap(),
     )
     .unwrap();
-    files.push(css);
+    check_html(&files, &css);
+    audit_in_chromium(&pages, &dir).await;
+}
+
+/// The Nu HTML Checker finds no error in the pages or the style sheet.
+fn check_html(pages: &[PathBuf], css: &Path) {
+    let Some(jar) = vnu_jar() else { return };
     let out = std::process::Command::new("java")
         .arg("-jar")
         .arg(&jar)
         .args(["--errors-only", "--also-check-css"])
-        .args(&files)
+        .args(pages)
+        .arg(css)
         .output()
         .expect("java runs");
     let report =
@@ -440,6 +452,42 @@ async fn every_page_is_accessible_and_valid_html5() {
         out.status.success() && report.trim().is_empty(),
         "the Nu HTML Checker found errors in {} pages:\n{report}",
         pages.len()
+    );
+}
+
+/// Each page in Chromium on a desktop and a phone: axe-core finds no serious
+/// or critical violation at either width, and each leaves a screenshot in
+/// target/screenshots/pages/.
+async fn audit_in_chromium(pages: &[Page], dir: &Path) {
+    if !crate::chromium::chromium_available() {
+        return;
+    }
+    let Some(axe) = crate::chromium::axe_source() else {
+        return;
+    };
+    let shots = crate::chromium::screenshot_dir("pages");
+    let driver = crate::chromium::ChromeDriver::start();
+    let profile = crate::helpers::TempDir::new();
+    let c = driver.browser(&profile.0).await;
+    let mut problems = Vec::new();
+    for (width, height, screen) in [(1280, 900, "desktop"), (375, 800, "phone")] {
+        c.set_window_size(width, height).await.unwrap();
+        for page in pages {
+            let file = dir.join(format!("{}.html", page.name));
+            c.goto(&format!("file://{}", file.display())).await.unwrap();
+            for v in crate::chromium::axe_violations(&c, &axe).await {
+                problems.push(format!("{} ({screen}): {v}", page.name));
+            }
+            let png = c.screenshot().await.unwrap();
+            std::fs::write(shots.join(format!("{}-{screen}.png", page.name)), png).unwrap();
+        }
+    }
+    let _ = c.close().await;
+    assert!(
+        problems.is_empty(),
+        "axe-core found {} serious or critical violations:\n{}",
+        problems.len(),
+        problems.join("\n")
     );
 }
 

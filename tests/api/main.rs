@@ -4,6 +4,7 @@
 mod admin_forms;
 mod api_v1;
 mod api_v2;
+mod chromium;
 mod cli;
 mod crash;
 mod demo;
@@ -20,6 +21,7 @@ mod notify_support;
 mod notify_webhook;
 mod ops;
 mod page_cache;
+mod page_zone;
 mod past_incidents;
 mod public_page;
 mod reading_order;

@@ -125,6 +125,7 @@ async fn the_first_admin_is_made_from_a_one_time_link() {
         ("name", "Owner"),
         ("password", "a long password"),
         ("password_confirm", "a long password"),
+        ("timezone", "UTC"),
     ];
 
     // Mistakes come back with the text kept and the message by the field.

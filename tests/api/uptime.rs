@@ -435,7 +435,7 @@ async fn the_page_shows_90_bars_per_component_and_group_with_each_days_text() {
     assert_eq!(
         told,
         [format!(
-            "{label}: Major outage for 1 h 30 min, partial outage for 30 min. Checkout errors"
+            "{label}: Major outage for 1 h 30 min, partial outage for 30 min. Checkout errors (Resolved)"
         )]
     );
     assert_eq!(
@@ -656,7 +656,7 @@ async fn the_uptime_page_has_a_calendar_of_each_of_the_last_three_months() {
         &format!("section:has(#uptime-{api}) ul.uptime-days li"),
     );
     assert_eq!(told.len(), 1, "{told:?}");
-    assert!(told[0].ends_with("Checkout errors"), "{told:?}");
+    assert!(told[0].ends_with("Checkout errors (Resolved)"), "{told:?}");
     assert!(html.contains(&format!("href=\"/incidents/{incident}\"")));
     // Every week has seven cells.
     let doc = scraper::Html::parse_document(&html);

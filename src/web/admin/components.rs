@@ -38,7 +38,9 @@ fn uptime_display(
                 );
                 None
             }
-            Ok(date) if date > crate::render::uptime::today(store::now(), state.page.zone.tz()) => {
+            Ok(date)
+                if date > crate::render::uptime::today(store::now(), state.page.zone().tz()) =>
+            {
                 errors.add("uptime_start", "The date cannot be in the future.");
                 None
             }
@@ -115,7 +117,7 @@ async fn listing<'a>(
         .collect();
     page.insert("components", &views::components(&list))
         .insert("components_uptime", &uptime)
-        .insert("page_zone", state.page.zone.name())
+        .insert("page_zone", state.page.zone().name())
         .insert("component_statuses", &statuses);
     Ok(page)
 }

@@ -17,7 +17,7 @@ pub async fn context(
     if counts.is_empty() {
         return Ok(None);
     }
-    let tz = state.page.zone.tz();
+    let tz = state.page.zone().tz();
     let heading = |update_id: i32| {
         view.updates
             .iter()

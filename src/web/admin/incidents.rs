@@ -77,7 +77,7 @@ fn when(form: &FormData, field: &str, state: &AppState, errors: &mut FieldErrors
     if raw.is_empty() {
         return now;
     }
-    match time::parse_input(raw, state.page.zone.tz()) {
+    match time::parse_input(raw, state.page.zone().tz()) {
         Some(at) => errors.check(field, not_in_future(at, now)).unwrap_or(now),
         None => {
             errors.add(
@@ -95,7 +95,7 @@ pub async fn list(
     me: auth::Staff,
     token: csrf::CsrfToken,
 ) -> Result<HttpResponse, AppError> {
-    let tz = state.page.zone.tz();
+    let tz = state.page.zone().tz();
     let open = store::incidents::unresolved(&state.db).await?;
     let recent: Vec<_> = store::incidents::recent(&state.db, 50)
         .await?
@@ -130,7 +130,7 @@ pub async fn new_page(
     );
     choices(&mut page);
     components_ctx(&state, &mut page).await?;
-    page.insert("zone", state.page.zone.name())
+    page.insert("zone", state.page.zone().name())
         .render(StatusCode::OK)
 }
 
@@ -144,7 +144,7 @@ pub async fn create(
     let shown_as = me.0.clone();
     let (checked, form) = gate(&req, &state, me.0, fields).await?;
     let mut page = AdminPage::new(&state, "admin/new_incident.html", shown_as.as_ref(), &token);
-    page.insert("zone", state.page.zone.name());
+    page.insert("zone", state.page.zone().name());
     choices(&mut page);
     components_ctx(&state, &mut page).await?;
     submit(
@@ -310,11 +310,11 @@ async fn show_ctx(state: &AppState, page: &mut AdminPage<'_>, id: i32) -> Result
     let view = store::incidents::load(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    page.insert("post", &views::post(&view, state.page.zone.tz()));
+    page.insert("post", &views::post(&view, state.page.zone().tz()));
     if let Some(d) = super::deliveries::context(state, &view).await? {
         page.insert("deliveries", &d);
     }
-    page.insert("zone", state.page.zone.name()).insert(
+    page.insert("zone", state.page.zone().name()).insert(
         "public_url",
         &state.settings.link(&format!("incidents/{id}")),
     );

@@ -2,7 +2,7 @@
 use actix_web::{get, http::StatusCode, post, web, HttpRequest, HttpResponse};
 
 use super::{see_other, AdminPage};
-use crate::domain::{DisplayName, EmailAddress, Password};
+use crate::domain::{DisplayName, EmailAddress, PageZone, Password};
 use crate::state::AppState;
 use crate::store::{self, staff::NewStaff, StoreError};
 use crate::web::{
@@ -115,7 +115,24 @@ pub async fn setup_page(
     if !store::staff::signup_token_valid(&state.db, &link).await? {
         return Err(AppError::NotFound);
     }
-    AdminPage::new(&state, "admin/setup.html", None, &token).render(StatusCode::OK)
+    let mut page = AdminPage::new(&state, "admin/setup.html", None, &token);
+    zone_choice(&mut page, &state, state.page.zone().name());
+    page.render(StatusCode::OK)
+}
+
+fn gone(page: &mut AdminPage<'_>) -> Result<HttpResponse, AppError> {
+    page.insert("error", "This link has expired or was already used.")
+        .render(StatusCode::GONE)
+}
+
+/// The page-zone picker of the setup form, unless the settings fix the zone.
+fn zone_choice(page: &mut AdminPage<'_>, state: &AppState, chosen: &str) {
+    if state.settings.timezone.is_none() {
+        page.insert(
+            "zone_groups",
+            &crate::render::zones::picker(store::now(), chosen),
+        );
+    }
 }
 
 #[post("/setup/{token}")]
@@ -131,7 +148,21 @@ pub async fn setup(
         Err(stale) => return page.stale(&stale),
     };
     page.form(&form);
+    // Before anything is read from the form: a used or expired link learns nothing more.
+    if !store::staff::signup_token_valid(&state.db, &link).await? {
+        return gone(&mut page);
+    }
     let mut errors = FieldErrors::default();
+    // Asked only of the first admin, and only when the settings leave it open.
+    let zone = match state.settings.timezone {
+        Some(_) => None,
+        None => errors.check("timezone", PageZone::parse(form.get("timezone"))),
+    };
+    zone_choice(
+        &mut page,
+        &state,
+        zone.map_or(form.get("timezone"), |z| z.name()),
+    );
     let email = errors.check("email", EmailAddress::parse(form.get("email")));
     let name = errors.check("name", DisplayName::parse(form.get("name")));
     let password = errors.check("password", Password::parse(form.get("password")));
@@ -154,6 +185,11 @@ pub async fn setup(
         .await
         {
             Ok(staff) => {
+                if let Some(zone) = zone {
+                    store::settings::set_page_zone(&state.db, zone).await?;
+                    state.page.zone.set(zone);
+                    state.cache.invalidate();
+                }
                 let session =
                     store::staff::open_session(&state.db, staff.id, state.settings.session_hours)
                         .await?;
@@ -162,11 +198,7 @@ pub async fn setup(
                     .insert_header(("Location", "/admin"))
                     .finish());
             }
-            Err(StoreError::NotFound) => {
-                return page
-                    .insert("error", "This link has expired or was already used.")
-                    .render(StatusCode::GONE);
-            }
+            Err(StoreError::NotFound) => return gone(&mut page),
             Err(StoreError::Conflict { field, message }) => errors.add(field, message),
             Err(e) => return Err(e.into()),
         }

@@ -53,7 +53,7 @@ async fn listing<'a>(
     page.insert("components", &views::components(&components));
     let (list, total) =
         store::subscribers::search(&state.db, query, page_no.saturating_sub(1), PER_PAGE).await?;
-    let tz = state.page.zone.tz();
+    let tz = state.page.zone().tz();
     let rows: Vec<_> = list
         .iter()
         .map(|s| {

@@ -22,7 +22,7 @@ async fn listing<'a>(
     token: &csrf::CsrfToken,
 ) -> Result<AdminPage<'a>, AppError> {
     let mut page = AdminPage::new(state, "admin/tokens.html", Some(me), token);
-    let tz = state.page.zone.tz();
+    let tz = state.page.zone().tz();
     let staff = store::staff::list(&state.db).await?;
     let tokens: Vec<_> = store::api_tokens::list(&state.db)
         .await?

@@ -65,6 +65,12 @@ pub struct NewUpdateBody {
     /// When it happened (ISO 8601 with offset); default now. Not in the future.
     #[serde(default)]
     pub display_at: Option<String>,
+    /// With `resolved`: every component the incident affected that
+    /// `components` does not name returns to `operational` in this update, as
+    /// the admin form does. Default false: as in Statuspage's API, a client
+    /// names each component it changes.
+    #[serde(default)]
+    pub operational_on_resolve: Option<bool>,
 }
 
 fn field<T>(name: &str, r: Result<T, crate::domain::ParseError>) -> Result<T, ApiError> {
@@ -232,8 +238,7 @@ pub async fn post_update(
             at: when("display_at", input.display_at)?,
             author_id: caller.0.model.created_by,
             notify: input.notify.unwrap_or(true),
-            // A client names each component it changes, as Statuspage's API has it.
-            operational_on_resolve: false,
+            operational_on_resolve: input.operational_on_resolve.unwrap_or(false),
         };
         let status = update.status;
         let published = match store::incidents::post_update(&state.db, id, update).await {
