@@ -120,6 +120,7 @@ pub async fn load(db: &DatabaseConnection, zone_configured: bool) -> anyhow::Res
             title: IncidentTitle::parse(&post.title)?,
             impact: Impact::Major,
             seed_key: Some(SEED_KEY.to_owned()),
+            plan: None,
             update: NewUpdate {
                 status: IncidentStatus::Identified,
                 body: UpdateBody::parse(&post.first_message)?,

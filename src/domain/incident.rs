@@ -1,31 +1,73 @@
 use super::ParseError;
 
-/// The incident lifecycle, named as Statuspage and Cachet name it.
+/// The lifecycle of an incident, and of a scheduled maintenance, named as
+/// Statuspage names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IncidentStatus {
     Investigating,
     Identified,
     Monitoring,
     Resolved,
+    Scheduled,
+    InProgress,
+    Verifying,
+    Completed,
 }
 
 impl IncidentStatus {
-    pub const ALL: [IncidentStatus; 4] = [
+    pub const ALL: [IncidentStatus; 8] = [
+        Self::Investigating,
+        Self::Identified,
+        Self::Monitoring,
+        Self::Resolved,
+        Self::Scheduled,
+        Self::InProgress,
+        Self::Verifying,
+        Self::Completed,
+    ];
+    /// What an incident's updates may say.
+    pub const INCIDENT: [IncidentStatus; 4] = [
         Self::Investigating,
         Self::Identified,
         Self::Monitoring,
         Self::Resolved,
     ];
+    /// What a maintenance's updates may say.
+    pub const MAINTENANCE: [IncidentStatus; 4] = [
+        Self::Scheduled,
+        Self::InProgress,
+        Self::Verifying,
+        Self::Completed,
+    ];
 
     pub fn parse(s: &str) -> Result<Self, ParseError> {
-        match s.trim() {
-            "investigating" => Ok(Self::Investigating),
-            "identified" => Ok(Self::Identified),
-            "monitoring" => Ok(Self::Monitoring),
-            "resolved" => Ok(Self::Resolved),
-            other => Err(ParseError::new(format!(
-                "Unknown status \"{other}\": choose investigating, identified, monitoring or resolved."
+        let s = s.trim();
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                ParseError::new(format!(
+                "Unknown status \"{s}\": choose investigating, identified, monitoring or resolved \
+                 (a maintenance: scheduled, in_progress, verifying or completed)."
+            ))
+            })
+    }
+
+    /// Parses a status that a record of this kind may take: a maintenance's
+    /// updates say maintenance statuses, an incident's incident statuses.
+    pub fn parse_for(s: &str, maintenance: bool) -> Result<Self, ParseError> {
+        let status = Self::parse(s)?;
+        match (maintenance, status.is_maintenance()) {
+            (true, false) => Err(ParseError::new(format!(
+                "A maintenance is scheduled, in_progress, verifying or completed, not {}.",
+                status.as_str()
             ))),
+            (false, true) => Err(ParseError::new(format!(
+                "An incident is investigating, identified, monitoring or resolved, not {}: \
+                 schedule a maintenance for that.",
+                status.as_str()
+            ))),
+            _ => Ok(status),
         }
     }
 
@@ -35,6 +77,10 @@ impl IncidentStatus {
             Self::Identified => "identified",
             Self::Monitoring => "monitoring",
             Self::Resolved => "resolved",
+            Self::Scheduled => "scheduled",
+            Self::InProgress => "in_progress",
+            Self::Verifying => "verifying",
+            Self::Completed => "completed",
         }
     }
 
@@ -45,6 +91,10 @@ impl IncidentStatus {
             Self::Identified => "Issue Identified",
             Self::Monitoring => "Monitoring",
             Self::Resolved => "Issue Resolved",
+            Self::Scheduled => "Scheduled",
+            Self::InProgress => "In Progress",
+            Self::Verifying => "Verifying",
+            Self::Completed => "Completed",
         }
     }
 
@@ -56,36 +106,54 @@ impl IncidentStatus {
             Self::Identified => "Identified",
             Self::Monitoring => "Monitoring",
             Self::Resolved => "Resolved",
+            Self::Scheduled => "Scheduled",
+            Self::InProgress => "In progress",
+            Self::Verifying => "Verifying",
+            Self::Completed => "Completed",
         }
     }
 
+    /// Over: an incident resolved, a maintenance completed (or cancelled).
     pub fn is_resolved(self) -> bool {
-        self == Self::Resolved
+        matches!(self, Self::Resolved | Self::Completed)
+    }
+
+    pub fn is_maintenance(self) -> bool {
+        Self::MAINTENANCE.contains(&self)
     }
 }
 
-/// How bad an incident is.
+/// How bad an incident is; `maintenance` is planned work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Impact {
     None,
     Minor,
     Major,
     Critical,
+    Maintenance,
 }
 
 impl Impact {
-    pub const ALL: [Impact; 4] = [Self::None, Self::Minor, Self::Major, Self::Critical];
+    pub const ALL: [Impact; 5] = [
+        Self::None,
+        Self::Minor,
+        Self::Major,
+        Self::Critical,
+        Self::Maintenance,
+    ];
+    /// What the incident form offers.
+    pub const INCIDENT: [Impact; 4] = [Self::None, Self::Minor, Self::Major, Self::Critical];
 
     pub fn parse(s: &str) -> Result<Self, ParseError> {
-        match s.trim() {
-            "none" => Ok(Self::None),
-            "minor" => Ok(Self::Minor),
-            "major" => Ok(Self::Major),
-            "critical" => Ok(Self::Critical),
-            other => Err(ParseError::new(format!(
-                "Unknown impact \"{other}\": choose none, minor, major or critical."
-            ))),
-        }
+        let s = s.trim();
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                ParseError::new(format!(
+                    "Unknown impact \"{s}\": choose none, minor, major, critical or maintenance."
+                ))
+            })
     }
 
     pub fn as_str(self) -> &'static str {
@@ -94,6 +162,7 @@ impl Impact {
             Self::Minor => "minor",
             Self::Major => "major",
             Self::Critical => "critical",
+            Self::Maintenance => "maintenance",
         }
     }
 
@@ -103,7 +172,32 @@ impl Impact {
             Self::Minor => "Minor",
             Self::Major => "Major",
             Self::Critical => "Critical",
+            Self::Maintenance => "Maintenance",
         }
+    }
+}
+
+/// When a maintenance is planned: it ends after it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub from: chrono::DateTime<chrono::Utc>,
+    pub until: chrono::DateTime<chrono::Utc>,
+}
+
+impl Window {
+    pub fn parse(
+        from: chrono::DateTime<chrono::Utc>,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Self, ParseError> {
+        if until <= from {
+            return Err(ParseError::new("The window must end after it starts."));
+        }
+        if until - from > chrono::Duration::days(31) {
+            return Err(ParseError::new(
+                "A window of more than 31 days is not a maintenance: split it.",
+            ));
+        }
+        Ok(Self { from, until })
     }
 }
 
@@ -125,6 +219,17 @@ mod tests {
     fn unknown_status_is_refused() {
         assert!(IncidentStatus::parse("fixed").is_err());
         assert!(Impact::parse("huge").is_err());
+    }
+
+    #[test]
+    fn maintenance_and_incident_statuses_stay_apart() {
+        assert!(IncidentStatus::parse_for("in_progress", true).is_ok());
+        assert!(IncidentStatus::parse_for("in_progress", false).is_err());
+        assert!(IncidentStatus::parse_for("resolved", true).is_err());
+        assert!(IncidentStatus::Completed.is_resolved());
+        let t = |h| chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 8, h, 0, 0).unwrap();
+        assert!(Window::parse(t(2), t(4)).is_ok());
+        assert!(Window::parse(t(4), t(4)).is_err());
     }
 
     #[test]

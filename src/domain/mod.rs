@@ -18,7 +18,7 @@ pub use api_token::{TokenName, TokenScope};
 pub use component::{ComponentStatus, OverallStatus};
 pub use delivery::DeliveryStatus;
 pub use email::EmailAddress;
-pub use incident::{Impact, IncidentStatus, Standing};
+pub use incident::{Impact, IncidentStatus, Standing, Window};
 pub use proxies::TrustedProxies;
 pub use resolution::changes_on_resolve;
 pub use retry_schedule::RetrySchedule;

@@ -18,6 +18,19 @@ pub struct Model {
     pub seed_key: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The window of a scheduled maintenance; null on an incident.
+    pub scheduled_for: Option<DateTimeUtc>,
+    pub scheduled_until: Option<DateTimeUtc>,
+    /// Minutes before the start that subscribers are reminded; null: no reminder.
+    pub scheduled_remind_minutes: Option<i32>,
+    pub scheduled_auto_in_progress: bool,
+    pub scheduled_auto_completed: bool,
+    /// Whether the automatic start and end notify subscribers.
+    pub scheduled_notify_start: bool,
+    pub scheduled_notify_end: bool,
+    /// JSON list of the component ids the window puts under maintenance.
+    pub scheduled_components: Option<String>,
+    pub reminded_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

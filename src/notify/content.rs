@@ -14,6 +14,8 @@ use crate::store::{self, outbox::Event};
 pub enum Told {
     /// Update `update_id` of this incident was posted.
     Incident { view: IncidentView, update_id: i32 },
+    /// A maintenance starts soon.
+    Reminder { view: IncidentView },
     /// A component's status changed outside an incident.
     Component {
         /// The component's row, even when it has been deleted since.
@@ -54,6 +56,12 @@ pub async fn load(
             Some(_) => Err(format!("update {update_id} is gone")),
             None => Err(format!("incident {incident_id} is gone")),
         },
+        Ok(Event::MaintenanceReminder { incident_id }) => {
+            match store::incidents::load(db, incident_id).await? {
+                Some(view) => Ok(Told::Reminder { view }),
+                None => Err(format!("maintenance {incident_id} is gone")),
+            }
+        }
         Ok(Event::ComponentChange {
             component_id,
             old_status,

@@ -124,6 +124,7 @@ pub fn incident_update(
             "impact": view.impact.as_str(),
             "url": page.link(&format!("incidents/{}", view.model.id)),
             "started": time::date_time(view.model.started_at, tz),
+            "window": window_text(view, tz),
         }),
     );
     ctx.insert(
@@ -147,6 +148,56 @@ pub fn incident_update(
         context: ctx,
         message_id: update_message_id(page, view.model.id, update_id),
         thread_root: (update_id != first).then(|| update_message_id(page, view.model.id, first)),
+        to_subscribers: true,
+    }
+    .render(tera)
+}
+
+/// "Mar 8, 2026 1:00 AM EST to Mar 8, 2026 5:00 AM EDT", for a maintenance.
+fn window_text(view: &IncidentView, tz: chrono_tz::Tz) -> Option<String> {
+    view.window().map(|w| {
+        format!(
+            "{} to {}",
+            time::date_time(w.from, tz),
+            time::date_time(w.until, tz)
+        )
+    })
+}
+
+/// The reminder before a maintenance starts, in the maintenance's thread.
+pub fn maintenance_reminder(
+    page: &PageInfo,
+    tera: &Tera,
+    view: &IncidentView,
+) -> Result<Rendered, String> {
+    let tz = page.zone().tz();
+    let window = view
+        .window()
+        .ok_or_else(|| format!("incident {} is not a maintenance", view.model.id))?;
+    let first = view
+        .updates
+        .first()
+        .ok_or_else(|| format!("maintenance {} has no update", view.model.id))?;
+    let latest = view.updates.last().unwrap_or(first);
+    let mut ctx = base_context(page);
+    ctx.insert(
+        "incident",
+        &serde_json::json!({
+            "id": view.model.id,
+            "title": view.model.title,
+            "url": page.link(&format!("incidents/{}", view.model.id)),
+            "starts": time::date_time(window.from, tz),
+            "ends": time::date_time(window.until, tz),
+            "body_text": latest.model.body,
+            "body_html": markdown::to_safe_html(&latest.model.body),
+            "components": crate::store::maintenance::planned_names(view),
+        }),
+    );
+    Letter {
+        template: "maintenance_reminder",
+        context: ctx,
+        message_id: format!("<incident-{}-reminder@{}>", view.model.id, host(page)),
+        thread_root: Some(update_message_id(page, view.model.id, first.model.id)),
         to_subscribers: true,
     }
     .render(tera)

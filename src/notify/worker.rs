@@ -218,7 +218,12 @@ pub async fn run(ctx: Context, stop: CancellationToken) {
     // until a quarter of the slots are free, unless nothing is in flight.
     let refill_at = (concurrency / 4).max(1);
     tracing::info!(concurrency, "delivery worker started");
+    let mut next_edges = tokio::time::Instant::now();
     while !stop.is_cancelled() {
+        if tokio::time::Instant::now() >= next_edges {
+            maintenance_edges(&ctx, store::now()).await;
+            next_edges = tokio::time::Instant::now() + EDGES_EVERY;
+        }
         expand(&ctx).await;
         let free = slots.available_permits();
         if free >= refill_at || free == concurrency {
@@ -343,6 +348,7 @@ pub async fn run_until_idle(ctx: &Context) -> Result<usize, sea_orm::DbErr> {
 /// number of attempts made.
 pub async fn run_once(ctx: &Context) -> Result<usize, sea_orm::DbErr> {
     let cache = ContentCache::default();
+    maintenance_edges(ctx, store::now()).await;
     expand(ctx).await;
     let claimed = claim(ctx, ctx.concurrency).await?;
     let attempts = claimed.len();
@@ -357,6 +363,25 @@ pub async fn run_once(ctx: &Context) -> Result<usize, sea_orm::DbErr> {
     let attempted = futures_util::future::join_all(sends).await;
     record_all(ctx, attempted).await;
     Ok(attempts)
+}
+
+/// How often the worker looks for maintenance windows that open or close: a
+/// transition is at most this late.
+const EDGES_EVERY: Duration = Duration::from_secs(5);
+
+/// Makes the maintenance transitions due at `at` (reminders, starts, ends);
+/// their notices go through the outbox like any update's.
+pub async fn maintenance_edges(ctx: &Context, at: chrono::DateTime<chrono::Utc>) {
+    match store::maintenance::run_due(&ctx.db, at).await {
+        Ok(done) if done.is_empty() => {}
+        Ok(done) => tracing::info!(
+            started = ?done.started,
+            completed = ?done.completed,
+            reminded = ?done.reminded,
+            "maintenance windows moved on"
+        ),
+        Err(e) => tracing::warn!(error = %e, "checking maintenance windows failed"),
+    }
 }
 
 async fn expand(ctx: &Context) {
@@ -678,6 +703,7 @@ async fn load_content(ctx: &Context, event_id: i32) -> Result<Arc<EventContent>,
         Ok(Told::Incident { view, update_id }) => {
             email::incident_update(&ctx.page, &ctx.tera, view, *update_id)
         }
+        Ok(Told::Reminder { view }) => email::maintenance_reminder(&ctx.page, &ctx.tera, view),
         // The change the event records; the component may have moved on.
         Ok(Told::Component {
             row,

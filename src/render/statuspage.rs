@@ -158,11 +158,14 @@ pub struct IncidentUpdate {
 pub struct Incident {
     pub id: String,
     pub name: String,
-    /// `investigating`, `identified`, `monitoring` or `resolved`.
-    #[schema(pattern = "^(investigating|identified|monitoring|resolved)$")]
+    /// `investigating`, `identified`, `monitoring` or `resolved`; a scheduled
+    /// maintenance: `scheduled`, `in_progress`, `verifying` or `completed`.
+    #[schema(
+        pattern = "^(investigating|identified|monitoring|resolved|scheduled|in_progress|verifying|completed)$"
+    )]
     pub status: String,
-    /// `none`, `minor`, `major` or `critical`.
-    #[schema(pattern = "^(none|minor|major|critical)$")]
+    /// `none`, `minor`, `major`, `critical` or `maintenance`.
+    #[schema(pattern = "^(none|minor|major|critical|maintenance)$")]
     pub impact: String,
     pub created_at: String,
     pub updated_at: String,
@@ -174,8 +177,23 @@ pub struct Incident {
     pub page_id: String,
     /// Newest first.
     pub incident_updates: Vec<IncidentUpdate>,
-    /// The components any update touched, as they are now.
+    /// The components any update touched, as they are now; a maintenance's
+    /// planned ones too.
     pub components: Vec<Component>,
+    /// A scheduled maintenance's window (absent on an incident).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_for: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_until: Option<String>,
+    /// Whether subscribers are reminded before the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_remind_prior: Option<bool>,
+    /// Whether it moves to `in_progress` at `scheduled_for` by itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_auto_in_progress: Option<bool>,
+    /// Whether it moves to `completed` at `scheduled_until` by itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_auto_completed: Option<bool>,
 }
 
 /// A component's status change outside an incident, as webhooks carry it.
@@ -198,7 +216,15 @@ pub struct Summary {
     pub components: Vec<Component>,
     /// Unresolved incidents.
     pub incidents: Vec<Incident>,
-    /// Always empty: statuspost has no scheduled maintenances yet.
+    /// Scheduled maintenances upcoming or in progress, soonest first.
+    pub scheduled_maintenances: Vec<Incident>,
+}
+
+/// `GET /api/v2/scheduled-maintenances.json` and its `upcoming` and `active` lists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MaintenancesDocument {
+    pub page: Page,
     pub scheduled_maintenances: Vec<Incident>,
 }
 
@@ -370,7 +396,17 @@ pub fn incident_update(info: &PageInfo, u: &UpdateView) -> IncidentUpdate {
 /// An incident with its updates newest first. `all_components` is the current
 /// component list, from which the incident's `components` are taken.
 pub fn incident(info: &PageInfo, i: &IncidentView, all_components: &[ComponentView]) -> Incident {
-    let touched = i.affected_components();
+    let mut touched: Vec<i32> = i
+        .affected_components()
+        .iter()
+        .map(|c| c.component_id)
+        .collect();
+    for planned in crate::store::maintenance::planned_components(&i.model) {
+        if !touched.contains(&planned) {
+            touched.push(planned);
+        }
+    }
+    let maintenance = i.is_maintenance();
     Incident {
         id: i.model.id.to_string(),
         name: i.model.title.clone(),
@@ -391,9 +427,14 @@ pub fn incident(info: &PageInfo, i: &IncidentView, all_components: &[ComponentVi
             .collect(),
         components: touched
             .iter()
-            .filter_map(|t| all_components.iter().find(|c| c.model.id == t.component_id))
+            .filter_map(|t| all_components.iter().find(|c| c.model.id == *t))
             .map(|c| component(info, c))
             .collect(),
+        scheduled_for: i.model.scheduled_for.map(|t| info.time(t)),
+        scheduled_until: i.model.scheduled_until.map(|t| info.time(t)),
+        scheduled_remind_prior: maintenance.then(|| i.model.scheduled_remind_minutes.is_some()),
+        scheduled_auto_in_progress: maintenance.then_some(i.model.scheduled_auto_in_progress),
+        scheduled_auto_completed: maintenance.then_some(i.model.scheduled_auto_completed),
     }
 }
 
@@ -429,9 +470,13 @@ pub fn summary(
         components: components(info, components_list),
         incidents: unresolved
             .iter()
+            .filter(|i| !i.is_maintenance())
             .map(|i| incident(info, i, components_list))
             .collect(),
-        scheduled_maintenances: Vec::new(),
+        scheduled_maintenances: crate::store::maintenance::not_over(unresolved)
+            .into_iter()
+            .map(|i| incident(info, i, components_list))
+            .collect(),
     }
 }
 
@@ -537,10 +582,20 @@ mod tests {
                 seed_key: None,
                 created_at: at(12),
                 updated_at: at(17),
+                scheduled_for: None,
+                scheduled_until: None,
+                scheduled_remind_minutes: None,
+                scheduled_auto_in_progress: false,
+                scheduled_auto_completed: false,
+                scheduled_notify_start: true,
+                scheduled_notify_end: true,
+                scheduled_components: None,
+                reminded_at: None,
             },
             status: IncidentStatus::Resolved,
             impact: Impact::Major,
             author_name: "Shannon".into(),
+            planned: Vec::new(),
             updates: vec![
                 update(1, 12, IncidentStatus::Investigating),
                 update(2, 17, IncidentStatus::Resolved),

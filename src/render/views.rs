@@ -99,7 +99,11 @@ fn update_vm(u: &UpdateView, first: bool, tz: Tz, day: NaiveDate) -> UpdateVm {
 }
 
 fn display_title(view: &IncidentView) -> String {
-    shown_title(&view.model.title, view.is_resolved())
+    match (view.is_maintenance(), view.is_resolved()) {
+        (true, true) if view.is_cancelled() => format!("{} (Cancelled)", view.model.title),
+        (true, true) => format!("{} (Completed)", view.model.title),
+        _ => shown_title(&view.model.title, view.is_resolved()),
+    }
 }
 
 /// An incident's title as readers see it: the seed's "(Resolved)" once it is.
@@ -195,6 +199,49 @@ pub fn in_progress(view: &IncidentView, today: &Today) -> Option<InProgressVm> {
         started: time_vm(view.model.started_at, today.tz),
         started_when: today.when(view.model.started_at),
     })
+}
+
+/// A scheduled maintenance as the page's section shows it: its window in the
+/// reader's zone, what it puts under maintenance, its latest word.
+#[derive(Debug, Serialize)]
+pub struct MaintenanceVm {
+    pub id: i32,
+    pub path: String,
+    pub title: String,
+    pub status_label: &'static str,
+    pub status: &'static str,
+    pub from: TimeVm,
+    pub until: TimeVm,
+    /// "Mar 8, 1:00 AM EST", read against today.
+    pub from_when: String,
+    pub until_when: String,
+    pub components: Vec<String>,
+    pub body_html: String,
+}
+
+pub fn maintenance(view: &IncidentView, today: &Today) -> Option<MaintenanceVm> {
+    let window = view.window()?;
+    let latest = view.updates.last()?;
+    Some(MaintenanceVm {
+        id: view.model.id,
+        path: format!("incidents/{}", view.model.id),
+        title: view.model.title.clone(),
+        status_label: view.status.label(),
+        status: view.status.as_str(),
+        from: time_vm(window.from, today.tz),
+        until: time_vm(window.until, today.tz),
+        from_when: today.when(window.from),
+        until_when: today.when(window.until),
+        components: crate::store::maintenance::planned_names(view),
+        body_html: markdown::to_safe_html(&latest.model.body),
+    })
+}
+
+/// Whether the front page's past days list it: not a window still to come,
+/// nor one called off before it opened.
+pub fn listed_as_past(view: &IncidentView) -> bool {
+    !view.is_maintenance()
+        || !(view.status == crate::domain::IncidentStatus::Scheduled || view.is_cancelled())
 }
 
 /// One of the front page's days, and the incidents that started on it.

@@ -82,6 +82,27 @@ pub async fn expand(db: &DatabaseConnection, event_id: i32) -> Result<Option<u64
         super::outbox::Event::ComponentChange { component_id, .. } => {
             format!("SELECT {component_id}")
         }
+        // What the window will put under maintenance; ids are integers from
+        // the row, never text, so they are safe to write into the SQL.
+        super::outbox::Event::MaintenanceReminder { incident_id } => {
+            let planned = match crate::entity::incident::Entity::find_by_id(incident_id)
+                .one(&txn)
+                .await?
+            {
+                Some(row) => super::maintenance::planned_components(&row),
+                None => Vec::new(),
+            };
+            match planned.as_slice() {
+                [] => "SELECT 1 WHERE 1 = 0".to_owned(),
+                ids => format!(
+                    "SELECT id FROM components WHERE id IN ({})",
+                    ids.iter()
+                        .map(i32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
+        }
     };
     // A subscriber with no components chosen hears of everything; an event about
     // no component goes to everyone; else the two sets must meet.

@@ -21,6 +21,8 @@ pub struct NewIncident {
     pub update: NewUpdate,
     /// Set by the demo so that loading it twice does not duplicate it.
     pub seed_key: Option<String>,
+    /// Makes it a scheduled maintenance.
+    pub plan: Option<super::maintenance::Plan>,
 }
 
 pub struct NewUpdate {
@@ -43,6 +45,16 @@ pub struct Published {
 }
 
 pub async fn create(db: &DatabaseConnection, new: NewIncident) -> Result<Published, StoreError> {
+    if new.plan.is_some() != new.update.status.is_maintenance() {
+        let e = IncidentStatus::parse_for(new.update.status.as_str(), new.plan.is_some())
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        return Err(StoreError::Conflict {
+            field: "status",
+            message: e,
+        });
+    }
     let txn = super::begin_write(db).await?;
     let at = now();
     let inc = incident::ActiveModel {
@@ -57,6 +69,10 @@ pub async fn create(db: &DatabaseConnection, new: NewIncident) -> Result<Publish
         created_at: Set(at),
         updated_at: Set(at),
         ..Default::default()
+    };
+    let inc = match &new.plan {
+        Some(plan) => plan.apply(&txn, inc).await?,
+        None => inc,
     }
     .insert(&txn)
     .await?;
@@ -72,7 +88,20 @@ pub async fn post_update(
 ) -> Result<Published, StoreError> {
     let txn = super::begin_write(db).await?;
     let inc = lock_incident(&txn, incident_id).await?;
-    if update.at < inc.started_at {
+    let maintenance = inc.scheduled_for.is_some();
+    if maintenance != update.status.is_maintenance() {
+        // Parsed again for its message: one wording for the form and the API.
+        let e = IncidentStatus::parse_for(update.status.as_str(), maintenance)
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        return Err(StoreError::Conflict {
+            field: "status",
+            message: e,
+        });
+    }
+    // A maintenance is told of before its window opens.
+    if update.at < inc.started_at && inc.scheduled_for.is_none() {
         return Err(StoreError::Conflict {
             field: "at",
             message: "An update cannot be earlier than the incident's start.".into(),
@@ -86,7 +115,10 @@ pub async fn post_update(
 /// Reads the incident inside the transaction, holding a row lock on PostgreSQL so
 /// that two updates posted at once apply one after the other (on SQLite,
 /// `begin_write` already holds the one write lock).
-async fn lock_incident(txn: &DatabaseTransaction, id: i32) -> Result<incident::Model, StoreError> {
+pub(super) async fn lock_incident(
+    txn: &DatabaseTransaction,
+    id: i32,
+) -> Result<incident::Model, StoreError> {
     let mut q = incident::Entity::find_by_id(id);
     if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         q = q.lock_exclusive();
@@ -94,7 +126,7 @@ async fn lock_incident(txn: &DatabaseTransaction, id: i32) -> Result<incident::M
     q.one(txn).await?.ok_or(StoreError::NotFound)
 }
 
-async fn append(
+pub(super) async fn append(
     txn: &DatabaseTransaction,
     inc: incident::Model,
     u: NewUpdate,
@@ -149,14 +181,16 @@ async fn append(
         }
         .insert(txn)
         .await?;
+        // Read before the await: `format_args!` is not Send.
+        let old_status = super::read(
+            ComponentStatus::parse(&comp.status),
+            format_args!("the status of component {}", comp.id),
+        )?;
         super::uptime::record(
             txn,
             comp.id,
             u.at,
-            super::read(
-                ComponentStatus::parse(&comp.status),
-                format_args!("the status of component {}", comp.id),
-            )?,
+            old_status,
             *new_status,
             Some(super::uptime::MadeBy {
                 incident_id: inc.id,
@@ -263,11 +297,37 @@ pub struct IncidentView {
     pub author_name: String,
     /// Oldest first, as the page reads.
     pub updates: Vec<UpdateView>,
+    /// A maintenance's planned components, by name; empty on an incident.
+    pub planned: Vec<String>,
 }
 
 impl IncidentView {
     pub fn is_resolved(&self) -> bool {
         self.status.is_resolved()
+    }
+
+    /// The window, when this is a scheduled maintenance.
+    pub fn window(&self) -> Option<crate::domain::Window> {
+        match (self.model.scheduled_for, self.model.scheduled_until) {
+            (Some(from), Some(until)) => Some(crate::domain::Window { from, until }),
+            _ => None,
+        }
+    }
+
+    pub fn is_maintenance(&self) -> bool {
+        self.model.scheduled_for.is_some()
+    }
+
+    /// A maintenance completed without ever starting: called off.
+    pub fn is_cancelled(&self) -> bool {
+        self.is_maintenance()
+            && self.status == IncidentStatus::Completed
+            && !self.updates.iter().any(|u| {
+                matches!(
+                    u.status,
+                    IncidentStatus::InProgress | IncidentStatus::Verifying
+                )
+            })
     }
 
     /// Every component any update touched, with the status the latest one gave it.
@@ -294,7 +354,7 @@ impl IncidentView {
 }
 
 /// Loads views for these incidents, keeping their order, in a fixed number of queries.
-async fn views(
+pub(super) async fn views_of(
     db: &impl ConnectionTrait,
     incidents: Vec<incident::Model>,
 ) -> Result<Vec<IncidentView>, sea_orm::DbErr> {
@@ -377,6 +437,10 @@ async fn views(
                 )?,
                 author_name: authors.get(&i.author_id).cloned().unwrap_or_default(),
                 updates: by_incident.remove(&i.id).unwrap_or_default(),
+                planned: super::maintenance::planned_components(&i)
+                    .iter()
+                    .filter_map(|id| names.get(id).cloned())
+                    .collect(),
                 model: i,
             })
         })
@@ -390,7 +454,7 @@ pub async fn load(
     let Some(i) = incident::Entity::find_by_id(id).one(db).await? else {
         return Ok(None);
     };
-    Ok(views(db, vec![i]).await?.pop())
+    Ok(views_of(db, vec![i]).await?.pop())
 }
 
 pub async fn load_update(
@@ -411,7 +475,23 @@ pub async fn recent(
         .limit(limit)
         .all(db)
         .await?;
-    views(db, list).await
+    views_of(db, list).await
+}
+
+/// The most recent incidents, newest first, without scheduled maintenances
+/// (which Statuspage lists apart).
+pub async fn recent_incidents(
+    db: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<Vec<IncidentView>, sea_orm::DbErr> {
+    let list = incident::Entity::find()
+        .filter(incident::Column::ScheduledFor.is_null())
+        .order_by_desc(incident::Column::StartedAt)
+        .order_by_desc(incident::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    views_of(db, list).await
 }
 
 /// Every incident that started at `since` or later, newest first: the front
@@ -426,7 +506,7 @@ pub async fn started_since(
         .order_by_desc(incident::Column::Id)
         .all(db)
         .await?;
-    views(db, list).await
+    views_of(db, list).await
 }
 
 pub async fn unresolved(db: &impl ConnectionTrait) -> Result<Vec<IncidentView>, sea_orm::DbErr> {
@@ -434,13 +514,17 @@ pub async fn unresolved(db: &impl ConnectionTrait) -> Result<Vec<IncidentView>, 
     // The value is written into the SQL, not bound: only then can both
     // planners see that the partial index of open incidents
     // (`idx_incidents_open`) answers it, instead of reading every incident.
-    let resolved = Expr::cust(format!("'{}'", IncidentStatus::Resolved.as_str()));
+    let over = Expr::cust(format!(
+        "status NOT IN ('{}', '{}')",
+        IncidentStatus::Resolved.as_str(),
+        IncidentStatus::Completed.as_str()
+    ));
     let list = incident::Entity::find()
-        .filter(Expr::col((incident::Entity, incident::Column::Status)).ne(resolved))
+        .filter(over)
         .order_by_desc(incident::Column::StartedAt)
         .all(db)
         .await?;
-    views(db, list).await
+    views_of(db, list).await
 }
 
 /// One page of the history, newest first, and the number of pages. The page's
@@ -478,5 +562,5 @@ pub async fn history(
         .all(db)
         .await?;
     list.sort_by_key(|i| ids.iter().position(|id| *id == i.id));
-    Ok((views(db, list).await?, pages))
+    Ok((views_of(db, list).await?, pages))
 }

@@ -4,6 +4,7 @@ pub mod components;
 pub mod deliveries;
 pub mod idempotency;
 pub mod incidents;
+pub mod maintenance;
 pub mod outbox;
 pub mod settings;
 pub mod staff;

@@ -13,15 +13,22 @@ pub enum EventKind {
     IncidentUpdate,
     /// A component's status changed outside an incident update.
     ComponentUpdate,
+    /// A scheduled maintenance starts soon.
+    MaintenanceReminder,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 2] = [Self::IncidentUpdate, Self::ComponentUpdate];
+    pub const ALL: [Self; 3] = [
+        Self::IncidentUpdate,
+        Self::ComponentUpdate,
+        Self::MaintenanceReminder,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::IncidentUpdate => "incident_update",
             Self::ComponentUpdate => "component_update",
+            Self::MaintenanceReminder => "maintenance_reminder",
         }
     }
 
@@ -44,6 +51,8 @@ pub enum Event {
         old_status: ComponentStatus,
         new_status: ComponentStatus,
     },
+    /// Maintenance `incident_id` starts soon.
+    MaintenanceReminder { incident_id: i32 },
 }
 
 impl Event {
@@ -51,6 +60,7 @@ impl Event {
         match self {
             Self::IncidentUpdate { .. } => EventKind::IncidentUpdate,
             Self::ComponentChange { .. } => EventKind::ComponentUpdate,
+            Self::MaintenanceReminder { .. } => EventKind::MaintenanceReminder,
         }
     }
 
@@ -62,6 +72,9 @@ impl Event {
             EventKind::IncidentUpdate => Ok(Self::IncidentUpdate {
                 incident_id: row.incident_id.ok_or_else(|| missing("incident"))?,
                 update_id: row.update_id.ok_or_else(|| missing("update"))?,
+            }),
+            EventKind::MaintenanceReminder => Ok(Self::MaintenanceReminder {
+                incident_id: row.incident_id.ok_or_else(|| missing("incident"))?,
             }),
             EventKind::ComponentUpdate => {
                 let new_status = ComponentStatus::parse(
@@ -107,6 +120,9 @@ pub async fn write(db: &impl ConnectionTrait, event: Event) -> Result<(), sea_or
             row.component_id = Set(Some(component_id));
             row.old_status = Set(Some(old_status.as_str().to_owned()));
             row.new_status = Set(Some(new_status.as_str().to_owned()));
+        }
+        Event::MaintenanceReminder { incident_id } => {
+            row.incident_id = Set(Some(incident_id));
         }
     }
     row.insert(db).await?;

@@ -109,7 +109,7 @@ pub async fn incidents(
     serve(&req, &state, "/api/v2/incidents.json", || async {
         let info = &state.page;
         let comps = store::components::list(&state.db).await?;
-        let list = store::incidents::recent(&state.db, RECENT).await?;
+        let list = store::incidents::recent_incidents(&state.db, RECENT).await?;
         to_json(&sp::IncidentsDocument {
             page: sp::page(info, sp::last_change(&comps, &list, store::now())),
             incidents: list.iter().map(|i| sp::incident(info, i, &comps)).collect(),
@@ -133,12 +133,101 @@ pub async fn unresolved(
         || async {
             let info = &state.page;
             let comps = store::components::list(&state.db).await?;
-            let list = store::incidents::unresolved(&state.db).await?;
+            let mut list = store::incidents::unresolved(&state.db).await?;
+            list.retain(|i| !i.is_maintenance());
             to_json(&sp::IncidentsDocument {
                 page: sp::page(info, sp::last_change(&comps, &list, store::now())),
                 incidents: list.iter().map(|i| sp::incident(info, i, &comps)).collect(),
             })
         },
+    )
+    .await
+}
+
+/// Which maintenances a list holds.
+#[derive(Clone, Copy)]
+enum Which {
+    All,
+    Upcoming,
+    Active,
+}
+
+async fn maintenances(
+    req: &HttpRequest,
+    state: &AppState,
+    path: &str,
+    which: Which,
+) -> Result<HttpResponse, AppError> {
+    serve(req, state, path, || async {
+        let info = &state.page;
+        let comps = store::components::list(&state.db).await?;
+        let open = store::incidents::unresolved(&state.db).await?;
+        let all;
+        let list: Vec<&store::incidents::IncidentView> = match which {
+            Which::All => {
+                all = store::maintenance::all(&state.db, RECENT).await?;
+                all.iter().collect()
+            }
+            Which::Upcoming => store::maintenance::upcoming(&open),
+            Which::Active => store::maintenance::active(&open),
+        };
+        let owned: Vec<store::incidents::IncidentView> =
+            list.iter().map(|i| (*i).clone()).collect();
+        to_json(&sp::MaintenancesDocument {
+            page: sp::page(info, sp::last_change(&comps, &owned, store::now())),
+            scheduled_maintenances: list.iter().map(|i| sp::incident(info, i, &comps)).collect(),
+        })
+    })
+    .await
+}
+
+/// The 50 scheduled maintenances with the latest windows, newest first.
+#[utoipa::path(get, path = "/api/v2/scheduled-maintenances.json", tag = "v2",
+    responses((status = 200, description = "Scheduled maintenances", body = sp::MaintenancesDocument)))]
+#[get("/api/v2/scheduled-maintenances.json")]
+pub async fn scheduled_maintenances(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    maintenances(
+        &req,
+        &state,
+        "/api/v2/scheduled-maintenances.json",
+        Which::All,
+    )
+    .await
+}
+
+/// Maintenances still to start, soonest first.
+#[utoipa::path(get, path = "/api/v2/scheduled-maintenances/upcoming.json", tag = "v2",
+    responses((status = 200, description = "Upcoming maintenances", body = sp::MaintenancesDocument)))]
+#[get("/api/v2/scheduled-maintenances/upcoming.json")]
+pub async fn upcoming_maintenances(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    maintenances(
+        &req,
+        &state,
+        "/api/v2/scheduled-maintenances/upcoming.json",
+        Which::Upcoming,
+    )
+    .await
+}
+
+/// Maintenances in progress or being verified.
+#[utoipa::path(get, path = "/api/v2/scheduled-maintenances/active.json", tag = "v2",
+    responses((status = 200, description = "Active maintenances", body = sp::MaintenancesDocument)))]
+#[get("/api/v2/scheduled-maintenances/active.json")]
+pub async fn active_maintenances(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    maintenances(
+        &req,
+        &state,
+        "/api/v2/scheduled-maintenances/active.json",
+        Which::Active,
     )
     .await
 }

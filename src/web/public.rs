@@ -199,9 +199,23 @@ pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
             "open",
             &open
                 .iter()
+                .filter(|i| !i.is_maintenance())
                 .filter_map(|i| views::in_progress(i, &today))
                 .collect::<Vec<_>>(),
         );
+        let maintenances: Vec<_> = store::maintenance::not_over(&open)
+            .into_iter()
+            .filter_map(|i| views::maintenance(i, &today))
+            .collect();
+        ctx.insert("maintenances", &maintenances);
+        ctx.insert(
+            "under_maintenance",
+            &maintenances
+                .iter()
+                .filter(|m| m.status != crate::domain::IncidentStatus::Scheduled.as_str())
+                .collect::<Vec<_>>(),
+        );
+        let past: Vec<_> = past.into_iter().filter(views::listed_as_past).collect();
         ctx.insert("past", &views::past_days(&past, &days, tz));
         ctx.insert(
             "updated",

@@ -66,7 +66,7 @@ async fn events(app: &TestApp) -> u64 {
         .unwrap()
 }
 
-async fn admin_with_token(scope: &str) -> (TestApp, String) {
+pub async fn admin_with_token(scope: &str) -> (TestApp, String) {
     let app = spawn_app().await;
     app.sign_in_admin().await;
     let token = api_token(&app, scope).await;

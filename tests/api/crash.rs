@@ -154,6 +154,7 @@ async fn a_fan_out_killed_half_way_completes_after_a_restart() {
     let published = store::incidents::create(
         &db,
         store::incidents::NewIncident {
+            plan: None,
             title: IncidentTitle::parse("Payments failing").unwrap(),
             impact: Impact::Major,
             seed_key: None,

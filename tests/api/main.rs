@@ -16,6 +16,7 @@ mod instances;
 mod layers;
 mod mail_headers;
 mod mailer;
+mod maintenance;
 mod notify_email;
 mod notify_support;
 mod notify_webhook;

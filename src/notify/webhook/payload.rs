@@ -53,6 +53,10 @@ impl Notice {
                     .ok_or_else(|| format!("update {update_id} is gone"))?;
                 Subject::Incident(statuspage::incident(info, &then, components))
             }
+            // The maintenance as it stands: the receiver reads its window.
+            Ok(Told::Reminder { view }) => {
+                Subject::Incident(statuspage::incident(info, view, components))
+            }
             Ok(Told::Component {
                 row,
                 old_status,

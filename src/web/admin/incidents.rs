@@ -23,12 +23,17 @@ use crate::web::{
     AppError,
 };
 
-/// Options for the selects, so the templates name each status once.
-fn choices(page: &mut AdminPage<'_>) {
-    let statuses: Vec<_> = IncidentStatus::ALL
-        .iter()
-        .map(|s| serde_json::json!({ "value": s.as_str(), "label": s.label() }))
-        .collect();
+/// Options for the selects, so the templates name each status once: an
+/// incident's or a maintenance's.
+fn choices(page: &mut AdminPage<'_>, maintenance: bool) {
+    let statuses: Vec<_> = if maintenance {
+        IncidentStatus::MAINTENANCE
+    } else {
+        IncidentStatus::INCIDENT
+    }
+    .iter()
+    .map(|s| serde_json::json!({ "value": s.as_str(), "label": s.label() }))
+    .collect();
     let impacts: Vec<_> = Impact::ALL
         .iter()
         .map(|s| serde_json::json!({ "value": s.as_str(), "label": s.label() }))
@@ -128,7 +133,7 @@ pub async fn new_page(
         "form",
         &serde_json::json!({ "status": "investigating", "impact": "minor", "notify": "on" }),
     );
-    choices(&mut page);
+    choices(&mut page, false);
     components_ctx(&state, &mut page).await?;
     page.insert("zone", state.page.zone().name())
         .render(StatusCode::OK)
@@ -145,7 +150,7 @@ pub async fn create(
     let (checked, form) = gate(&req, &state, me.0, fields).await?;
     let mut page = AdminPage::new(&state, "admin/new_incident.html", shown_as.as_ref(), &token);
     page.insert("zone", state.page.zone().name());
-    choices(&mut page);
+    choices(&mut page, false);
     components_ctx(&state, &mut page).await?;
     submit(
         &req,
@@ -177,6 +182,7 @@ pub async fn create(
                 operational_on_resolve: true,
             };
             let new = NewIncident {
+                plan: None,
                 title,
                 impact,
                 seed_key: None,
@@ -311,6 +317,7 @@ async fn show_ctx(state: &AppState, page: &mut AdminPage<'_>, id: i32) -> Result
         .await?
         .ok_or(AppError::NotFound)?;
     page.insert("post", &views::post(&view, state.page.zone().tz()));
+    choices(page, view.is_maintenance());
     if let Some(d) = super::deliveries::context(state, &view).await? {
         page.insert("deliveries", &d);
     }
@@ -318,7 +325,6 @@ async fn show_ctx(state: &AppState, page: &mut AdminPage<'_>, id: i32) -> Result
         "public_url",
         &state.settings.link(&format!("incidents/{id}")),
     );
-    choices(page);
     components_ctx(state, page).await?;
     Ok(())
 }

@@ -11,7 +11,7 @@ use super::{
     idempotent, json, parse_json, path_id, read_body, written, ApiError, Caller, ErrorBody,
 };
 use crate::domain::{
-    not_in_future, ComponentStatus, Impact, IncidentStatus, IncidentTitle, UpdateBody,
+    not_in_future, ComponentStatus, Impact, IncidentStatus, IncidentTitle, UpdateBody, Window,
 };
 use crate::render::statuspage as sp;
 use crate::state::AppState;
@@ -46,6 +46,34 @@ pub struct NewIncidentBody {
     /// When it started (ISO 8601 with offset); default now. Not in the future.
     #[serde(default)]
     pub started_at: Option<String>,
+    /// With `scheduled_until`: a scheduled maintenance from this time (ISO
+    /// 8601 with offset). Its `status` is then `scheduled` (default),
+    /// `in_progress`, `verifying` or `completed`, its `impact` defaults to
+    /// `maintenance`, and `components` names what the window puts under
+    /// maintenance when it starts (the statuses given are not applied now).
+    #[serde(default)]
+    pub scheduled_for: Option<String>,
+    /// The maintenance's end, after `scheduled_for`.
+    #[serde(default)]
+    pub scheduled_until: Option<String>,
+    /// Remind subscribers before the start (default true).
+    #[serde(default)]
+    pub scheduled_remind_prior: Option<bool>,
+    /// How many minutes before the start (default 60, 1 to 10080).
+    #[serde(default)]
+    pub scheduled_remind_minutes: Option<i32>,
+    /// Move to `in_progress` at `scheduled_for`, components under maintenance (default true).
+    #[serde(default)]
+    pub scheduled_auto_in_progress: Option<bool>,
+    /// Move to `completed` at `scheduled_until`, components back to operational (default true).
+    #[serde(default)]
+    pub scheduled_auto_completed: Option<bool>,
+    /// Notify subscribers of the automatic start (default true).
+    #[serde(default)]
+    pub auto_transition_deliver_notifications_at_start: Option<bool>,
+    /// Notify subscribers of the automatic end (default true).
+    #[serde(default)]
+    pub auto_transition_deliver_notifications_at_end: Option<bool>,
 }
 
 /// An update to post on an incident.
@@ -106,6 +134,60 @@ fn when(name: &str, raw: Option<String>) -> Result<DateTime<Utc>, ApiError> {
             field(name, not_in_future(at, now))
         }
     }
+}
+
+/// A time as the API takes it: ISO 8601 with an offset, whole microseconds.
+fn instant(name: &str, raw: &str) -> Result<DateTime<Utc>, ApiError> {
+    let at = DateTime::parse_from_rfc3339(raw.trim())
+        .map_err(|_| ApiError::invalid(name, "Give a time like 2026-03-08T01:00:00-05:00."))?
+        .with_timezone(&Utc);
+    Ok(DateTime::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at))
+}
+
+/// The maintenance a new incident's body asks for, if any.
+fn plan(
+    input: &NewIncidentBody,
+    changes: &[(i32, ComponentStatus)],
+) -> Result<Option<store::maintenance::Plan>, ApiError> {
+    let (from, until) = match (&input.scheduled_for, &input.scheduled_until) {
+        (None, None) => return Ok(None),
+        (Some(f), Some(u)) => (instant("scheduled_for", f)?, instant("scheduled_until", u)?),
+        (None, Some(_)) => {
+            return Err(ApiError::invalid(
+                "scheduled_for",
+                "Give the window's start too.",
+            ))
+        }
+        (Some(_), None) => {
+            return Err(ApiError::invalid(
+                "scheduled_until",
+                "Give the window's end too.",
+            ))
+        }
+    };
+    let minutes = input.scheduled_remind_minutes.unwrap_or(60);
+    if !(1..=10_080).contains(&minutes) {
+        return Err(ApiError::invalid(
+            "scheduled_remind_minutes",
+            "Remind between 1 minute and 7 days (10080) before the start.",
+        ));
+    }
+    Ok(Some(store::maintenance::Plan {
+        window: field("scheduled_until", Window::parse(from, until))?,
+        components: changes.iter().map(|(id, _)| *id).collect(),
+        remind_minutes: input
+            .scheduled_remind_prior
+            .unwrap_or(true)
+            .then_some(minutes),
+        auto_in_progress: input.scheduled_auto_in_progress.unwrap_or(true),
+        auto_completed: input.scheduled_auto_completed.unwrap_or(true),
+        notify_start: input
+            .auto_transition_deliver_notifications_at_start
+            .unwrap_or(true),
+        notify_end: input
+            .auto_transition_deliver_notifications_at_end
+            .unwrap_or(true),
+    }))
 }
 
 async fn incident_json(state: &AppState, id: i32) -> Result<sp::Incident, ApiError> {
@@ -171,21 +253,28 @@ pub async fn create_incident(
     let body = read_body(payload).await?;
     idempotent(&req, &state, &caller, &body, || async {
         let input: NewIncidentBody = parse_json(&body)?;
+        let changes = components(input.components.clone())?;
+        let plan = plan(&input, &changes)?;
+        let maintenance = plan.is_some();
         let new = NewIncident {
             title: field("name", IncidentTitle::parse(&input.name))?,
             impact: match &input.impact {
                 Some(i) => field("impact", Impact::parse(i))?,
+                None if maintenance => Impact::Maintenance,
                 None => Impact::Minor,
             },
             seed_key: None,
+            plan,
             update: NewUpdate {
                 status: match &input.status {
-                    Some(s) => field("status", IncidentStatus::parse(s))?,
+                    Some(s) => field("status", IncidentStatus::parse_for(s, maintenance))?,
+                    None if maintenance => IncidentStatus::Scheduled,
                     None => IncidentStatus::Investigating,
                 },
                 body: field("message", UpdateBody::parse(&input.message))?,
-                components: components(input.components)?,
-                at: when("started_at", input.started_at)?,
+                // A maintenance changes its components when its window opens.
+                components: if maintenance { Vec::new() } else { changes },
+                at: when("started_at", input.started_at.clone())?,
                 author_id: caller.0.model.created_by,
                 notify: input.notify.unwrap_or(true),
                 operational_on_resolve: false,

@@ -1,0 +1,300 @@
+//! Scheduled maintenance: scheduled through the write API or the admin, it
+//! reminds, starts and completes at its window's edges from the worker, once
+//! each, late rather than never; readers see it apart from incidents, in the
+//! v2 API and the calendar. Time is moved by calling the worker's transition
+//! step with the instant to act at, not by waiting.
+use chrono::{DateTime, Duration, Utc};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::api_v1::{admin_with_token, call};
+use crate::helpers::{spawn_app_with, texts, TestApp};
+use crate::notify_support::{email_subscriber, STEPPED};
+use crate::smtp_server::SmtpServer;
+use statuspost::store::maintenance::{run_due, Done};
+
+fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A maintenance on `component` two hours from `now`, for two hours.
+async fn schedule(app: &TestApp, token: &str, component: i32, now: DateTime<Utc>) -> String {
+    let (status, m) = call(
+        app,
+        Method::POST,
+        "/api/v1/incidents",
+        Some(token),
+        Some(json!({
+            "name": "Database upgrade",
+            "message": "We upgrade the **database**; checkout pauses.",
+            "scheduled_for": iso(now + Duration::hours(2)),
+            "scheduled_until": iso(now + Duration::hours(4)),
+            "components": { component.to_string(): "under_maintenance" },
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{m:#}");
+    m["id"].as_str().unwrap().to_owned()
+}
+
+async fn v2(app: &TestApp, path: &str) -> Value {
+    app.get(path).await.json().await.unwrap()
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn component_status(app: &TestApp) -> String {
+    v2(app, "/api/v2/components.json").await["components"][0]["status"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The worker's writes reach this process's cached pages as another
+/// process's do: through the page generation, read every second on SQLite.
+async fn component_becomes(app: &TestApp, status: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while component_status(app).await != status {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the component is still {}",
+            component_status(app).await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_maintenance_reminds_starts_and_completes_at_its_edges_once_each() {
+    let (app, token) = admin_with_token("write").await;
+    let db = app.add_component("Database").await;
+    let now = Utc::now();
+    let id = schedule(&app, &token, db, now).await;
+
+    // Scheduled: apart from incidents, its components untouched for now.
+    let m = &v2(&app, "/api/v2/scheduled-maintenances/upcoming.json").await
+        ["scheduled_maintenances"][0];
+    assert_eq!(m["id"], id.as_str());
+    assert_eq!(m["status"], "scheduled");
+    assert_eq!(m["impact"], "maintenance");
+    assert_eq!(m["scheduled_remind_prior"], true);
+    assert_eq!(m["scheduled_auto_in_progress"], true);
+    assert_eq!(m["components"][0]["name"], "Database");
+    let summary = v2(&app, "/api/v2/summary.json").await;
+    assert_eq!(ids(&summary["scheduled_maintenances"]), std::slice::from_ref(&id));
+    assert!(ids(&summary["incidents"]).is_empty());
+    assert!(ids(&v2(&app, "/api/v2/incidents.json").await["incidents"]).is_empty());
+    assert!(ids(
+        &v2(&app, "/api/v2/scheduled-maintenances/active.json").await["scheduled_maintenances"]
+    )
+    .is_empty());
+    assert_eq!(component_status(&app).await, "operational");
+    let page = app.get_html("/").await;
+    assert_eq!(
+        texts(&page, "#maintenance-heading"),
+        ["Scheduled maintenance"]
+    );
+    assert_eq!(texts(&page, ".maintenance h3"), ["Database upgrade"]);
+    assert_eq!(
+        texts(&page, ".banner .overall"),
+        ["All Systems Operational"]
+    );
+
+    let id_n: i32 = id.parse().unwrap();
+    let nothing = Done::default();
+    // An hour before: too early for the reminder (60 minutes by default).
+    assert_eq!(
+        run_due(&app.db, now + Duration::minutes(59)).await.unwrap(),
+        nothing
+    );
+    let reminded = run_due(&app.db, now + Duration::minutes(61)).await.unwrap();
+    assert_eq!(reminded.reminded, [id_n]);
+    assert_eq!(
+        run_due(&app.db, now + Duration::minutes(62)).await.unwrap(),
+        nothing
+    );
+
+    // The start: in progress, the component under maintenance, in the banner.
+    let started = run_due(&app.db, now + Duration::hours(2)).await.unwrap();
+    assert_eq!(started.started, [id_n]);
+    assert_eq!(
+        run_due(&app.db, now + Duration::hours(3)).await.unwrap(),
+        nothing
+    );
+    component_becomes(&app, "under_maintenance").await;
+    let active = v2(&app, "/api/v2/scheduled-maintenances/active.json").await;
+    assert_eq!(active["scheduled_maintenances"][0]["status"], "in_progress");
+    let page = app.get_html("/").await;
+    assert_eq!(
+        texts(&page, ".banner .overall"),
+        ["Service Under Maintenance"]
+    );
+
+    // The end: completed, the component operational again.
+    let ended = run_due(&app.db, now + Duration::hours(4)).await.unwrap();
+    assert_eq!(ended.completed, [id_n]);
+    assert_eq!(
+        run_due(&app.db, now + Duration::hours(5)).await.unwrap(),
+        nothing
+    );
+    component_becomes(&app, "operational").await;
+    let all = v2(&app, "/api/v2/scheduled-maintenances.json").await;
+    let m = &all["scheduled_maintenances"][0];
+    assert_eq!(m["status"], "completed");
+    let statuses: Vec<&str> = m["incident_updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["completed", "in_progress", "scheduled"]);
+    assert!(ids(&v2(&app, "/api/v2/summary.json").await["scheduled_maintenances"]).is_empty());
+}
+
+#[tokio::test]
+async fn a_worker_down_across_the_whole_window_starts_and_completes_it_late_once() {
+    let (app, token) = admin_with_token("write").await;
+    let db = app.add_component("Database").await;
+    let now = Utc::now();
+    let id: i32 = schedule(&app, &token, db, now).await.parse().unwrap();
+    // Back after the window closed: nothing is skipped, nothing doubled, and
+    // no reminder of what is already past.
+    let late = run_due(&app.db, now + Duration::hours(6)).await.unwrap();
+    assert_eq!(
+        late,
+        Done {
+            started: vec![id],
+            completed: vec![id],
+            reminded: vec![],
+        }
+    );
+    assert_eq!(
+        run_due(&app.db, now + Duration::hours(7)).await.unwrap(),
+        Done::default()
+    );
+    assert_eq!(component_status(&app).await, "operational");
+}
+
+#[tokio::test]
+async fn two_workers_make_each_transition_once() {
+    let (app, token) = admin_with_token("write").await;
+    let db = app.add_component("Database").await;
+    let now = Utc::now();
+    let id: i32 = schedule(&app, &token, db, now).await.parse().unwrap();
+    let at = now + Duration::hours(2) + Duration::minutes(1);
+    let (a, b) = tokio::join!(run_due(&app.db, at), run_due(&app.db, at));
+    let mut started = a.unwrap().started;
+    started.extend(b.unwrap().started);
+    assert_eq!(started, [id], "started by exactly one");
+    let m: Value = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/incidents/{id}"),
+        Some(&token),
+        None,
+    )
+    .await
+    .1;
+    assert_eq!(m["incident_updates"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn updates_keep_to_their_kind_and_windows_must_make_sense() {
+    let (app, token) = admin_with_token("write").await;
+    let now = Utc::now();
+    let (status, e) = call(
+        &app,
+        Method::POST,
+        "/api/v1/incidents",
+        Some(&token),
+        Some(json!({
+            "name": "Backwards",
+            "message": "m",
+            "scheduled_for": iso(now + Duration::hours(2)),
+            "scheduled_until": iso(now + Duration::hours(1)),
+        })),
+    )
+    .await;
+    assert_eq!(status, 422, "{e:#}");
+    assert_eq!(e["error"]["field"], "scheduled_until", "{e:#}");
+    let id = schedule(&app, &token, app.add_component("Web").await, now).await;
+    let (status, e) = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/incidents/{id}/updates"),
+        Some(&token),
+        Some(json!({ "status": "resolved", "message": "Done?" })),
+    )
+    .await;
+    assert_eq!(status, 422, "{e:#}");
+    assert_eq!(e["error"]["field"], "status");
+    // Its own statuses go through the same endpoint: finished early by hand.
+    let (status, m) = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/incidents/{id}/updates"),
+        Some(&token),
+        Some(json!({ "status": "completed", "message": "Called off: not needed." })),
+    )
+    .await;
+    assert_eq!(status, 201, "{m:#}");
+    assert_eq!(m["status"], "completed");
+    assert_eq!(
+        run_due(&app.db, now + Duration::hours(3)).await.unwrap(),
+        Done::default(),
+        "a window called off never starts"
+    );
+}
+
+#[tokio::test]
+async fn subscribers_are_told_when_scheduled_reminded_and_at_each_edge_in_one_thread() {
+    let smtp = SmtpServer::start().await;
+    let url = smtp.url();
+    let mut settings = vec![("SMTP_URL", url.as_str())];
+    settings.extend_from_slice(&STEPPED);
+    let app = spawn_app_with(&settings).await;
+    app.sign_in_admin().await;
+    let token = crate::api_v1::api_token(&app, "write").await;
+    let db = app.add_component("Database").await;
+    email_subscriber(&app.db, "reader@example.com", &[]).await;
+    let now = Utc::now();
+    schedule(&app, &token, db, now).await;
+    for at in [
+        now + Duration::minutes(61),
+        now + Duration::hours(2),
+        now + Duration::hours(4),
+    ] {
+        run_due(&app.db, at).await.unwrap();
+    }
+    assert_eq!(app.deliver().await, 4);
+    let mails = smtp.wait_for(4).await;
+    let subjects: Vec<String> = mails.iter().map(|m| m.subject()).collect();
+    assert_eq!(subjects[0], "[Acme Status] Scheduled: Database upgrade");
+    assert!(
+        subjects[1].starts_with("[Acme Status] Reminder: Database upgrade starts "),
+        "{subjects:?}"
+    );
+    assert_eq!(subjects[2], "[Acme Status] In progress: Database upgrade");
+    assert_eq!(subjects[3], "[Acme Status] Completed: Database upgrade");
+    let root = mails[0].header("Message-ID").unwrap();
+    for m in &mails[1..] {
+        assert_eq!(
+            m.header("In-Reply-To").as_ref(),
+            Some(&root),
+            "{}",
+            m.subject()
+        );
+    }
+    assert!(mails[0].text().contains("Window: "), "{}", mails[0].text());
+    assert!(
+        mails[1].text().contains("Under maintenance then: Database"),
+        "{}",
+        mails[1].text()
+    );
+}
