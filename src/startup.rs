@@ -162,6 +162,7 @@ impl Application {
                 .service(crate::web::feeds::feed_rss)
                 .service(crate::web::feeds::history_atom)
                 .service(crate::web::feeds::history_rss)
+                .service(crate::web::feeds::maintenance_ics)
                 .service(crate::web::badge::badge)
                 .service(crate::web::api_v2::openapi)
                 .configure(crate::web::api_v1::configure)

@@ -1,6 +1,7 @@
 //! Turning view models into bytes: markdown, times, templates and the page cache.
 pub mod badge;
 pub mod cache;
+pub mod calendar;
 pub mod feeds;
 pub mod invalidation;
 pub mod markdown;

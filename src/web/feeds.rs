@@ -74,3 +74,26 @@ pub async fn history_rss(
 ) -> Result<HttpResponse, AppError> {
     rss(req, state).await
 }
+
+/// Every scheduled maintenance as a calendar (RFC 5545) to subscribe to.
+#[get("/maintenance.ics")]
+pub async fn maintenance_ics(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let page = cached(
+        &req,
+        &state,
+        "/maintenance.ics|feed".into(),
+        "text/calendar; charset=utf-8",
+        || async {
+            let list = store::maintenance::all(&state.db, 500).await?;
+            Ok(crate::render::calendar::maintenance_calendar(
+                &state.page,
+                &list,
+            ))
+        },
+    )
+    .await?;
+    Ok(public_read(respond(&req, page, None)))
+}

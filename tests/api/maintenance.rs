@@ -298,3 +298,77 @@ async fn subscribers_are_told_when_scheduled_reminded_and_at_each_edge_in_one_th
         mails[1].text()
     );
 }
+
+/// A Python with the `icalendar` package: ICAL_PYTHON, else `python3`.
+fn ical_python() -> Option<String> {
+    let python = std::env::var("ICAL_PYTHON").unwrap_or_else(|_| "python3".into());
+    let found = std::process::Command::new(&python)
+        .args(["-c", "import icalendar"])
+        .status()
+        .is_ok_and(|s| s.success());
+    crate::helpers::tool_available(
+        found,
+        "Python's icalendar package",
+        "pip install icalendar, or set ICAL_PYTHON to a python that has it",
+    )
+    .then_some(python)
+}
+
+/// What a real calendar parser reads in the feed: one line per event.
+const READ_ICS: &str = r#"
+import sys, icalendar
+cal = icalendar.Calendar.from_ical(open(sys.argv[1], 'rb').read())
+for e in cal.walk('VEVENT'):
+    print('|'.join([str(e['UID']), str(e['SUMMARY']), e['DTSTART'].dt.isoformat(),
+                    e['DTEND'].dt.isoformat(), str(e['STATUS']), str(e['SEQUENCE'])]))
+"#;
+
+#[tokio::test]
+async fn calendars_read_each_window_and_see_it_cancelled() {
+    let (app, token) = admin_with_token("write").await;
+    let db = app.add_component("Database").await;
+    let now = Utc::now();
+    let id = schedule(&app, &token, db, now).await;
+    let res = app.get("/maintenance.ics").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/calendar; charset=utf-8");
+    let first = res.text().await.unwrap();
+    assert!(first.contains("\r\n"), "lines end in CRLF");
+
+    // Called off: the same event, now cancelled, one sequence on.
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/incidents/{id}/updates"),
+        Some(&token),
+        Some(json!({ "status": "completed", "message": "Not needed after all." })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let second = app.get("/maintenance.ics").await.text().await.unwrap();
+
+    let Some(python) = ical_python() else { return };
+    let dir = crate::helpers::TempDir::new();
+    let read = |ics: &str, name: &str| {
+        let file = dir.0.join(name);
+        std::fs::write(&file, ics).unwrap();
+        let out = std::process::Command::new(&python)
+            .args(["-c", READ_ICS])
+            .arg(&file)
+            .output()
+            .expect("python runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let from = (now + Duration::hours(2)).format("%Y-%m-%dT%H:%M:%S+00:00");
+    let until = (now + Duration::hours(4)).format("%Y-%m-%dT%H:%M:%S+00:00");
+    let uid = format!("maintenance-{id}@127.0.0.1");
+    assert_eq!(
+        read(&first, "first.ics").trim(),
+        format!("{uid}|Database upgrade|{from}|{until}|CONFIRMED|0")
+    );
+    assert_eq!(
+        read(&second, "second.ics").trim(),
+        format!("{uid}|Database upgrade|{from}|{until}|CANCELLED|1")
+    );
+}

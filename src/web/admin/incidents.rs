@@ -204,6 +204,155 @@ pub async fn create(
     .await
 }
 
+/// How long before the start the reminder goes, as the form offers it.
+const REMIND_CHOICES: [(&str, &str); 6] = [
+    ("", "No reminder"),
+    ("15", "15 minutes before"),
+    ("30", "30 minutes before"),
+    ("60", "1 hour before"),
+    ("120", "2 hours before"),
+    ("1440", "1 day before"),
+];
+
+fn maintenance_ctx(page: &mut AdminPage<'_>, state: &AppState) {
+    choices(page, true);
+    page.insert("zone", state.page.zone().name()).insert(
+        "remind_choices",
+        &REMIND_CHOICES
+            .iter()
+            .map(|(v, l)| serde_json::json!({ "value": v, "label": l }))
+            .collect::<Vec<_>>(),
+    );
+}
+
+#[get("/maintenance/new")]
+pub async fn new_maintenance_page(
+    state: web::Data<AppState>,
+    me: auth::Staff,
+    token: csrf::CsrfToken,
+) -> Result<HttpResponse, AppError> {
+    let mut page = AdminPage::new(&state, "admin/new_maintenance.html", Some(&me.0), &token);
+    page.insert(
+        "form",
+        &serde_json::json!({
+            "impact": "maintenance", "remind": "60", "notify": "on",
+            "auto_in_progress": "on", "auto_completed": "on",
+            "notify_start": "on", "notify_end": "on",
+        }),
+    );
+    maintenance_ctx(&mut page, &state);
+    components_ctx(&state, &mut page).await?;
+    page.render(StatusCode::OK)
+}
+
+/// The component ids ticked in the maintenance form.
+fn planned(form: &FormData) -> Vec<i32> {
+    form.pairs
+        .iter()
+        .filter(|(k, _)| k == "components")
+        .filter_map(|(_, v)| v.parse::<i32>().ok())
+        .collect()
+}
+
+/// A window typed in the page's zone, both ends required.
+fn window_field(
+    form: &FormData,
+    state: &AppState,
+    errors: &mut FieldErrors,
+) -> Option<crate::domain::Window> {
+    let tz = state.page.zone().tz();
+    let mut read = |field: &str| match time::parse_input(form.get(field), tz) {
+        Some(at) => Some(at),
+        None => {
+            errors.add(field, "Enter a date and time like 2026-03-08T01:00.");
+            None
+        }
+    };
+    let (from, until) = (read("scheduled_for"), read("scheduled_until"));
+    errors.check("scheduled_until", crate::domain::Window::parse(from?, until?))
+}
+
+#[post("/maintenance")]
+pub async fn create_maintenance(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    CheckedForm { who: me, fields }: CheckedForm<auth::MaybeStaff>,
+    token: csrf::CsrfToken,
+) -> Result<HttpResponse, AppError> {
+    let shown_as = me.0.clone();
+    let (checked, form) = gate(&req, &state, me.0, fields).await?;
+    let mut page = AdminPage::new(&state, "admin/new_maintenance.html", shown_as.as_ref(), &token);
+    maintenance_ctx(&mut page, &state);
+    components_ctx(&state, &mut page).await?;
+    // Ticked boxes come back ticked when the form is shown again.
+    page.insert("chosen", &planned(&form));
+    submit(
+        &req,
+        &state,
+        checked,
+        &form,
+        page,
+        "Nothing was scheduled yet: please fix the fields marked below.",
+        async |me, errors| {
+            let title = errors.check("title", IncidentTitle::parse(form.get("title")));
+            let impact = errors.check("impact", Impact::parse(form.get("impact")));
+            let body = errors.check("message", UpdateBody::parse(form.get("message")));
+            let window = window_field(&form, &state, errors);
+            let remind = match form.get("remind") {
+                "" => None,
+                m => match m.parse::<i32>() {
+                    Ok(m) if (1..=10_080).contains(&m) => Some(m),
+                    _ => {
+                        errors.add("remind", "Choose when to remind subscribers.");
+                        None
+                    }
+                },
+            };
+            let components = planned(&form);
+            let (Some(title), Some(impact), Some(body), Some(window), true) =
+                (title, impact, body, window, errors.is_empty())
+            else {
+                return Ok(None);
+            };
+            let new = NewIncident {
+                plan: Some(store::maintenance::Plan {
+                    window,
+                    components,
+                    remind_minutes: remind,
+                    auto_in_progress: form.has("auto_in_progress"),
+                    auto_completed: form.has("auto_completed"),
+                    notify_start: form.has("notify_start"),
+                    notify_end: form.has("notify_end"),
+                }),
+                title,
+                impact,
+                seed_key: None,
+                update: NewUpdate {
+                    status: IncidentStatus::Scheduled,
+                    body,
+                    components: Vec::new(),
+                    at: store::now(),
+                    author_id: me.id,
+                    notify: form.has("notify"),
+                    operational_on_resolve: false,
+                },
+            };
+            let published = store::incidents::create(&state.db, new).await?;
+            tracing::info!(
+                incident = published.incident_id,
+                staff = me.id,
+                "maintenance scheduled"
+            );
+            Ok(Some(format!(
+                "/admin/incidents/{}?done={}",
+                published.incident_id,
+                Done::MaintenanceScheduled.key()
+            )))
+        },
+    )
+    .await
+}
+
 /// The part every incident form shares, once `gate` has said who submits (CSRF,
 /// session, or sign-in inside the form): preview, then `save`, which parses the
 /// fields into `errors` and writes. Whatever goes wrong, `page` comes back

@@ -37,6 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(incidents::create)
             .service(incidents::show)
             .service(incidents::post_update)
+            .service(incidents::new_maintenance_page)
+            .service(incidents::create_maintenance)
             .service(deliveries::retry_dead)
             .service(components::index)
             .service(components::create)

@@ -16,6 +16,7 @@ pub enum Done {
     SubscriberAdded,
     SubscriberRemoved,
     IncidentPublished,
+    MaintenanceScheduled,
     UpdatePosted,
     DeliveriesRetried,
     TokenRevoked,
@@ -24,13 +25,14 @@ pub enum Done {
 }
 
 impl Done {
-    pub const ALL: [Done; 11] = [
+    pub const ALL: [Done; 12] = [
         Done::ComponentAdded,
         Done::ComponentSaved,
         Done::ComponentDeleted,
         Done::SubscriberAdded,
         Done::SubscriberRemoved,
         Done::IncidentPublished,
+        Done::MaintenanceScheduled,
         Done::UpdatePosted,
         Done::DeliveriesRetried,
         Done::TokenRevoked,
@@ -46,6 +48,7 @@ impl Done {
             Done::SubscriberAdded => "subscriber-added",
             Done::SubscriberRemoved => "subscriber-removed",
             Done::IncidentPublished => "incident-published",
+            Done::MaintenanceScheduled => "maintenance-scheduled",
             Done::UpdatePosted => "update-posted",
             Done::DeliveriesRetried => "deliveries-retried",
             Done::TokenRevoked => "token-revoked",
@@ -63,6 +66,9 @@ impl Done {
             Done::SubscriberRemoved => "Subscriber removed. Nothing more is sent to it.",
             Done::IncidentPublished => {
                 "Incident published. Subscribers are being notified if you chose to."
+            }
+            Done::MaintenanceScheduled => {
+                "Maintenance scheduled. It is on the page; subscribers are being notified if you chose to."
             }
             Done::UpdatePosted => "Update posted. Subscribers are being notified if you chose to.",
             Done::DeliveriesRetried => "The dead deliveries are queued to be sent again.",
