@@ -7,7 +7,7 @@ use std::path::Path;
 
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, Statement,
-    TransactionTrait, Value,
+    Value,
 };
 
 use super::archive::Reader;
@@ -295,13 +295,4 @@ async fn carry_on_sequence(
         }
     }
     Ok(())
-}
-
-/// Whether `db` can be written in one transaction at all (a read-only
-/// file, a role without rights): asked before a `--force` backup is written.
-pub async fn writable(db: &DatabaseConnection) -> Result<(), DbErr> {
-    let txn = db.begin().await?;
-    txn.execute_unprepared("UPDATE seaql_migrations SET version = version WHERE 1 = 0")
-        .await?;
-    txn.rollback().await
 }
