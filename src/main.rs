@@ -253,7 +253,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup { out, command } => match command {
             None => println!(
                 "{}",
-                statuspost::recovery::backup(&settings, out).await?.summary()
+                statuspost::recovery::backup(&settings, out)
+                    .await?
+                    .summary()
             ),
             Some(BackupCommand::Verify { file }) => {
                 let verified = statuspost::recovery::verify(&settings, &file).await?;

@@ -289,9 +289,11 @@ pub async fn restore(settings: &Settings, file: &Path, force: bool) -> anyhow::R
             .map(Path::to_path_buf)
             .unwrap_or_default()
             .join(default_name("statuspost-before-restore"));
-        let written = write_backup(settings, &db, &before).await.with_context(|| {
-            "cannot back up what the restore would replace, so nothing was changed"
-        })?;
+        let written = write_backup(settings, &db, &before)
+            .await
+            .with_context(|| {
+                "cannot back up what the restore would replace, so nothing was changed"
+            })?;
         kept = format!("; what it replaced is in {}", written.path.display());
         println!("{}", written.summary());
     }

@@ -47,8 +47,11 @@ pub fn with_recorded(
     settings.page_name = get("page_name")?.clone();
     settings.timezone = Some(PageZone::parse(get("timezone")?)?);
     settings.past_days = get("past_days")?.parse().context("past_days")?;
-    settings.uptime_weights =
-        UptimeWeights::new(get("uptime_partial_weight")?.parse().context("uptime_partial_weight")?)?;
+    settings.uptime_weights = UptimeWeights::new(
+        get("uptime_partial_weight")?
+            .parse()
+            .context("uptime_partial_weight")?,
+    )?;
     Ok(settings)
 }
 
@@ -84,9 +87,10 @@ pub async fn render_state(
     };
     let tera = crate::render::templates::load().map_err(|e| anyhow::anyhow!("templates: {e:?}"))?;
     // This state sends no mail: it need not warn that mail is not sent.
-    let mailer = tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), || {
-        crate::notify::mail::Mailer::from_settings(&settings)
-    })?;
+    let mailer =
+        tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), || {
+            crate::notify::mail::Mailer::from_settings(&settings)
+        })?;
     Ok(AppState {
         mailer: Arc::new(mailer),
         webhooks: crate::notify::webhook::WebhookSender::new(false),
@@ -112,7 +116,9 @@ pub async fn digests(
     let zone = state.page.zone;
     let rendered = |e: crate::web::AppError| anyhow::anyhow!("rendering a page failed: {e}");
     let mut out = BTreeMap::new();
-    let front = public::front_page(state, db, zone, now).await.map_err(rendered)?;
+    let front = public::front_page(state, db, zone, now)
+        .await
+        .map_err(rendered)?;
     out.insert("/".to_owned(), hex(&front.body));
     let ids = db
         .query_all(Statement::from_string(

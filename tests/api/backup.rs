@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use statuspost::domain::{
-    ComponentName, ComponentStatus, EmailAddress, Impact, IncidentStatus, IncidentTitle,
-    TokenName, TokenScope, UpdateBody,
+    ComponentName, ComponentStatus, EmailAddress, Impact, IncidentStatus, IncidentTitle, TokenName,
+    TokenScope, UpdateBody,
 };
 use statuspost::store::{self, components::ComponentInput, incidents};
 
@@ -285,7 +285,11 @@ async fn drill(from: TestDatabase, to: TestDatabase) {
         let mode = std::fs::metadata(&file).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "a backup holds secrets");
     }
-    let verified = succeeded(&run(&to, &dir, &["backup", "verify", file.to_str().unwrap()]));
+    let verified = succeeded(&run(
+        &to,
+        &dir,
+        &["backup", "verify", file.to_str().unwrap()],
+    ));
     assert!(verified.contains("identical"), "{verified}");
     println!("{verified}");
 
@@ -381,7 +385,12 @@ fn damaged_copies(file: &Path, dir: &Path) -> Vec<(PathBuf, &'static str)> {
             serde_json::json!("m99991231_000001_from_the_future"),
             "newer than this statuspost knows",
         ),
-        ("newer-format.tar", "format", serde_json::json!(99), "newer than this statuspost reads"),
+        (
+            "newer-format.tar",
+            "format",
+            serde_json::json!(99),
+            "newer than this statuspost reads",
+        ),
     ] {
         let mut archive = tar::Archive::new(&bytes[..]);
         let mut builder = tar::Builder::new(Vec::new());
@@ -422,7 +431,11 @@ async fn a_damaged_backup_is_refused_with_one_line_and_nothing_changes() {
     let app = app_on(TestDatabase::new(&dir).await).await;
     seed(&app).await;
     let file = dir.0.join("good.tar");
-    succeeded(&run(&app.database, &dir, &["backup", "--out", file.to_str().unwrap()]));
+    succeeded(&run(
+        &app.database,
+        &dir,
+        &["backup", "--out", file.to_str().unwrap()],
+    ));
     // The present, which a restore of the past would replace.
     app.publish("After the backup", "investigating", "Still here.", &[])
         .await;
@@ -430,7 +443,10 @@ async fn a_damaged_backup_is_refused_with_one_line_and_nothing_changes() {
 
     for (damaged, says) in damaged_copies(&file, &dir.0) {
         let name = damaged.to_str().unwrap();
-        for args in [vec!["restore", "--force", name], vec!["backup", "verify", name]] {
+        for args in [
+            vec!["restore", "--force", name],
+            vec!["backup", "verify", name],
+        ] {
             let out = run(&app.database, &dir, &args);
             assert!(!out.status.success(), "{args:?} succeeded");
             let err = text(&out.stderr);
@@ -440,7 +456,10 @@ async fn a_damaged_backup_is_refused_with_one_line_and_nothing_changes() {
         // Into a database that does not exist yet: it is not even created.
         let fresh = TestDatabase::on_sqlite(&dir, "never.db");
         assert!(!run(&fresh, &dir, &["restore", name]).status.success());
-        assert!(!dir.0.join("never.db").exists(), "{name} created the target");
+        assert!(
+            !dir.0.join("never.db").exists(),
+            "{name} created the target"
+        );
     }
     assert_same_pages(&present, &pages(&app).await);
     // Refused before anything: no backup of the present was even needed.
@@ -459,7 +478,10 @@ async fn a_damaged_backup_is_refused_with_one_line_and_nothing_changes() {
     let out = run(&app.database, &dir, &["restore", file.to_str().unwrap()]);
     assert!(!out.status.success());
     let err = text(&out.stderr);
-    assert!(err.contains("holds data") && err.contains("--force"), "{err}");
+    assert!(
+        err.contains("holds data") && err.contains("--force"),
+        "{err}"
+    );
     assert_same_pages(&present, &pages(&app).await);
 
     // With --force the past comes back, and the present is kept in a file.
@@ -579,7 +601,11 @@ async fn a_restore_killed_half_way_leaves_its_target_as_it_was() {
     let file = dir.0.join("big.tar");
     println!(
         "{}",
-        succeeded(&run(&source.database, &dir, &["backup", "--out", file.to_str().unwrap()]))
+        succeeded(&run(
+            &source.database,
+            &dir,
+            &["backup", "--out", file.to_str().unwrap()]
+        ))
     );
     // The target: a page of its own.
     let other = TempDir::new();
@@ -609,13 +635,22 @@ async fn a_restore_killed_half_way_leaves_its_target_as_it_was() {
         if child.try_wait().unwrap().is_some() {
             break false;
         }
-        assert!(started.elapsed() < Duration::from_secs(120), "the restore hangs");
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the restore hangs"
+        );
         tokio::time::sleep(Duration::from_millis(2)).await;
     };
     assert!(killed, "the restore ended before it was seen half-way");
     drop(probe);
-    let after = statuspost::store::connect(&target.database.url).await.unwrap();
-    assert_eq!(count(&after, subscribers).await, had, "rows of a half restore");
+    let after = statuspost::store::connect(&target.database.url)
+        .await
+        .unwrap();
+    assert_eq!(
+        count(&after, subscribers).await,
+        had,
+        "rows of a half restore"
+    );
     // The serving app reads the same page as before (its cache dropped or not).
     target.state.cache.invalidate();
     assert_same_pages(&before, &pages(&target).await);
@@ -738,10 +773,18 @@ async fn a_backup_taken_while_writes_go_on_restores_to_one_moment() {
     ] {
         assert_eq!(count(&db, check).await, 0, "{check}");
     }
-    let writes = count(&db, "SELECT COUNT(*) FROM incidents WHERE title LIKE 'Write %'").await;
+    let writes = count(
+        &db,
+        "SELECT COUNT(*) FROM incidents WHERE title LIKE 'Write %'",
+    )
+    .await;
     assert!(writes > 0 && (writes as usize) < took.len(), "{writes}");
     // And its pages read as they did at that moment.
-    let verified = succeeded(&run(&restored, &dir, &["backup", "verify", file.to_str().unwrap()]));
+    let verified = succeeded(&run(
+        &restored,
+        &dir,
+        &["backup", "verify", file.to_str().unwrap()],
+    ));
     assert!(verified.contains("identical"), "{verified}");
 }
 
@@ -762,10 +805,18 @@ async fn a_backup_of_an_older_schema_restores_and_is_brought_up_to_date() {
     .unwrap();
     db.close().await.unwrap();
     let file = dir.0.join("old.tar");
-    let said = succeeded(&run(&old, &dir, &["backup", "--out", file.to_str().unwrap()]));
+    let said = succeeded(&run(
+        &old,
+        &dir,
+        &["backup", "--out", file.to_str().unwrap()],
+    ));
     assert!(said.contains("m20261203_000060"), "{said}");
 
-    let verified = succeeded(&run(&old, &dir, &["backup", "verify", file.to_str().unwrap()]));
+    let verified = succeeded(&run(
+        &old,
+        &dir,
+        &["backup", "verify", file.to_str().unwrap()],
+    ));
     assert!(verified.contains("1 components"), "{verified}");
     assert!(verified.contains("not compared"), "{verified}");
 
@@ -792,7 +843,10 @@ fn help_documents_backup_and_restore() {
     let top = help(&["--help"]);
     assert!(top.contains("backup") && top.contains("restore"), "{top}");
     let backup = help(&["backup", "--help"]);
-    assert!(backup.contains("--out") && backup.contains("verify"), "{backup}");
+    assert!(
+        backup.contains("--out") && backup.contains("verify"),
+        "{backup}"
+    );
     let restore = help(&["restore", "--help"]);
     assert!(restore.contains("--force"), "{restore}");
 }

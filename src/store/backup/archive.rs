@@ -118,7 +118,10 @@ impl PartWriter {
 
     pub fn finish(self) -> std::io::Result<WrittenPart> {
         let (buffered, sha256, bytes) = self.out.finish()?.finish();
-        buffered.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        buffered
+            .into_inner()
+            .map_err(|e| e.into_error())?
+            .sync_all()?;
         Ok(WrittenPart {
             path: self.path,
             rows: self.rows,
@@ -143,7 +146,13 @@ pub fn write(out: &Path, manifest: &Manifest, parts: &[PathBuf]) -> std::io::Res
     let mut tar = tar::Builder::new(BufWriter::new(file));
     let mtime = manifest.created_at.timestamp().max(0) as u64;
     let json = serde_json::to_vec_pretty(manifest)?;
-    append(&mut tar, manifest::NAME, json.len() as u64, mtime, &json[..])?;
+    append(
+        &mut tar,
+        manifest::NAME,
+        json.len() as u64,
+        mtime,
+        &json[..],
+    )?;
     for (table, path) in manifest.tables.iter().zip(parts) {
         let file = File::open(path)?;
         append(&mut tar, &table.part, file.metadata()?.len(), mtime, file)?;
@@ -187,9 +196,8 @@ pub struct Reader {
 
 impl Reader {
     pub fn open(path: &Path) -> Result<Self, BackupError> {
-        let file = File::open(path).map_err(|e| {
-            BackupError::refused(format!("cannot read {}: {e}", path.display()))
-        })?;
+        let file = File::open(path)
+            .map_err(|e| BackupError::refused(format!("cannot read {}: {e}", path.display())))?;
         Ok(Self {
             path: path.to_owned(),
             tar: tar::Archive::new(BufReader::new(file)),
@@ -208,7 +216,10 @@ impl Reader {
                 manifest::NAME
             ))
         };
-        let mut first = entries.next().ok_or_else(not_ours)?.map_err(|_| not_ours())?;
+        let mut first = entries
+            .next()
+            .ok_or_else(not_ours)?
+            .map_err(|_| not_ours())?;
         if first.path().ok().as_deref() != Some(Path::new(manifest::NAME)) {
             return Err(not_ours());
         }
@@ -240,10 +251,7 @@ impl Reader {
 }
 
 fn damaged(path: &Path, e: std::io::Error) -> BackupError {
-    BackupError::refused(format!(
-        "{} is damaged or cut short: {e}",
-        path.display()
-    ))
+    BackupError::refused(format!("{} is damaged or cut short: {e}", path.display()))
 }
 
 pub struct Parts<'a> {
@@ -279,7 +287,8 @@ impl<'a> Parts<'a> {
                 table.part
             )));
         }
-        let decoder = zstd::Decoder::new(Hashing::new(entry)).map_err(|e| damaged(&self.path, e))?;
+        let decoder =
+            zstd::Decoder::new(Hashing::new(entry)).map_err(|e| damaged(&self.path, e))?;
         let rows = Rows {
             path: self.path.clone(),
             table: table.clone(),
@@ -291,7 +300,8 @@ impl<'a> Parts<'a> {
     }
 }
 
-type Decoded<'a> = BufReader<zstd::Decoder<'static, BufReader<Hashing<tar::Entry<'a, BufReader<File>>>>>>;
+type Decoded<'a> =
+    BufReader<zstd::Decoder<'static, BufReader<Hashing<tar::Entry<'a, BufReader<File>>>>>>;
 
 /// A part's rows, each checked for its number of columns; after the last,
 /// the part's size, row count and SHA-256 are checked against the manifest.

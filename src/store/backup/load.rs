@@ -89,7 +89,11 @@ pub async fn load(
             )));
         };
         for c in &part.columns {
-            if !t.columns.iter().any(|d| d.name == c.name && d.kind == c.kind) {
+            if !t
+                .columns
+                .iter()
+                .any(|d| d.name == c.name && d.kind == c.kind)
+            {
                 return Err(BackupError::refused(format!(
                     "the backup's {}.{} ({:?}) is not a column of the database",
                     part.name, c.name, c.kind
@@ -126,7 +130,8 @@ pub async fn load(
             if skip_generation {
                 if let (Some(k), Some(v)) = (key_at, value_at) {
                     if row[k].as_str() == Some(PAGE_GENERATION) {
-                        their_generation = row[v].as_str().and_then(|v| v.parse().ok()).unwrap_or(0);
+                        their_generation =
+                            row[v].as_str().and_then(|v| v.parse().ok()).unwrap_or(0);
                         continue;
                     }
                 }

@@ -82,7 +82,9 @@ pub async fn table_names(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr
         }
     };
     let rows = db.query_all(Statement::from_string(backend, sql)).await?;
-    rows.iter().map(|r| r.try_get_by_index::<String>(0)).collect()
+    rows.iter()
+        .map(|r| r.try_get_by_index::<String>(0))
+        .collect()
 }
 
 /// The data tables, parents before children.
