@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::config::Settings;
 use crate::store::backup::manifest::PageDigests;
@@ -95,12 +95,17 @@ fn database_url(settings: &Settings) -> &str {
     secrecy::ExposeSecret::expose_secret(&settings.database_url)
 }
 
-/// The name a backup taken now gets by default.
-pub fn default_name(prefix: &str) -> PathBuf {
-    PathBuf::from(format!(
-        "{prefix}-{}.tar",
-        chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
-    ))
+/// The name a backup taken now gets by default in `dir`: one not taken yet
+/// (a second backup within the same second gets `-2`).
+pub fn default_name(dir: &Path, prefix: &str) -> PathBuf {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let mut path = dir.join(format!("{prefix}-{stamp}.tar"));
+    let mut n = 1;
+    while path.exists() {
+        n += 1;
+        path = dir.join(format!("{prefix}-{stamp}-{n}.tar"));
+    }
+    path
 }
 
 /// What a backup wrote, for the summary line.
@@ -142,7 +147,7 @@ fn human_bytes(n: u64) -> String {
 
 /// `statuspost backup [--out FILE]`.
 pub async fn backup(settings: &Settings, out: Option<PathBuf>) -> anyhow::Result<Written> {
-    let out = out.unwrap_or_else(|| default_name("statuspost-backup"));
+    let out = out.unwrap_or_else(|| default_name(Path::new(""), "statuspost-backup"));
     if out.exists() {
         anyhow::bail!("{} already exists; it is left as it is", out.display());
     }
@@ -284,11 +289,8 @@ pub async fn restore(settings: &Settings, file: &Path, force: bool) -> anyhow::R
                 file.display()
             );
         }
-        let dir = file.parent().filter(|d| !d.as_os_str().is_empty());
-        let before = dir
-            .map(Path::to_path_buf)
-            .unwrap_or_default()
-            .join(default_name("statuspost-before-restore"));
+        let dir = file.parent().unwrap_or(Path::new(""));
+        let before = default_name(dir, "statuspost-before-restore");
         let written = write_backup(settings, &db, &before)
             .await
             .with_context(|| {
@@ -340,6 +342,30 @@ pub async fn verify(settings: &Settings, file: &Path) -> anyhow::Result<Verified
     load::load(&db, file, &manifest, &|_| {})
         .await
         .map_err(one_line)?;
+    // The rows are there, as many as the manifest counted at backup time (the
+    // settings less the page generation, which is the scratch database's own).
+    for t in manifest.tables.iter().filter(|t| t.name != "settings") {
+        let there = db
+            .query_one(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                format!(
+                    "SELECT COUNT(*) FROM {}",
+                    crate::store::backup::schema::quote(&t.name)
+                ),
+            ))
+            .await?
+            .map(|r| r.try_get_by_index::<i64>(0))
+            .transpose()?
+            .unwrap_or(0);
+        if there as u64 != t.rows {
+            anyhow::bail!(
+                "{}: {} has {there} rows after a trial restore, its manifest says {}",
+                file.display(),
+                t.name,
+                t.rows
+            );
+        }
+    }
     let mut lines = Vec::new();
     let held: Vec<String> = manifest
         .tables

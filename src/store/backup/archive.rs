@@ -137,8 +137,8 @@ pub fn part_name(index: usize, table: &str) -> String {
 }
 
 /// Puts the manifest and the parts (in the manifest's order) together as
-/// `out`: written beside it under another name, synced, then renamed over,
-/// so `out` is never a half-written backup.
+/// `out`: written beside it under another name, synced, then linked as
+/// `out`, so `out` is never a half-written backup. An existing `out` is an error.
 pub fn write(out: &Path, manifest: &Manifest, parts: &[PathBuf]) -> std::io::Result<()> {
     let partial = partial_path(out);
     let _ = std::fs::remove_file(&partial);
@@ -159,7 +159,11 @@ pub fn write(out: &Path, manifest: &Manifest, parts: &[PathBuf]) -> std::io::Res
     }
     let file = tar.into_inner()?.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
-    std::fs::rename(&partial, out)?;
+    // A link, not a rename: it never replaces a file already there (another
+    // backup, or the very file a restore is reading).
+    let linked = std::fs::hard_link(&partial, out);
+    std::fs::remove_file(&partial)?;
+    linked?;
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         File::open(dir)?.sync_all()?;
     }
