@@ -161,9 +161,16 @@ pub fn write(out: &Path, manifest: &Manifest, parts: &[PathBuf]) -> std::io::Res
     file.sync_all()?;
     // A link, not a rename: it never replaces a file already there (another
     // backup, or the very file a restore is reading).
-    let linked = std::fs::hard_link(&partial, out);
-    std::fs::remove_file(&partial)?;
-    linked?;
+    match std::fs::hard_link(&partial, out) {
+        Ok(()) => std::fs::remove_file(&partial)?,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(&partial)?;
+            return Err(e);
+        }
+        // A file system without hard links: a rename, after a last look.
+        Err(_) if !out.exists() => std::fs::rename(&partial, out)?,
+        Err(e) => return Err(e),
+    }
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         File::open(dir)?.sync_all()?;
     }
