@@ -268,10 +268,14 @@ async fn upgrade(
 pub async fn restore(settings: &Settings, file: &Path, force: bool) -> anyhow::Result<String> {
     let started = Instant::now();
     let (manifest, older) = check(file)?;
-    let scratch = Scratch::temporary("restore")?;
+    // Held to the end: an upgraded file lives in it.
+    let mut scratch = None;
     let (source, loaded) = match older {
         None => (file.to_owned(), manifest.clone()),
-        Some(steps) => upgrade(settings, file, &manifest, steps, &scratch).await?,
+        Some(steps) => {
+            let dir = scratch.insert(Scratch::temporary("restore")?);
+            upgrade(settings, file, &manifest, steps, dir).await?
+        }
     };
     let db = crate::startup::open_database(settings).await?;
     let held = load::holdings(&db).await?;
