@@ -741,11 +741,19 @@ async fn a_backup_taken_while_writes_go_on_restores_to_one_moment() {
         .map(|(_, took)| *took)
         .collect();
     let slowest = during.iter().max().copied().unwrap_or_default();
+    let before = took
+        .iter()
+        .filter(|(at, _)| *at < started)
+        .map(|(_, took)| *took)
+        .max()
+        .unwrap_or_default();
     println!(
-        "the backup took {:?}; {} writes committed meanwhile, the slowest in {:?}",
+        "the backup took {:?}; {} writes committed meanwhile, the slowest in {:?} \
+         (before it began: {:?})",
         ended - started,
         during.len(),
-        slowest
+        slowest,
+        before
     );
     assert!(during.len() >= 3, "writes went on: {}", during.len());
     assert!(
