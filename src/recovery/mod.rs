@@ -59,12 +59,14 @@ fn progress(total: u64, what: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "{msg} [{bar:40}] {human_pos}/{human_len} rows, {elapsed} (about {eta} left)",
+            "{msg} [{bar:30}] {human_pos}/{human_len} rows, {eta} left",
         )
         .expect("a valid template")
         .progress_chars("=> "),
     );
     bar.set_message(what.to_owned());
+    // Redrawn while no row moves it too (the pages, a commit), so it never looks stuck.
+    bar.enable_steady_tick(std::time::Duration::from_millis(250));
     bar
 }
 
@@ -174,9 +176,9 @@ async fn write_backup(
         .write_parts(&parts.0, &|n| bar.inc(n))
         .await
         .map_err(one_line)?;
-    bar.finish_and_clear();
     // Pages are rendered by this version's code, which reads this version's schema.
     if manifest.schema == latest_migration() {
+        bar.set_message("rendering the pages to digest");
         let zone = pages::page_zone(settings, snapshot.conn()).await?;
         let recorded = pages::render_settings(settings, zone);
         let render = pages::with_recorded(settings.clone(), &recorded)?;
@@ -188,6 +190,7 @@ async fn write_backup(
             digests,
         });
     }
+    bar.finish_and_clear();
     snapshot.end().await?;
     archive::write(out, &manifest, &paths)
         .with_context(|| format!("cannot write {}", out.display()))?;
