@@ -858,3 +858,33 @@ fn help_documents_backup_and_restore() {
     let restore = help(&["restore", "--help"]);
     assert!(restore.contains("--force"), "{restore}");
 }
+
+#[tokio::test]
+async fn a_restore_refuses_a_database_shared_with_another_programs_tables() {
+    let dir = TempDir::new();
+    let app = app_on(TestDatabase::new(&dir).await).await;
+    seed(&app).await;
+    let file = dir.0.join("ours.tar");
+    succeeded(&run(
+        &app.database,
+        &dir,
+        &["backup", "--out", file.to_str().unwrap()],
+    ));
+    app.db
+        .execute_unprepared("CREATE TABLE invoices (id integer PRIMARY KEY, total integer)")
+        .await
+        .unwrap();
+    app.db
+        .execute_unprepared("INSERT INTO invoices (id, total) VALUES (1, 100)")
+        .await
+        .unwrap();
+    let out = run(
+        &app.database,
+        &dir,
+        &["restore", "--force", file.to_str().unwrap()],
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("invoices") && err.contains("own"), "{err}");
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM invoices").await, 1);
+}

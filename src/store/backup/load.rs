@@ -102,6 +102,21 @@ pub async fn load(
         }
     }
 
+    // A restore empties every table it finds: one the backup does not know
+    // (another program's, in a shared database) is left alone by refusing.
+    let unknown: Vec<&str> = tables
+        .iter()
+        .map(|t| t.name.as_str())
+        .filter(|name| !expected.tables.iter().any(|p| p.name == *name))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(BackupError::refused(format!(
+            "the database has tables the backup has not ({}); restore into a database of \
+             statuspost's own",
+            unknown.join(", ")
+        )));
+    }
+
     let txn = crate::store::begin_write(db).await?;
     let backend = txn.get_database_backend();
     if backend == DatabaseBackend::Sqlite {
