@@ -5,6 +5,7 @@ pub mod domain;
 pub mod entity;
 pub mod notify;
 pub mod prometheus;
+pub mod recovery;
 pub mod render;
 pub mod secrets;
 pub mod startup;

@@ -47,6 +47,39 @@ enum Command {
     },
     /// Load the demo incident (the February 28, 2008 post); running it twice adds nothing.
     Demo,
+    /// Write a backup of every table to one file, while `serve` keeps serving
+    /// and writing: one consistent snapshot, with a manifest of row counts,
+    /// checksums and digests of the pages. The file holds password hashes and
+    /// secrets and is created readable by its owner alone.
+    Backup {
+        /// Where to write it (default: statuspost-backup-YYYYMMDDTHHMMSSZ.tar here).
+        /// An existing file is never overwritten.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(subcommand)]
+        command: Option<BackupCommand>,
+    },
+    /// Replace the database's contents with a backup (SQLite or PostgreSQL,
+    /// from either). The whole file is checked first; a damaged, cut-short or
+    /// newer-schema file is refused and nothing is touched. The restore is one
+    /// transaction: stopped half-way, it leaves the database as it was. Stop
+    /// `serve` and `worker` first.
+    Restore {
+        file: PathBuf,
+        /// Restore over a database that holds data, after writing a backup of
+        /// it beside FILE (statuspost-before-restore-...tar).
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BackupCommand {
+    /// Check that a backup restores: a trial restore into a scratch database,
+    /// then the front page, every incident page and the v2 documents rendered
+    /// from it, compared with what they were when the backup was taken.
+    /// Touches no database of yours.
+    Verify { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -229,6 +262,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Token { command } => token(&settings, command).await?,
+        Command::Backup { out, command } => match command {
+            None => println!(
+                "{}",
+                statuspost::recovery::backup(&settings, out)
+                    .await?
+                    .summary()
+            ),
+            Some(BackupCommand::Verify { file }) => {
+                let verified = statuspost::recovery::verify(&settings, &file).await?;
+                for line in &verified.lines {
+                    println!("{line}");
+                }
+                if !verified.differ.is_empty() {
+                    anyhow::bail!(
+                        "{} does not restore to what it held: {} pages differ",
+                        file.display(),
+                        verified.differ.len()
+                    );
+                }
+            }
+        },
+        Command::Restore { file, force } => {
+            println!(
+                "{}",
+                statuspost::recovery::restore(&settings, &file, force).await?
+            );
+        }
         Command::Demo => {
             let db = startup::open_database(&settings).await?;
             if statuspost::demo::load(&db, settings.timezone.is_some()).await? {

@@ -36,10 +36,7 @@ pub fn maintenance_calendar(info: &PageInfo, maintenances: &[IncidentView]) -> S
                 EventStatus::Confirmed
             })
             .timestamp(m.model.updated_at)
-            .add_property(
-                "SEQUENCE",
-                m.updates.len().saturating_sub(1).to_string(),
-            )
+            .add_property("SEQUENCE", m.updates.len().saturating_sub(1).to_string())
             .add_property(
                 "LAST-MODIFIED",
                 m.model.updated_at.format("%Y%m%dT%H%M%SZ").to_string(),

@@ -24,6 +24,16 @@ pub struct PostVm {
     pub resolved_at: Option<TimeVm>,
     pub updates: Vec<UpdateVm>,
     pub components: Vec<ChangeVm>,
+    /// A scheduled maintenance's window and what it puts under maintenance.
+    pub window: Option<WindowVm>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WindowVm {
+    pub from: TimeVm,
+    pub until: TimeVm,
+    pub components: Vec<String>,
+    pub cancelled: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -139,6 +149,12 @@ pub fn post(view: &IncidentView, tz: Tz) -> PostVm {
         resolved_at: view.model.resolved_at.map(|t| time_vm(t, tz)),
         updates,
         components: view.affected_components().iter().map(change_vm).collect(),
+        window: view.window().map(|w| WindowVm {
+            from: time_vm(w.from, tz),
+            until: time_vm(w.until, tz),
+            components: crate::store::maintenance::planned_names(view),
+            cancelled: view.is_cancelled(),
+        }),
     }
 }
 

@@ -49,11 +49,8 @@ pub async fn summary(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    serve(&req, &state, "/api/v2/summary.json", || async {
-        let info = &state.page;
-        let comps = store::components::list(&state.db).await?;
-        let open = store::incidents::unresolved(&state.db).await?;
-        to_json(&sp::summary(info, &comps, &open, store::now()))
+    serve(&req, &state, "/api/v2/summary.json", || {
+        document(&state.db, &state.page, Document::Summary, store::now())
     })
     .await
 }
@@ -66,14 +63,8 @@ pub async fn status(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    serve(&req, &state, "/api/v2/status.json", || async {
-        let info = &state.page;
-        let comps = store::components::list(&state.db).await?;
-        let open = store::incidents::unresolved(&state.db).await?;
-        to_json(&sp::StatusDocument {
-            page: sp::page(info, sp::last_change(&comps, &open, store::now())),
-            status: sp::status(&comps),
-        })
+    serve(&req, &state, "/api/v2/status.json", || {
+        document(&state.db, &state.page, Document::Status, store::now())
     })
     .await
 }
@@ -86,14 +77,8 @@ pub async fn components(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    serve(&req, &state, "/api/v2/components.json", || async {
-        let info = &state.page;
-        let comps = store::components::list(&state.db).await?;
-        let open = store::incidents::unresolved(&state.db).await?;
-        to_json(&sp::ComponentsDocument {
-            page: sp::page(info, sp::last_change(&comps, &open, store::now())),
-            components: sp::components(info, &comps),
-        })
+    serve(&req, &state, "/api/v2/components.json", || {
+        document(&state.db, &state.page, Document::Components, store::now())
     })
     .await
 }
@@ -106,14 +91,8 @@ pub async fn incidents(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    serve(&req, &state, "/api/v2/incidents.json", || async {
-        let info = &state.page;
-        let comps = store::components::list(&state.db).await?;
-        let list = store::incidents::recent_incidents(&state.db, RECENT).await?;
-        to_json(&sp::IncidentsDocument {
-            page: sp::page(info, sp::last_change(&comps, &list, store::now())),
-            incidents: list.iter().map(|i| sp::incident(info, i, &comps)).collect(),
-        })
+    serve(&req, &state, "/api/v2/incidents.json", || {
+        document(&state.db, &state.page, Document::Incidents, store::now())
     })
     .await
 }
@@ -126,22 +105,85 @@ pub async fn unresolved(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    serve(
-        &req,
-        &state,
-        "/api/v2/incidents/unresolved.json",
-        || async {
-            let info = &state.page;
-            let comps = store::components::list(&state.db).await?;
-            let mut list = store::incidents::unresolved(&state.db).await?;
-            list.retain(|i| !i.is_maintenance());
+    serve(&req, &state, "/api/v2/incidents/unresolved.json", || {
+        document(&state.db, &state.page, Document::Unresolved, store::now())
+    })
+    .await
+}
+
+/// The documents of the read API that read the page's data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Document {
+    Summary,
+    Status,
+    Components,
+    Incidents,
+    Unresolved,
+}
+
+impl Document {
+    pub const ALL: [Self; 5] = [
+        Self::Summary,
+        Self::Status,
+        Self::Components,
+        Self::Incidents,
+        Self::Unresolved,
+    ];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::Summary => "/api/v2/summary.json",
+            Self::Status => "/api/v2/status.json",
+            Self::Components => "/api/v2/components.json",
+            Self::Incidents => "/api/v2/incidents.json",
+            Self::Unresolved => "/api/v2/incidents/unresolved.json",
+        }
+    }
+}
+
+/// A document's body from `db` as at `now`: what its path serves, and what a
+/// backup's digest is taken of.
+pub async fn document(
+    db: &impl sea_orm::ConnectionTrait,
+    info: &sp::PageInfo,
+    which: Document,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<String, AppError> {
+    let comps = store::components::list(db).await?;
+    match which {
+        Document::Summary => {
+            let open = store::incidents::unresolved(db).await?;
+            to_json(&sp::summary(info, &comps, &open, now))
+        }
+        Document::Status => {
+            let open = store::incidents::unresolved(db).await?;
+            to_json(&sp::StatusDocument {
+                page: sp::page(info, sp::last_change(&comps, &open, now)),
+                status: sp::status(&comps),
+            })
+        }
+        Document::Components => {
+            let open = store::incidents::unresolved(db).await?;
+            to_json(&sp::ComponentsDocument {
+                page: sp::page(info, sp::last_change(&comps, &open, now)),
+                components: sp::components(info, &comps),
+            })
+        }
+        Document::Incidents | Document::Unresolved => {
+            // Scheduled maintenances are listed apart, as Statuspage does.
+            let list = if which == Document::Incidents {
+                store::incidents::recent_incidents(db, RECENT).await?
+            } else {
+                let mut open = store::incidents::unresolved(db).await?;
+                open.retain(|i| !i.is_maintenance());
+                open
+            };
             to_json(&sp::IncidentsDocument {
-                page: sp::page(info, sp::last_change(&comps, &list, store::now())),
+                page: sp::page(info, sp::last_change(&comps, &list, now)),
                 incidents: list.iter().map(|i| sp::incident(info, i, &comps)).collect(),
             })
-        },
-    )
-    .await
+        }
+    }
 }
 
 /// Which maintenances a list holds.

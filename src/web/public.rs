@@ -175,65 +175,76 @@ fn updated_vm(at: Option<chrono::DateTime<chrono::Utc>>, today: &Today) -> serde
 pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let (zone, cookie) = reader_zone(&req, &state)?;
     let key = format!("/|{}", zone.name());
-    let page = cached(&req, &state, key, "text/html; charset=utf-8", || async {
-        let tz = zone.tz();
-        let today = Today::new(store::now(), tz);
-        let days = today.and_days_before(state.settings.past_days);
-        let since = time::day_start(days.last().copied().unwrap_or(today.date), tz);
-        let components = store::components::list(&state.db).await?;
-        let overall = OverallStatus::from_components(components.iter().map(|c| c.status));
-        let open = store::incidents::unresolved(&state.db).await?;
-        let past = store::incidents::started_since(&state.db, since).await?;
-        let mut ctx = layout_context(&state, zone);
-        ctx.insert("overall", overall.description());
-        ctx.insert("overall_slug", overall.slug());
-        let listed = views::components(&components);
-        // What the banner names: every component that is not operational.
-        let down: Vec<_> = listed
-            .iter()
-            .filter(|c| c.status != ComponentStatus::Operational.as_str())
-            .collect();
-        ctx.insert("down", &down);
-        ctx.insert("components", &listed);
-        ctx.insert(
-            "open",
-            &open
-                .iter()
-                .filter(|i| !i.is_maintenance())
-                .filter_map(|i| views::in_progress(i, &today))
-                .collect::<Vec<_>>(),
-        );
-        let maintenances: Vec<_> = store::maintenance::not_over(&open)
-            .into_iter()
-            .filter_map(|i| views::maintenance(i, &today))
-            .collect();
-        ctx.insert("maintenances", &maintenances);
-        ctx.insert(
-            "under_maintenance",
-            &maintenances
-                .iter()
-                .filter(|m| m.status != crate::domain::IncidentStatus::Scheduled.as_str())
-                .collect::<Vec<_>>(),
-        );
-        let past: Vec<_> = past.into_iter().filter(views::listed_as_past).collect();
-        ctx.insert("past", &views::past_days(&past, &days, tz));
-        ctx.insert(
-            "updated",
-            &updated_vm(
-                views::last_changed(&components, open.iter().chain(&past)),
-                &today,
-            ),
-        );
-        ctx.insert("path", "");
-        let (bars, bars_change) = super::uptime::bars(&state, &components).await?;
-        ctx.insert("uptime", &bars);
-        let body = state.tera.render("public/index.html", &ctx)?;
-        // Whichever turns first: the reader's day, or a running outage's bar.
-        let changes_at = bars_change.map_or(today.ends_at(), |at| at.min(today.ends_at()));
-        Ok(Rendered::until(body, changes_at))
+    let page = cached(&req, &state, key, "text/html; charset=utf-8", || {
+        front_page(&state, &state.db, zone, store::now())
     })
     .await?;
     Ok(respond(&req, page, cookie))
+}
+
+/// The front page from `db` as it reads at `now`: what `/` serves, and what
+/// a backup's digest is taken of (from its snapshot, at its time).
+pub async fn front_page(
+    state: &AppState,
+    db: &impl sea_orm::ConnectionTrait,
+    zone: PageZone,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Rendered, AppError> {
+    let tz = zone.tz();
+    let today = Today::new(now, tz);
+    let days = today.and_days_before(state.settings.past_days);
+    let since = time::day_start(days.last().copied().unwrap_or(today.date), tz);
+    let components = store::components::list(db).await?;
+    let overall = OverallStatus::from_components(components.iter().map(|c| c.status));
+    let open = store::incidents::unresolved(db).await?;
+    let past = store::incidents::started_since(db, since).await?;
+    let mut ctx = layout_context(state, zone);
+    ctx.insert("overall", overall.description());
+    ctx.insert("overall_slug", overall.slug());
+    let listed = views::components(&components);
+    // What the banner names: every component that is not operational.
+    let down: Vec<_> = listed
+        .iter()
+        .filter(|c| c.status != ComponentStatus::Operational.as_str())
+        .collect();
+    ctx.insert("down", &down);
+    ctx.insert("components", &listed);
+    ctx.insert(
+        "open",
+        &open
+            .iter()
+            .filter(|i| !i.is_maintenance())
+            .filter_map(|i| views::in_progress(i, &today))
+            .collect::<Vec<_>>(),
+    );
+    let maintenances: Vec<_> = store::maintenance::not_over(&open)
+        .into_iter()
+        .filter_map(|i| views::maintenance(i, &today))
+        .collect();
+    ctx.insert("maintenances", &maintenances);
+    ctx.insert(
+        "under_maintenance",
+        &maintenances
+            .iter()
+            .filter(|m| m.status != crate::domain::IncidentStatus::Scheduled.as_str())
+            .collect::<Vec<_>>(),
+    );
+    let past: Vec<_> = past.into_iter().filter(views::listed_as_past).collect();
+    ctx.insert("past", &views::past_days(&past, &days, tz));
+    ctx.insert(
+        "updated",
+        &updated_vm(
+            views::last_changed(&components, open.iter().chain(&past)),
+            &today,
+        ),
+    );
+    ctx.insert("path", "");
+    let (bars, bars_change) = super::uptime::bars(state, db, &components, now).await?;
+    ctx.insert("uptime", &bars);
+    let body = state.tera.render("public/index.html", &ctx)?;
+    // Whichever turns first: the reader's day, or a running outage's bar.
+    let changes_at = bars_change.map_or(today.ends_at(), |at| at.min(today.ends_at()));
+    Ok(Rendered::until(body, changes_at))
 }
 
 /// The whole story in the seed's order. The line at its top (the latest
@@ -247,21 +258,32 @@ pub async fn incident(
     let id: i32 = id.parse().map_err(|_| AppError::NotFound)?;
     let (zone, cookie) = reader_zone(&req, &state)?;
     let key = format!("/incidents/{id}|{}", zone.name());
-    let page = cached(&req, &state, key, "text/html; charset=utf-8", || async {
-        let view = store::incidents::load(&state.db, id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let today = Today::new(store::now(), zone.tz());
-        let mut ctx = layout_context(&state, zone);
-        ctx.insert("post", &views::post(&view, zone.tz()));
-        ctx.insert("latest", &views::latest(&view, &today));
-        ctx.insert("updated", &updated_vm(Some(view.last_update_at()), &today));
-        ctx.insert("path", &format!("incidents/{id}"));
-        let body = state.tera.render("public/incident.html", &ctx)?;
-        Ok(Rendered::until(body, today.ends_at()))
+    let page = cached(&req, &state, key, "text/html; charset=utf-8", || {
+        incident_page(&state, &state.db, zone, id, store::now())
     })
     .await?;
     Ok(respond(&req, page, cookie))
+}
+
+/// Incident `id`'s page from `db` as it reads at `now`.
+pub async fn incident_page(
+    state: &AppState,
+    db: &impl sea_orm::ConnectionTrait,
+    zone: PageZone,
+    id: i32,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Rendered, AppError> {
+    let view = store::incidents::load(db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let today = Today::new(now, zone.tz());
+    let mut ctx = layout_context(state, zone);
+    ctx.insert("post", &views::post(&view, zone.tz()));
+    ctx.insert("latest", &views::latest(&view, &today));
+    ctx.insert("updated", &updated_vm(Some(view.last_update_at()), &today));
+    ctx.insert("path", &format!("incidents/{id}"));
+    let body = state.tera.render("public/incident.html", &ctx)?;
+    Ok(Rendered::until(body, today.ends_at()))
 }
 
 #[derive(serde::Deserialize)]

@@ -192,6 +192,7 @@ enum Entry {
 impl Loaded {
     async fn read(
         state: &AppState,
+        db: &impl sea_orm::ConnectionTrait,
         list: &[ComponentView],
         from: DateTime<Utc>,
         to: DateTime<Utc>,
@@ -200,8 +201,8 @@ impl Loaded {
         let models: Vec<_> = shown.iter().map(|c| c.model.clone()).collect();
         let ids: Vec<i32> = models.iter().map(|c| c.id).collect();
         let zone = state.page.zone().tz();
-        let timelines = store::uptime::timelines(&state.db, &models, zone, from, to).await?;
-        let incidents = store::uptime::incidents(&state.db, &ids, from, to).await?;
+        let timelines = store::uptime::timelines(db, &models, zone, from, to).await?;
+        let incidents = store::uptime::incidents(db, &ids, from, to).await?;
         let mut order = Vec::new();
         let mut groups = HashMap::new();
         for c in &shown {
@@ -295,10 +296,11 @@ impl Loaded {
 /// them, and of its group; and when they would read differently with no write.
 pub async fn bars(
     state: &AppState,
+    db: &impl sea_orm::ConnectionTrait,
     list: &[ComponentView],
+    at: DateTime<Utc>,
 ) -> Result<(Vec<view::BarsVm>, Option<DateTime<Utc>>), AppError> {
     let zone = state.page.zone().tz();
-    let at = store::now();
     let last = view::today(at, zone);
     let first = last
         .checked_sub_days(Days::new(DAYS_SHOWN - 1))
@@ -306,7 +308,7 @@ pub async fn bars(
     let (Some((from, _)), Some((_, to))) = (day_bounds(first, zone), day_bounds(last, zone)) else {
         return Ok((Vec::new(), None));
     };
-    let loaded = Loaded::read(state, list, from, to).await?;
+    let loaded = Loaded::read(state, db, list, from, to).await?;
     let rows = loaded
         .rows()
         .into_iter()
@@ -352,7 +354,7 @@ pub async fn calendars(
             return Err(AppError::NotFound);
         };
         let list = store::components::list(&state.db).await?;
-        let loaded = Loaded::read(&state, &list, from, to).await?;
+        let loaded = Loaded::read(&state, &state.db, &list, from, to).await?;
         let calendars: Vec<CalendarVm> = loaded
             .rows()
             .into_iter()

@@ -97,6 +97,15 @@ impl TestDatabase {
         }
     }
 
+    /// A SQLite file `name` in `dir`, whatever TEST_DATABASE_URL says: for
+    /// tests that name their backends.
+    pub fn on_sqlite(dir: &TempDir, name: &str) -> Self {
+        Self {
+            url: format!("sqlite://{}?mode=rwc", dir.0.join(name).display()),
+            pg_admin: None,
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.pg_admin.is_some()
     }

@@ -105,6 +105,46 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         .post_update(resolved, "resolved", "Fixed *for good*.", &[])
         .await;
     assert_eq!(res.status(), 303);
+    // A maintenance ahead, told to nobody yet (so the deliveries stay as counted).
+    let api_box = api.to_string();
+    let mut maintenance_form = vec![
+        ("title", "Database upgrade"),
+        ("scheduled_for", "2030-03-08T05:00"),
+        ("scheduled_until", "2030-03-08T01:00"),
+        ("impact", "maintenance"),
+        ("components", api_box.as_str()),
+        ("message", "Checkout pauses for **ten minutes**."),
+        ("remind", "60"),
+        ("auto_in_progress", "on"),
+        ("auto_completed", "on"),
+        ("action", "publish"),
+    ];
+    let res = app
+        .post_form(
+            "/admin/maintenance/new",
+            "/admin/maintenance",
+            &maintenance_form,
+        )
+        .await;
+    pages.push(fetch("admin-new-maintenance-errors", res).await);
+    maintenance_form[2] = ("scheduled_until", "2030-03-08T09:00");
+    let res = app
+        .post_form(
+            "/admin/maintenance/new",
+            "/admin/maintenance",
+            &maintenance_form,
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let maintenance: i32 = res.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/admin/incidents/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     app.deliver().await;
     let all = crate::notify_support::all_deliveries(&app.db).await;
     assert!(all.len() == 6 && all.iter().all(|d| d.status != "pending"));
@@ -117,6 +157,12 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         ("history-zone", "/history?tz=America/New_York".to_owned()),
         ("uptime", "/uptime".to_owned()),
         ("time-zone", format!("/time-zone?back=/incidents/{open}")),
+        ("maintenance", format!("/incidents/{maintenance}")),
+        ("admin-new-maintenance", "/admin/maintenance/new".to_owned()),
+        (
+            "admin-maintenance",
+            format!("/admin/incidents/{maintenance}"),
+        ),
         ("not-found", "/no/such/page".to_owned()),
         ("admin-incidents", "/admin".to_owned()),
         ("admin-new-incident", "/admin/incidents/new".to_owned()),
@@ -375,7 +421,10 @@ async fn every_page_is_accessible_and_valid_html5() {
     let expected_status = |name: &str| match name {
         "not-found" | "subscription-unknown" => 404,
         "subscription-stale" => 403,
-        "setup-errors" | "admin-new-incident-errors" | "admin-component-errors" => 422,
+        "setup-errors"
+        | "admin-new-incident-errors"
+        | "admin-component-errors"
+        | "admin-new-maintenance-errors" => 422,
         "login-failed" => 401,
         "subscribe-errors" | "subscribe-webhook-errors" | "admin-subscribers-errors" => 422,
         "subscribe-confirm-invalid" => 410,

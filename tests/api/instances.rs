@@ -41,7 +41,7 @@ const FIRST_WORKER_CONCURRENCY: usize = 4;
 
 /// The PostgreSQL server to run on, or `None` (after a loud note) when there
 /// is none here; in CI its absence fails the test.
-async fn postgres_server() -> Option<String> {
+pub async fn postgres_server() -> Option<String> {
     if let Some(url) = std::env::var("TEST_DATABASE_URL")
         .ok()
         .filter(|u| u.starts_with("postgres"))

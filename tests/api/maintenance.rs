@@ -87,7 +87,10 @@ async fn a_maintenance_reminds_starts_and_completes_at_its_edges_once_each() {
     assert_eq!(m["scheduled_auto_in_progress"], true);
     assert_eq!(m["components"][0]["name"], "Database");
     let summary = v2(&app, "/api/v2/summary.json").await;
-    assert_eq!(ids(&summary["scheduled_maintenances"]), std::slice::from_ref(&id));
+    assert_eq!(
+        ids(&summary["scheduled_maintenances"]),
+        std::slice::from_ref(&id)
+    );
     assert!(ids(&summary["incidents"]).is_empty());
     assert!(ids(&v2(&app, "/api/v2/incidents.json").await["incidents"]).is_empty());
     assert!(ids(
@@ -331,7 +334,10 @@ async fn calendars_read_each_window_and_see_it_cancelled() {
     let id = schedule(&app, &token, db, now).await;
     let res = app.get("/maintenance.ics").await;
     assert_eq!(res.status(), 200);
-    assert_eq!(res.headers()["content-type"], "text/calendar; charset=utf-8");
+    assert_eq!(
+        res.headers()["content-type"],
+        "text/calendar; charset=utf-8"
+    );
     let first = res.text().await.unwrap();
     assert!(first.contains("\r\n"), "lines end in CRLF");
 
@@ -357,7 +363,11 @@ async fn calendars_read_each_window_and_see_it_cancelled() {
             .arg(&file)
             .output()
             .expect("python runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     let from = (now + Duration::hours(2)).format("%Y-%m-%dT%H:%M:%S+00:00");
@@ -371,4 +381,86 @@ async fn calendars_read_each_window_and_see_it_cancelled() {
         read(&second, "second.ics").trim(),
         format!("{uid}|Database upgrade|{from}|{until}|CANCELLED|1")
     );
+}
+
+#[tokio::test]
+async fn staff_schedule_a_maintenance_from_the_admin_and_mistakes_lose_nothing() {
+    let app = crate::helpers::spawn_app().await;
+    app.sign_in_admin().await;
+    let db = app.add_component("Database").await;
+    app.add_component("Website").await;
+    let form = app.get_html("/admin/maintenance/new").await;
+    assert_eq!(texts(&form, "h1"), ["Schedule maintenance"]);
+    assert_eq!(texts(&form, "#remind option[selected]"), ["1 hour before"]);
+    let db_box = db.to_string();
+    let mut fields = vec![
+        ("title", "Database upgrade"),
+        ("scheduled_for", "2030-03-08T05:00"),
+        ("scheduled_until", "2030-03-08T01:00"),
+        ("impact", "maintenance"),
+        ("components", db_box.as_str()),
+        ("message", "Checkout pauses for **ten minutes**."),
+        ("remind", "30"),
+        ("auto_in_progress", "on"),
+        ("auto_completed", "on"),
+        ("notify_start", "on"),
+        ("notify_end", "on"),
+        ("action", "publish"),
+    ];
+    let res = app
+        .post_form("/admin/maintenance/new", "/admin/maintenance", &fields)
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert_eq!(
+        texts(&html, "#scheduled_until-error"),
+        ["The window must end after it starts."]
+    );
+    assert!(html.contains("Checkout pauses for **ten minutes**."));
+    assert_eq!(
+        crate::helpers::attr(&html, &format!("#mc-{db}"), "checked").as_deref(),
+        Some(""),
+        "the ticked component stays ticked"
+    );
+    assert_eq!(
+        texts(&html, "#remind option[selected]"),
+        ["30 minutes before"]
+    );
+
+    fields[2] = ("scheduled_until", "2030-03-08T09:00");
+    let res = app
+        .post_form("/admin/maintenance/new", "/admin/maintenance", &fields)
+        .await;
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.ends_with("?done=maintenance-scheduled"),
+        "{location}"
+    );
+    let admin = app.get_html(&location).await;
+    // Its update form offers a maintenance's statuses only.
+    let statuses = texts(&admin, "#status option");
+    assert_eq!(
+        statuses,
+        ["Scheduled", "In Progress", "Verifying", "Completed"]
+    );
+    let id = location
+        .trim_start_matches("/admin/incidents/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let public = app.get_html(&format!("/incidents/{id}")).await;
+    let window = texts(&public, "p.window")[0].clone();
+    assert!(
+        window.starts_with(
+            "Scheduled maintenance: Mar 8, 2030 5:00 AM UTC to Mar 8, 2030 9:00 AM UTC"
+        ),
+        "{window}"
+    );
+    assert!(window.ends_with("Under maintenance: Database"), "{window}");
+    let v: Value = v2(&app, "/api/v2/scheduled-maintenances/upcoming.json").await;
+    let m = &v["scheduled_maintenances"][0];
+    assert_eq!(m["scheduled_for"], "2030-03-08T05:00:00+00:00");
+    assert_eq!(m["incident_updates"][0]["deliver_notifications"], false);
 }

@@ -154,7 +154,10 @@ async fn an_event_that_cannot_be_read_is_set_aside_not_guessed() {
     // Written by a newer version, or by hand: a kind this version does not know,
     // and an incident update that names no update.
     let mut ids = Vec::new();
-    for (kind, update) in [("postmortem_published_v9", Some(1)), ("incident_update", None)] {
+    for (kind, update) in [
+        ("postmortem_published_v9", Some(1)),
+        ("incident_update", None),
+    ] {
         let row = notification_event::ActiveModel {
             kind: Set(kind.to_owned()),
             incident_id: Set(Some(1)),

@@ -269,7 +269,10 @@ fn window_field(
         }
     };
     let (from, until) = (read("scheduled_for"), read("scheduled_until"));
-    errors.check("scheduled_until", crate::domain::Window::parse(from?, until?))
+    errors.check(
+        "scheduled_until",
+        crate::domain::Window::parse(from?, until?),
+    )
 }
 
 #[post("/maintenance")]
@@ -281,7 +284,12 @@ pub async fn create_maintenance(
 ) -> Result<HttpResponse, AppError> {
     let shown_as = me.0.clone();
     let (checked, form) = gate(&req, &state, me.0, fields).await?;
-    let mut page = AdminPage::new(&state, "admin/new_maintenance.html", shown_as.as_ref(), &token);
+    let mut page = AdminPage::new(
+        &state,
+        "admin/new_maintenance.html",
+        shown_as.as_ref(),
+        &token,
+    );
     maintenance_ctx(&mut page, &state);
     components_ctx(&state, &mut page).await?;
     // Ticked boxes come back ticked when the form is shown again.
