@@ -678,6 +678,7 @@ async fn load_content(ctx: &Context, event_id: i32) -> Result<Arc<EventContent>,
         Ok(Told::Incident { view, update_id }) => {
             email::incident_update(&ctx.page, &ctx.tera, view, *update_id)
         }
+        Ok(Told::Postmortem { view }) => email::postmortem(&ctx.page, &ctx.tera, view),
         // The change the event records; the component may have moved on.
         Ok(Told::Component {
             row,

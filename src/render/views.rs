@@ -24,6 +24,18 @@ pub struct PostVm {
     pub resolved_at: Option<TimeVm>,
     pub updates: Vec<UpdateVm>,
     pub components: Vec<ChangeVm>,
+    /// The published postmortem, shown below the updates.
+    pub postmortem: Option<PostmortemVm>,
+}
+
+/// A published postmortem as readers see it.
+#[derive(Debug, Serialize)]
+pub struct PostmortemVm {
+    pub published: TimeVm,
+    /// When its text changed after it was published, if it did.
+    pub edited: Option<TimeVm>,
+    pub body_html: String,
+    pub author: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -135,7 +147,20 @@ pub fn post(view: &IncidentView, tz: Tz) -> PostVm {
         resolved_at: view.model.resolved_at.map(|t| time_vm(t, tz)),
         updates,
         components: view.affected_components().iter().map(change_vm).collect(),
+        postmortem: postmortem_vm(view, tz),
     }
+}
+
+/// The postmortem readers may see, if any.
+pub fn postmortem_vm(view: &IncidentView, tz: Tz) -> Option<PostmortemVm> {
+    let pm = view.published_postmortem()?;
+    let published = pm.model.published_at.unwrap_or(pm.model.updated_at);
+    Some(PostmortemVm {
+        published: time_vm(published, tz),
+        edited: (pm.model.updated_at > published).then(|| time_vm(pm.model.updated_at, tz)),
+        body_html: markdown::to_safe_html(&pm.model.body),
+        author: pm.author_name.clone(),
+    })
 }
 
 /// The update that tells where an open incident stands now, for the line at

@@ -82,6 +82,12 @@ pub async fn expand(db: &DatabaseConnection, event_id: i32) -> Result<Option<u64
         super::outbox::Event::ComponentChange { component_id, .. } => {
             format!("SELECT {component_id}")
         }
+        // Told to those who heard of the incident: every component it touched.
+        super::outbox::Event::Postmortem { incident_id } => format!(
+            "SELECT uc.component_id FROM update_components uc \
+             JOIN incident_updates iu ON iu.id = uc.update_id \
+             WHERE iu.incident_id = {incident_id}"
+        ),
     };
     // A subscriber with no components chosen hears of everything; an event about
     // no component goes to everyone; else the two sets must meet.

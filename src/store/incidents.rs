@@ -86,7 +86,7 @@ pub async fn post_update(
 /// Reads the incident inside the transaction, holding a row lock on PostgreSQL so
 /// that two updates posted at once apply one after the other (on SQLite,
 /// `begin_write` already holds the one write lock).
-async fn lock_incident(txn: &DatabaseTransaction, id: i32) -> Result<incident::Model, StoreError> {
+pub(super) async fn lock_incident(txn: &DatabaseTransaction, id: i32) -> Result<incident::Model, StoreError> {
     let mut q = incident::Entity::find_by_id(id);
     if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         q = q.lock_exclusive();
@@ -263,6 +263,9 @@ pub struct IncidentView {
     pub author_name: String,
     /// Oldest first, as the page reads.
     pub updates: Vec<UpdateView>,
+    /// Its postmortem in whatever state: readers see it only once published
+    /// (`Postmortem::published`).
+    pub postmortem: Option<super::postmortems::Postmortem>,
 }
 
 impl IncidentView {
@@ -291,6 +294,18 @@ impl IncidentView {
             .max()
             .unwrap_or(self.model.started_at)
     }
+
+    /// The postmortem readers may see, if there is one.
+    pub fn published_postmortem(&self) -> Option<&super::postmortems::Postmortem> {
+        self.postmortem.as_ref().and_then(|p| p.published())
+    }
+
+    /// The latest thing readers saw change: an update, or the published
+    /// postmortem (its publication or its last edit). Feeds move on it.
+    pub fn last_change_at(&self) -> DateTime<Utc> {
+        let postmortem = self.published_postmortem().map(|p| p.model.updated_at);
+        self.last_update_at().max(postmortem.unwrap_or(self.model.started_at))
+    }
 }
 
 /// Loads views for these incidents, keeping their order, in a fixed number of queries.
@@ -302,6 +317,12 @@ async fn views(
         return Ok(Vec::new());
     }
     let ids: Vec<i32> = incidents.iter().map(|i| i.id).collect();
+    let mut postmortems: HashMap<i32, super::postmortems::Postmortem> =
+        super::postmortems::of_incidents(db, ids.clone())
+            .await?
+            .into_iter()
+            .map(|p| (p.model.incident_id, p))
+            .collect();
     let updates = incident_update::Entity::find()
         .filter(incident_update::Column::IncidentId.is_in(ids))
         .order_by_asc(incident_update::Column::DisplayAt)
@@ -377,6 +398,10 @@ async fn views(
                 )?,
                 author_name: authors.get(&i.author_id).cloned().unwrap_or_default(),
                 updates: by_incident.remove(&i.id).unwrap_or_default(),
+                postmortem: postmortems.remove(&i.id).map(|mut p| {
+                    p.author_name = authors.get(&p.model.author_id).cloned().unwrap_or_default();
+                    p
+                }),
                 model: i,
             })
         })

@@ -5,9 +5,11 @@ pub mod deliveries;
 pub mod idempotency;
 pub mod incidents;
 pub mod outbox;
+pub mod postmortems;
 pub mod settings;
 pub mod staff;
 pub mod subscribers;
+pub mod templates;
 pub mod uptime;
 pub mod workers;
 

@@ -13,15 +13,18 @@ pub enum EventKind {
     IncidentUpdate,
     /// A component's status changed outside an incident update.
     ComponentUpdate,
+    /// An incident's postmortem was published; the event names the incident.
+    Postmortem,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 2] = [Self::IncidentUpdate, Self::ComponentUpdate];
+    pub const ALL: [Self; 3] = [Self::IncidentUpdate, Self::ComponentUpdate, Self::Postmortem];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::IncidentUpdate => "incident_update",
             Self::ComponentUpdate => "component_update",
+            Self::Postmortem => "postmortem",
         }
     }
 
@@ -44,6 +47,8 @@ pub enum Event {
         old_status: ComponentStatus,
         new_status: ComponentStatus,
     },
+    /// Incident `incident_id`'s postmortem was published for the first time.
+    Postmortem { incident_id: i32 },
 }
 
 impl Event {
@@ -51,6 +56,7 @@ impl Event {
         match self {
             Self::IncidentUpdate { .. } => EventKind::IncidentUpdate,
             Self::ComponentChange { .. } => EventKind::ComponentUpdate,
+            Self::Postmortem { .. } => EventKind::Postmortem,
         }
     }
 
@@ -78,6 +84,9 @@ impl Event {
                     new_status,
                 })
             }
+            EventKind::Postmortem => Ok(Self::Postmortem {
+                incident_id: row.incident_id.ok_or_else(|| missing("incident"))?,
+            }),
         }
     }
 }
@@ -108,6 +117,7 @@ pub async fn write(db: &impl ConnectionTrait, event: Event) -> Result<(), sea_or
             row.old_status = Set(Some(old_status.as_str().to_owned()));
             row.new_status = Set(Some(new_status.as_str().to_owned()));
         }
+        Event::Postmortem { incident_id } => row.incident_id = Set(Some(incident_id)),
     }
     row.insert(db).await?;
     Ok(())
@@ -160,6 +170,10 @@ mod tests {
             .unwrap_err()
             .0
             .contains("no update"));
+        assert_eq!(
+            Event::decode(&row("postmortem")),
+            Ok(Event::Postmortem { incident_id: 1 })
+        );
     }
 
     #[test]

@@ -53,6 +53,11 @@ impl Notice {
                     .ok_or_else(|| format!("update {update_id} is gone"))?;
                 Subject::Incident(statuspage::incident(info, &then, components))
             }
+            Ok(Told::Postmortem { view }) => {
+                let incident = statuspage::postmortem_notice(info, view, components)
+                    .ok_or_else(|| format!("incident {} has no postmortem", view.model.id))?;
+                Subject::Incident(incident)
+            }
             Ok(Told::Component {
                 row,
                 old_status,

@@ -208,8 +208,41 @@ async fn submit(
     state: &AppState,
     checked: Gate,
     form: &FormData,
+    page: AdminPage<'_>,
+    not_saved: &str,
+    save: impl AsyncFnOnce(
+        &crate::entity::staff::Model,
+        &mut FieldErrors,
+    ) -> Result<Option<String>, StoreError>,
+) -> Result<HttpResponse, AppError> {
+    submit_form(req, state, checked, form, page, not_saved, &MESSAGE, save).await
+}
+
+/// Which field of a form "Preview" renders, under which name the page shows
+/// it, and the field's own rules (its length limit applies before rendering).
+pub(super) struct Preview {
+    pub field: &'static str,
+    pub shown_as: &'static str,
+    pub parse: fn(&str) -> Result<String, crate::domain::ParseError>,
+}
+
+/// An incident's or an update's message.
+const MESSAGE: Preview = Preview {
+    field: "message",
+    shown_as: "preview_html",
+    parse: |s| UpdateBody::parse(s).map(|b| b.as_str().to_owned()),
+};
+
+/// [`submit`] for any staff form with a Markdown field to preview.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn submit_form(
+    req: &HttpRequest,
+    state: &AppState,
+    checked: Gate,
+    form: &FormData,
     mut page: AdminPage<'_>,
     not_saved: &str,
+    shown: &Preview,
     save: impl AsyncFnOnce(
         &crate::entity::staff::Model,
         &mut FieldErrors,
@@ -245,8 +278,8 @@ async fn submit(
     }
 
     let mut errors = FieldErrors::default();
-    if let Some(html) = preview_html(form.get("message"), &mut errors).await? {
-        page.insert("preview_html", &html);
+    if let Some(html) = preview_html(form.get(shown.field), shown, &mut errors).await? {
+        page.insert(shown.shown_as, &html);
     }
     let outcome = if preview {
         Ok(None)
@@ -290,14 +323,18 @@ async fn submit(
 /// The message as readers will see it, once it is within the length limit.
 /// Rendering runs on the blocking pool so that a long render never holds up
 /// the async workers that answer every other request.
-async fn preview_html(message: &str, errors: &mut FieldErrors) -> Result<Option<String>, AppError> {
+async fn preview_html(
+    message: &str,
+    shown: &Preview,
+    errors: &mut FieldErrors,
+) -> Result<Option<String>, AppError> {
     if message.trim().is_empty() {
         return Ok(None);
     }
-    let Some(body) = errors.check("message", UpdateBody::parse(message)) else {
+    let Some(body) = errors.check(shown.field, (shown.parse)(message)) else {
         return Ok(None);
     };
-    let html = web::block(move || markdown::to_safe_html(body.as_str()))
+    let html = web::block(move || markdown::to_safe_html(&body))
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     Ok(Some(html))

@@ -4,6 +4,7 @@ mod components;
 mod deliveries;
 mod incidents;
 pub mod notice;
+mod postmortems;
 mod session;
 mod staff;
 mod subscribers;
@@ -37,6 +38,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(incidents::create)
             .service(incidents::show)
             .service(incidents::post_update)
+            .service(postmortems::edit)
+            .service(postmortems::save)
             .service(deliveries::retry_dead)
             .service(components::index)
             .service(components::create)
