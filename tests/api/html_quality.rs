@@ -108,6 +108,20 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
     app.deliver().await;
     let all = crate::notify_support::all_deliveries(&app.db).await;
     assert!(all.len() == 6 && all.iter().all(|d| d.status != "pending"));
+    // A published postmortem under the resolved incident, on its public and
+    // admin pages and its editor.
+    let postmortem = format!("/admin/incidents/{resolved}/postmortem");
+    let res = app
+        .post_form(
+            &postmortem,
+            &postmortem,
+            &[
+                ("postmortem", "## Timeline\n\n- 12:30 a *bad* deploy\n- 12:38 rolled back"),
+                ("action", "publish"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
 
     for (name, path) in [
         ("index", "/".to_owned()),
@@ -121,6 +135,11 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         ("admin-incidents", "/admin".to_owned()),
         ("admin-new-incident", "/admin/incidents/new".to_owned()),
         ("admin-incident", format!("/admin/incidents/{open}")),
+        (
+            "admin-incident-resolved",
+            format!("/admin/incidents/{resolved}"),
+        ),
+        ("admin-postmortem", postmortem.clone()),
         ("admin-components", "/admin/components".to_owned()),
         (
             "admin-components-done",
@@ -166,6 +185,29 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         )
         .await;
     pages.push(fetch("admin-update-preview", res).await);
+    // The editor of a draft, with a preview, an error and the sign-in fields
+    // of an expired session all at once.
+    let draft = format!("/admin/incidents/{open}/postmortem");
+    let res = app
+        .post_form(
+            &draft,
+            &draft,
+            &[
+                ("postmortem", "Too early: *not resolved*."),
+                ("action", "preview"),
+            ],
+        )
+        .await;
+    pages.push(fetch("admin-postmortem-preview", res).await);
+    let res = app
+        .post_form(
+            &draft,
+            &draft,
+            &[("postmortem", "Too early: *not resolved*."), ("action", "save")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    pages.push(fetch("admin-postmortem-errors", res).await);
     let res = app
         .post_form(
             "/admin/components",
@@ -376,6 +418,7 @@ async fn every_page_is_accessible_and_valid_html5() {
         "not-found" | "subscription-unknown" => 404,
         "subscription-stale" => 403,
         "setup-errors" | "admin-new-incident-errors" | "admin-component-errors" => 422,
+        "admin-postmortem-errors" => 422,
         "login-failed" => 401,
         "subscribe-errors" | "subscribe-webhook-errors" | "admin-subscribers-errors" => 422,
         "subscribe-confirm-invalid" => 410,

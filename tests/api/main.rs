@@ -23,6 +23,7 @@ mod ops;
 mod page_cache;
 mod page_zone;
 mod past_incidents;
+mod postmortems;
 mod public_page;
 mod reading_order;
 mod request_id;
