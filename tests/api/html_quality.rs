@@ -122,6 +122,27 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         )
         .await;
     assert_eq!(res.status(), 303);
+    // A template, so the incident forms offer one.
+    let res = app
+        .post_form(
+            "/admin/templates",
+            "/admin/templates",
+            &[
+                ("name", "Slow API"),
+                ("title", "{component} degraded"),
+                ("status", "identified"),
+                ("impact", "major"),
+                ("message", "Since {start}, **{component}** is slow."),
+                (format!("component_{api}").as_str(), "degraded_performance"),
+                ("notify", "on"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let template = statuspost::store::templates::list(&app.db).await.unwrap()[0]
+        .model
+        .id;
 
     for (name, path) in [
         ("index", "/".to_owned()),
@@ -140,6 +161,20 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
             format!("/admin/incidents/{resolved}"),
         ),
         ("admin-postmortem", postmortem.clone()),
+        ("admin-templates", "/admin/templates".to_owned()),
+        ("admin-template", format!("/admin/templates/{template}")),
+        (
+            "admin-template-delete",
+            format!("/admin/templates/{template}/delete"),
+        ),
+        (
+            "admin-new-incident-template",
+            format!("/admin/incidents/new?template={template}"),
+        ),
+        (
+            "admin-incident-template",
+            format!("/admin/incidents/{open}?template={template}"),
+        ),
         ("admin-components", "/admin/components".to_owned()),
         (
             "admin-components-done",
@@ -208,6 +243,22 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         .await;
     assert_eq!(res.status(), 422);
     pages.push(fetch("admin-postmortem-errors", res).await);
+    let res = app
+        .post_form(
+            "/admin/templates",
+            "/admin/templates",
+            &[
+                ("name", ""),
+                ("title", "Kept"),
+                ("status", "bogus"),
+                ("impact", "minor"),
+                ("message", "A *kept* message."),
+                (format!("component_{api}").as_str(), "on_fire"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    pages.push(fetch("admin-templates-errors", res).await);
     let res = app
         .post_form(
             "/admin/components",
@@ -418,7 +469,7 @@ async fn every_page_is_accessible_and_valid_html5() {
         "not-found" | "subscription-unknown" => 404,
         "subscription-stale" => 403,
         "setup-errors" | "admin-new-incident-errors" | "admin-component-errors" => 422,
-        "admin-postmortem-errors" => 422,
+        "admin-postmortem-errors" | "admin-templates-errors" => 422,
         "login-failed" => 401,
         "subscribe-errors" | "subscribe-webhook-errors" | "admin-subscribers-errors" => 422,
         "subscribe-confirm-invalid" => 410,

@@ -34,6 +34,7 @@ mod smtp_server;
 mod subscribe;
 mod subscribers_admin;
 mod subscription;
+mod templates;
 mod uptime;
 mod webhook_receiver;
 mod webhooks;

@@ -381,10 +381,17 @@ async fn a_postmortem_published_behind_the_apps_back_reaches_its_cached_page() {
     assert!(!app.get_html(&path).await.contains("Written by a script."));
     // As another tool would: no handler, no published(). Only the table's
     // trigger can tell the page.
+    let before = statuspost::store::settings::page_generation(&app.db)
+        .await
+        .unwrap();
     app.db
         .execute_unprepared("UPDATE postmortems SET published_at = updated_at")
         .await
         .unwrap();
+    let after = statuspost::store::settings::page_generation(&app.db)
+        .await
+        .unwrap();
+    assert!(after > before, "the write moved the page generation");
     let started = std::time::Instant::now();
     loop {
         if app.get_html(&path).await.contains("Written by a script.") {

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use super::{
     gate,
     notice::{Done, Notice},
-    see_other, AdminPage, Gate,
+    see_other,
+    templates::{self, UseTemplate},
+    AdminPage, Gate,
 };
 use crate::domain::{
     not_in_future, ComponentStatus, Impact, IncidentStatus, IncidentTitle, UpdateBody,
@@ -24,7 +26,7 @@ use crate::web::{
 };
 
 /// Options for the selects, so the templates name each status once.
-fn choices(page: &mut AdminPage<'_>) {
+pub(super) fn choices(page: &mut AdminPage<'_>) {
     let statuses: Vec<_> = IncidentStatus::ALL
         .iter()
         .map(|s| serde_json::json!({ "value": s.as_str(), "label": s.label() }))
@@ -49,7 +51,7 @@ async fn components_ctx(state: &AppState, page: &mut AdminPage<'_>) -> Result<()
 }
 
 /// Reads "component_<id>" fields: an empty value means "not affected".
-fn component_changes(form: &FormData, errors: &mut FieldErrors) -> Vec<(i32, ComponentStatus)> {
+pub(super) fn component_changes(form: &FormData, errors: &mut FieldErrors) -> Vec<(i32, ComponentStatus)> {
     let mut out = Vec::new();
     for (k, v) in &form.pairs {
         let Some(id) = k
@@ -122,12 +124,21 @@ pub async fn new_page(
     state: web::Data<AppState>,
     me: auth::Staff,
     token: csrf::CsrfToken,
+    used: web::Query<UseTemplate>,
 ) -> Result<HttpResponse, AppError> {
     let mut page = AdminPage::new(&state, "admin/new_incident.html", Some(&me.0), &token);
-    page.insert(
-        "form",
-        &serde_json::json!({ "status": "investigating", "impact": "minor", "notify": "on" }),
-    );
+    let (chosen, form) = match used.template.as_deref() {
+        Some(id) => {
+            let (id, form) = templates::prefill(&state, id, None).await?;
+            (Some(id), form)
+        }
+        None => (
+            None,
+            serde_json::json!({ "status": "investigating", "impact": "minor", "notify": "on" }),
+        ),
+    };
+    page.insert("form", &form);
+    templates::picker(&state, &mut page, chosen).await?;
     choices(&mut page);
     components_ctx(&state, &mut page).await?;
     page.insert("zone", state.page.zone().name())
@@ -227,7 +238,7 @@ pub(super) struct Preview {
 }
 
 /// An incident's or an update's message.
-const MESSAGE: Preview = Preview {
+pub(super) const MESSAGE: Preview = Preview {
     field: "message",
     shown_as: "preview_html",
     parse: |s| UpdateBody::parse(s).map(|b| b.as_str().to_owned()),
@@ -367,6 +378,7 @@ pub async fn show(
     token: csrf::CsrfToken,
     id: web::Path<i32>,
     notice: Notice,
+    used: web::Query<UseTemplate>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let mut page = AdminPage::new(&state, "admin/incident.html", Some(&me.0), &token);
@@ -375,11 +387,18 @@ pub async fn show(
     let current = store::incidents::load(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    page.insert(
-        "form",
-        &serde_json::json!({ "status": current.status.as_str(), "notify": "on" }),
-    )
-    .render(StatusCode::OK)
+    let (chosen, form) = match used.template.as_deref() {
+        Some(t) => {
+            let (t, form) = templates::prefill(&state, t, Some(&current.model.title)).await?;
+            (Some(t), form)
+        }
+        None => (
+            None,
+            serde_json::json!({ "status": current.status.as_str(), "notify": "on" }),
+        ),
+    };
+    templates::picker(&state, &mut page, chosen).await?;
+    page.insert("form", &form).render(StatusCode::OK)
 }
 
 #[post("/incidents/{id}/updates")]

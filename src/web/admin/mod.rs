@@ -8,6 +8,7 @@ mod postmortems;
 mod session;
 mod staff;
 mod subscribers;
+mod templates;
 mod tokens;
 
 use std::collections::HashMap;
@@ -55,6 +56,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(subscribers::delete)
             .service(subscribers::rotate)
             .service(subscribers::export)
+            .service(templates::index)
+            .service(templates::create)
+            .service(templates::edit)
+            .service(templates::update)
+            .service(templates::confirm_delete)
+            .service(templates::delete)
             .service(tokens::index)
             .service(tokens::create)
             .service(tokens::revoke),
