@@ -19,7 +19,7 @@ impl MigrationTrait for Migration {
                     .col(string(IncidentTemplates::Status))
                     .col(string(IncidentTemplates::Impact))
                     // `{"<component id>": "<status>"}`: read back through
-                    // `domain::template::ComponentPlan`.
+                    // `store::templates` into a `domain::ComponentPlan`.
                     .col(text(IncidentTemplates::Components))
                     .col(boolean(IncidentTemplates::Notify))
                     .col(timestamp_with_time_zone(IncidentTemplates::CreatedAt))

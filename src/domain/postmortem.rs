@@ -115,7 +115,10 @@ mod tests {
     fn only_a_first_publish_that_asks_notifies() {
         assert!(notifies(A::Publish, S::Draft, true, false));
         assert!(!notifies(A::Publish, S::Draft, false, false));
-        assert!(!notifies(A::Publish, S::Draft, true, true), "after a revert");
+        assert!(
+            !notifies(A::Publish, S::Draft, true, true),
+            "after a revert"
+        );
         assert!(!notifies(A::Publish, S::Published, true, false), "twice");
         assert!(!notifies(A::Save, S::Published, true, false), "an edit");
     }

@@ -86,7 +86,10 @@ pub async fn post_update(
 /// Reads the incident inside the transaction, holding a row lock on PostgreSQL so
 /// that two updates posted at once apply one after the other (on SQLite,
 /// `begin_write` already holds the one write lock).
-pub(super) async fn lock_incident(txn: &DatabaseTransaction, id: i32) -> Result<incident::Model, StoreError> {
+pub(super) async fn lock_incident(
+    txn: &DatabaseTransaction,
+    id: i32,
+) -> Result<incident::Model, StoreError> {
     let mut q = incident::Entity::find_by_id(id);
     if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         q = q.lock_exclusive();
@@ -304,7 +307,8 @@ impl IncidentView {
     /// postmortem (its publication or its last edit). Feeds move on it.
     pub fn last_change_at(&self) -> DateTime<Utc> {
         let postmortem = self.published_postmortem().map(|p| p.model.updated_at);
-        self.last_update_at().max(postmortem.unwrap_or(self.model.started_at))
+        self.last_update_at()
+            .max(postmortem.unwrap_or(self.model.started_at))
     }
 }
 

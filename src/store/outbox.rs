@@ -18,7 +18,11 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [Self; 3] = [Self::IncidentUpdate, Self::ComponentUpdate, Self::Postmortem];
+    pub const ALL: [Self; 3] = [
+        Self::IncidentUpdate,
+        Self::ComponentUpdate,
+        Self::Postmortem,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -6,9 +6,37 @@ use sea_orm::{
 
 use super::{now, StoreError};
 use crate::domain::{
-    ComponentPlan, Impact, IncidentStatus, TemplateName, TemplateTitle, UpdateBody,
+    ComponentPlan, ComponentStatus, Impact, IncidentStatus, ParseError, TemplateName,
+    TemplateTitle, UpdateBody,
 };
 use crate::entity::incident_template;
+
+/// The plan as stored: `{"3": "major_outage"}`.
+fn plan_to_json(plan: &ComponentPlan) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = plan
+        .0
+        .iter()
+        .map(|(id, s)| (id.to_string(), s.as_str().into()))
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+fn plan_from_json(s: &str) -> Result<ComponentPlan, ParseError> {
+    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(s)
+        .map_err(|e| ParseError::new(format!("unreadable components: {e}")))?;
+    let mut out = Vec::new();
+    for (k, v) in map {
+        let id = k
+            .parse::<i32>()
+            .map_err(|_| ParseError::new(format!("unreadable component id {k:?}")))?;
+        let status = v
+            .as_str()
+            .ok_or_else(|| ParseError::new(format!("component {id}: a status is text")))?;
+        out.push((id, ComponentStatus::parse(status)?));
+    }
+    out.sort_by_key(|(id, _)| *id);
+    Ok(ComponentPlan(out))
+}
 
 /// A template as staff save it.
 pub struct TemplateInput {
@@ -35,7 +63,7 @@ fn view(model: incident_template::Model) -> Result<TemplateView, sea_orm::DbErr>
     Ok(TemplateView {
         status: super::read(IncidentStatus::parse(&model.status), what)?,
         impact: super::read(Impact::parse(&model.impact), what)?,
-        components: super::read(ComponentPlan::from_json(&model.components), what)?,
+        components: super::read(plan_from_json(&model.components), what)?,
         model,
     })
 }
@@ -93,7 +121,7 @@ pub async fn create(db: &DatabaseConnection, t: TemplateInput) -> Result<Templat
         message: Set(t.message.as_str().to_owned()),
         status: Set(t.status.as_str().to_owned()),
         impact: Set(t.impact.as_str().to_owned()),
-        components: Set(t.components.to_json()),
+        components: Set(plan_to_json(&t.components)),
         notify: Set(t.notify),
         created_at: Set(at),
         updated_at: Set(at),
@@ -122,7 +150,7 @@ pub async fn update(
     m.message = Set(t.message.as_str().to_owned());
     m.status = Set(t.status.as_str().to_owned());
     m.impact = Set(t.impact.as_str().to_owned());
-    m.components = Set(t.components.to_json());
+    m.components = Set(plan_to_json(&t.components));
     m.notify = Set(t.notify);
     m.updated_at = Set(now());
     let m = m.update(&txn).await?;
@@ -139,4 +167,20 @@ pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<(), StoreError> 
         return Err(StoreError::NotFound);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_round_trip_and_refuse_junk() {
+        let plan = ComponentPlan(vec![
+            (3, ComponentStatus::MajorOutage),
+            (5, ComponentStatus::Operational),
+        ]);
+        assert_eq!(plan_from_json(&plan_to_json(&plan)), Ok(plan));
+        assert!(plan_from_json(r#"{"x": "operational"}"#).is_err());
+        assert!(plan_from_json(r#"{"3": "on_fire"}"#).is_err());
+    }
 }

@@ -116,7 +116,10 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
             &postmortem,
             &postmortem,
             &[
-                ("postmortem", "## Timeline\n\n- 12:30 a *bad* deploy\n- 12:38 rolled back"),
+                (
+                    "postmortem",
+                    "## Timeline\n\n- 12:30 a *bad* deploy\n- 12:38 rolled back",
+                ),
                 ("action", "publish"),
             ],
         )
@@ -238,7 +241,10 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         .post_form(
             &draft,
             &draft,
-            &[("postmortem", "Too early: *not resolved*."), ("action", "save")],
+            &[
+                ("postmortem", "Too early: *not resolved*."),
+                ("action", "save"),
+            ],
         )
         .await;
     assert_eq!(res.status(), 422);

@@ -38,10 +38,15 @@ async fn submit(
 fn done_of(res: &reqwest::Response) -> String {
     assert_eq!(res.status(), 303);
     let location = res.headers()["location"].to_str().unwrap();
-    location.split("done=").nth(1).unwrap_or_default().to_owned()
+    location
+        .split("done=")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 async fn v2_incident(app: &TestApp, id: i32) -> Value {
+    let want = id.to_string();
     let doc: Value = app
         .get("/api/v2/incidents.json")
         .await
@@ -52,7 +57,7 @@ async fn v2_incident(app: &TestApp, id: i32) -> Value {
         .as_array()
         .unwrap()
         .iter()
-        .find(|i| i["id"] == id.to_string())
+        .find(|i| i["id"].as_str() == Some(want.as_str()))
         .cloned()
         .expect("the incident is listed")
 }
@@ -76,7 +81,9 @@ async fn a_postmortem_is_drafted_previewed_published_below_the_updates_and_rever
     let res = submit(&app, id, "save", TEXT, &[]).await;
     assert_eq!(done_of(&res), "postmortem-saved");
     let page = app
-        .get_html(&format!("/admin/incidents/{id}/postmortem?done=postmortem-saved"))
+        .get_html(&format!(
+            "/admin/incidents/{id}/postmortem?done=postmortem-saved"
+        ))
         .await;
     assert!(page.contains("A **bad deploy** at 12:30."), "{page}");
     assert!(texts(&page, "[role=status]")[0].starts_with("Draft saved"));
@@ -91,7 +98,10 @@ async fn a_postmortem_is_drafted_previewed_published_below_the_updates_and_rever
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     assert!(html.contains("<em>different</em>"), "{html}");
-    assert!(html.contains("Now *different*."), "the text stays in the field");
+    assert!(
+        html.contains("Now *different*."),
+        "the text stays in the field"
+    );
     let api = v2_incident(&app, id).await;
     assert_eq!(api["postmortem_body"], Value::Null);
 
@@ -101,7 +111,9 @@ async fn a_postmortem_is_drafted_previewed_published_below_the_updates_and_rever
     let public = app.get_html(&format!("/incidents/{id}")).await;
     let headings = texts(&public, ".postmortem > h2");
     assert_eq!(headings, vec!["Postmortem"]);
-    let at_pm = public.find("<strong>bad deploy</strong>").expect("rendered");
+    let at_pm = public
+        .find("<strong>bad deploy</strong>")
+        .expect("rendered");
     let at_fix = public.find("Fixed it.").unwrap();
     assert!(at_fix < at_pm, "the postmortem comes after the updates");
     let api = v2_incident(&app, id).await;
@@ -166,7 +178,10 @@ async fn no_postmortem_and_every_refusal_keeps_what_was_typed() {
     let res = submit(&app, id, "publish", "   ", &[]).await;
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
-    assert_eq!(texts(&html, "#postmortem-error"), vec!["Write the postmortem."]);
+    assert_eq!(
+        texts(&html, "#postmortem-error"),
+        vec!["Write the postmortem."]
+    );
     let long = "x".repeat(statuspost::domain::PostmortemBody::MAX_CHARS + 1);
     let res = submit(&app, id, "save", &long, &[]).await;
     assert_eq!(res.status(), 422);
@@ -308,8 +323,16 @@ async fn publishing_tells_subscribers_once_in_the_incidents_thread_and_never_aga
     let root = format!("<incident-{id}-update-{first_update}@127.0.0.1>");
     assert_eq!(m.header("In-Reply-To").as_deref(), Some(root.as_str()));
     assert_eq!(m.header("References").as_deref(), Some(root.as_str()));
-    assert!(m.text().contains("A **bad deploy** at 12:30."), "{}", m.text());
-    assert!(m.html().contains("<strong>bad deploy</strong>"), "{}", m.html());
+    assert!(
+        m.text().contains("A **bad deploy** at 12:30."),
+        "{}",
+        m.text()
+    );
+    assert!(
+        m.html().contains("<strong>bad deploy</strong>"),
+        "{}",
+        m.html()
+    );
     assert!(m.header("List-Unsubscribe").is_some());
 
     let hooks = receiver.received();
@@ -366,7 +389,10 @@ async fn publishing_without_notify_tells_no_one() {
     let res = submit(&app, id, "publish", TEXT, &[]).await;
     assert_eq!(done_of(&res), "postmortem-published");
     assert_eq!(app.deliver().await, 0);
-    assert_eq!(v2_incident(&app, id).await["postmortem_notified_subscribers"], false);
+    assert_eq!(
+        v2_incident(&app, id).await["postmortem_notified_subscribers"],
+        false
+    );
 }
 
 #[tokio::test]

@@ -33,7 +33,9 @@ async fn a_template_opens_the_new_incident_and_update_forms_filled_in_as_plain_t
     app.sign_in_admin().await;
     let api = app.add_component("API").await;
     let web = app.add_component("Website").await;
-    let message = format!("Since {{start}}, {{component}} on {{page}} is slow. {ENGINE} {{incident}} {{unknown}}");
+    let message = format!(
+        "Since {{start}}, {{component}} on {{page}} is slow. {ENGINE} {{incident}} {{unknown}}"
+    );
     let res = add_template(
         &app,
         &[
@@ -81,11 +83,20 @@ async fn a_template_opens_the_new_incident_and_update_forms_filled_in_as_plain_t
         Some("major")
     );
     assert_eq!(
-        attr(&html, &format!("#component_{api} option[selected]"), "value").as_deref(),
+        attr(
+            &html,
+            &format!("#component_{api} option[selected]"),
+            "value"
+        )
+        .as_deref(),
         Some("degraded_performance")
     );
     assert_eq!(
-        attr(&html, &format!("#component_{web} option[selected]"), "value"),
+        attr(
+            &html,
+            &format!("#component_{web} option[selected]"),
+            "value"
+        ),
         None
     );
     assert_eq!(
@@ -115,7 +126,10 @@ async fn a_template_opens_the_new_incident_and_update_forms_filled_in_as_plain_t
         .get_html(&format!("/admin/incidents/{incident}?template={id}"))
         .await;
     let text = texts(&html, "#message").remove(0);
-    assert!(text.contains(&format!("{ENGINE} API degraded {{unknown}}")), "{text}");
+    assert!(
+        text.contains(&format!("{ENGINE} API degraded {{unknown}}")),
+        "{text}"
+    );
     assert_eq!(
         attr(&html, "#status option[selected]", "value").as_deref(),
         Some("identified")
@@ -150,7 +164,10 @@ async fn template_forms_keep_the_text_and_deleting_asks_first() {
         texts(&html, "#name-error"),
         vec!["Enter a name for the template."]
     );
-    assert_eq!(attr(&html, "#title", "value").as_deref(), Some("Kept title"));
+    assert_eq!(
+        attr(&html, "#title", "value").as_deref(),
+        Some("Kept title")
+    );
     assert!(html.contains("Kept *message*."));
 
     let ok = [
@@ -234,31 +251,60 @@ async fn the_write_api_manages_templates_read_tokens_only_read() {
         "components": { api.to_string(): "degraded_performance" },
         "notify": false,
     });
-    let (status, got) = call(&app, Method::POST, "/api/v1/templates", Some(&read), Some(body.clone())).await;
+    let (status, got) = call(
+        &app,
+        Method::POST,
+        "/api/v1/templates",
+        Some(&read),
+        Some(body.clone()),
+    )
+    .await;
     assert_eq!(status, 403, "{got}");
-    let (status, created) =
-        call(&app, Method::POST, "/api/v1/templates", Some(&write), Some(body.clone())).await;
+    let (status, created) = call(
+        &app,
+        Method::POST,
+        "/api/v1/templates",
+        Some(&write),
+        Some(body.clone()),
+    )
+    .await;
     assert_eq!(status, 201, "{created}");
     // The documented shape, field for field.
     let shaped: statuspost::web::api_v1::templates::Template =
         serde_json::from_value(created.clone()).expect("the documented shape");
     assert_eq!(shaped.message, format!("{{component}} is slow. {ENGINE}"));
     assert_eq!(created["impact"], "minor");
-    assert_eq!(created["components"][api.to_string()], "degraded_performance");
+    assert_eq!(
+        created["components"][api.to_string()],
+        "degraded_performance"
+    );
     assert_eq!(created["notify"], false);
     let id = created["id"].as_str().unwrap().to_owned();
 
     let (status, list) = call(&app, Method::GET, "/api/v1/templates", Some(&read), None).await;
     assert_eq!(status, 200);
     assert_eq!(list.as_array().unwrap().len(), 1);
-    let (status, one) = call(&app, Method::GET, &format!("/api/v1/templates/{id}"), Some(&read), None).await;
+    let (status, one) = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/templates/{id}"),
+        Some(&read),
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(one, created);
     let (status, _) = call(&app, Method::GET, "/api/v1/templates", None, None).await;
     assert_eq!(status, 401);
 
-    let (status, err) =
-        call(&app, Method::POST, "/api/v1/templates", Some(&write), Some(body.clone())).await;
+    let (status, err) = call(
+        &app,
+        Method::POST,
+        "/api/v1/templates",
+        Some(&write),
+        Some(body.clone()),
+    )
+    .await;
     assert_eq!(status, 422, "a taken name");
     assert_eq!(err["error"]["field"], "name");
     let (status, err) = call(
@@ -273,7 +319,14 @@ async fn the_write_api_manages_templates_read_tokens_only_read() {
     assert_eq!(err["error"]["field"], "components.999");
 
     let path = format!("/api/v1/templates/{id}");
-    let (status, _) = call(&app, Method::PATCH, &path, Some(&read), Some(json!({ "notify": true }))).await;
+    let (status, _) = call(
+        &app,
+        Method::PATCH,
+        &path,
+        Some(&read),
+        Some(json!({ "notify": true })),
+    )
+    .await;
     assert_eq!(status, 403);
     let (status, patched) = call(
         &app,
@@ -286,7 +339,10 @@ async fn the_write_api_manages_templates_read_tokens_only_read() {
     assert_eq!(status, 200, "{patched}");
     assert_eq!(patched["notify"], true);
     assert_eq!(patched["components"], json!({}));
-    assert_eq!(patched["name"], "Slow API", "what the patch leaves out stays");
+    assert_eq!(
+        patched["name"], "Slow API",
+        "what the patch leaves out stays"
+    );
     // The admin sees what the API wrote.
     assert!(app.get_html("/admin/templates").await.contains("Slow API"));
 

@@ -51,7 +51,10 @@ async fn components_ctx(state: &AppState, page: &mut AdminPage<'_>) -> Result<()
 }
 
 /// Reads "component_<id>" fields: an empty value means "not affected".
-pub(super) fn component_changes(form: &FormData, errors: &mut FieldErrors) -> Vec<(i32, ComponentStatus)> {
+pub(super) fn component_changes(
+    form: &FormData,
+    errors: &mut FieldErrors,
+) -> Vec<(i32, ComponentStatus)> {
     let mut out = Vec::new();
     for (k, v) in &form.pairs {
         let Some(id) = k

@@ -158,7 +158,10 @@ async fn edit_page<'a>(
         .ok_or(AppError::NotFound)?;
     let mut page = AdminPage::new(state, "admin/template.html", me, token);
     common(state, &mut page).await?;
-    page.insert("template", &serde_json::json!({ "id": t.model.id, "name": t.model.name }));
+    page.insert(
+        "template",
+        &serde_json::json!({ "id": t.model.id, "name": t.model.name }),
+    );
     Ok((page, t))
 }
 
@@ -229,7 +232,10 @@ pub async fn confirm_delete(
     ];
     AdminPage::new(&state, "admin/confirm_delete.html", Some(&me.0), &token)
         .insert("title", &format!("Delete {}?", t.model.name))
-        .insert("heading", &format!("Delete the template “{}”?", t.model.name))
+        .insert(
+            "heading",
+            &format!("Delete the template “{}”?", t.model.name),
+        )
         .insert("meaning", &meaning)
         .insert("action", &format!("/admin/templates/{}/delete", t.model.id))
         .insert("button", &format!("Delete {}", t.model.name))
@@ -280,7 +286,10 @@ pub async fn prefill(
     raw_id: &str,
     incident: Option<&str>,
 ) -> Result<(i32, serde_json::Value), AppError> {
-    let id = raw_id.trim().parse::<i32>().map_err(|_| AppError::NotFound)?;
+    let id = raw_id
+        .trim()
+        .parse::<i32>()
+        .map_err(|_| AppError::NotFound)?;
     let t = store::templates::find(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -290,11 +299,7 @@ pub async fn prefill(
         .components
         .0
         .iter()
-        .filter_map(|(cid, s)| {
-            live.iter()
-                .find(|c| c.model.id == *cid)
-                .map(|c| (c, *s))
-        })
+        .filter_map(|(cid, s)| live.iter().find(|c| c.model.id == *cid).map(|c| (c, *s)))
         .collect();
     let filling = Filling {
         component: plan

@@ -11,8 +11,7 @@ use super::{
     idempotent, json, parse_json, path_id, read_body, written, ApiError, Caller, ErrorBody,
 };
 use crate::domain::{
-    ComponentPlan, ComponentStatus, Impact, IncidentStatus, TemplateName, TemplateTitle,
-    UpdateBody,
+    ComponentPlan, ComponentStatus, Impact, IncidentStatus, TemplateName, TemplateTitle, UpdateBody,
 };
 use crate::state::AppState;
 use crate::store::{
@@ -115,10 +114,7 @@ fn template_json(state: &AppState, t: &TemplateView) -> Template {
 }
 
 /// The components, each a live one, as the form offers them.
-async fn plan(
-    state: &AppState,
-    map: &BTreeMap<String, String>,
-) -> Result<ComponentPlan, ApiError> {
+async fn plan(state: &AppState, map: &BTreeMap<String, String>) -> Result<ComponentPlan, ApiError> {
     let live = store::components::list(&state.db).await?;
     let mut out = Vec::new();
     for (id, status) in map {
