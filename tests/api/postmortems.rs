@@ -351,6 +351,21 @@ async fn publishing_tells_subscribers_once_in_the_incidents_thread_and_never_aga
         v2_incident(&app, id).await["postmortem_notified_subscribers"],
         true
     );
+    // Staff see its deliveries beside the updates'.
+    let admin = app.get_html(&format!("/admin/incidents/{id}")).await;
+    let rows = texts(&admin, "table.deliveries tbody th");
+    assert_eq!(
+        rows.last().map(String::as_str),
+        Some("Postmortem"),
+        "{rows:?}"
+    );
+    assert_eq!(
+        texts(
+            &admin,
+            "table.deliveries tbody tr:last-child td[data-label=Sent]"
+        ),
+        vec!["2"]
+    );
 
     // Publishing again, editing, reverting and publishing anew: nobody is told.
     for (action, text) in [
