@@ -340,6 +340,18 @@ async fn the_openapi_document_covers_both_apis() {
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
+    let incident = &doc["components"]["schemas"]["Incident"]["properties"];
+    for field in [
+        "postmortem_body",
+        "postmortem_body_last_updated_at",
+        "postmortem_ignored",
+        "postmortem_notified_subscribers",
+        "postmortem_notified_twitter",
+        "postmortem_published_at",
+    ] {
+        assert!(incident[field].is_object(), "Incident documents {field}");
+    }
+    assert!(doc["components"]["schemas"]["Template"]["properties"]["message"].is_object());
 }
 
 #[tokio::test]

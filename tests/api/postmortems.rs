@@ -11,12 +11,25 @@ use crate::webhook_receiver::WebhookReceiver;
 
 const TEXT: &str = "## What happened\n\nA **bad deploy** at 12:30.\n\n- rolled back at 12:38";
 
-/// A resolved incident; returns its id.
+/// A resolved incident, started three hours ago and resolved two hours ago
+/// (in the page's zone, UTC), so that what is done to it now is later; returns its id.
 async fn resolved(app: &TestApp) -> i32 {
+    let ago = |h: i64| {
+        (chrono::Utc::now() - chrono::Duration::hours(h))
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
     let id = app
-        .publish("Checkout errors", "investigating", "Looking into it.", &[])
+        .publish(
+            "Checkout errors",
+            "investigating",
+            "Looking into it.",
+            &[("started_at", &ago(3))],
+        )
         .await;
-    let res = app.post_update(id, "resolved", "Fixed it.", &[]).await;
+    let res = app
+        .post_update(id, "resolved", "Fixed it.", &[("at", &ago(2))])
+        .await;
     assert_eq!(res.status(), 303);
     id
 }
@@ -139,13 +152,40 @@ async fn a_postmortem_is_drafted_previewed_published_below_the_updates_and_rever
         assert!(xml.contains("Postmortem - "), "{feed}: {xml}");
         assert!(xml.contains("bad deploy"), "{feed}: {xml}");
     }
+    // The entry moves when the postmortem is published, hours after the last update.
+    let published = statuspost::store::postmortems::find(&app.db, id)
+        .await
+        .unwrap()
+        .unwrap()
+        .model
+        .updated_at;
+    let xml = app.get("/feed.atom").await.text().await.unwrap();
+    let feed = atom_syndication::Feed::read_from(xml.as_bytes()).unwrap();
+    assert_eq!(
+        feed.entries()[0].updated().timestamp(),
+        published.timestamp()
+    );
 
-    // An edit after publishing shows at once.
+    // An edit after publishing shows at once, and the page says it moved.
     let res = submit(&app, id, "save", "Edited: the **real** cause.", &[]).await;
     assert_eq!(done_of(&res), "postmortem-edited");
     let public = app.get_html(&format!("/incidents/{id}")).await;
     assert!(public.contains("Edited: the <strong>real</strong> cause."));
     assert!(!public.contains("bad deploy"));
+    let edited = statuspost::store::postmortems::find(&app.db, id)
+        .await
+        .unwrap()
+        .unwrap()
+        .model
+        .updated_at;
+    let last_updated = crate::helpers::attr(&public, ".updated time", "datetime").unwrap();
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(&last_updated)
+            .unwrap()
+            .timestamp(),
+        edited.timestamp(),
+        "Last updated is the edit's time"
+    );
 
     // Back to a draft: gone from the page and the APIs, kept for staff.
     let res = submit(&app, id, "revert", "Edited: the **real** cause.", &[]).await;
