@@ -93,6 +93,11 @@ async fn a_postmortem_is_drafted_previewed_published_below_the_updates_and_rever
     // A draft: staff see it, readers do not.
     let res = submit(&app, id, "save", TEXT, &[]).await;
     assert_eq!(done_of(&res), "postmortem-saved");
+    let admin = app.get_html(&format!("/admin/incidents/{id}")).await;
+    assert_eq!(
+        texts(&admin, ".postmortem-link a"),
+        vec!["Finish the postmortem"]
+    );
     let page = app
         .get_html(&format!(
             "/admin/incidents/{id}/postmortem?done=postmortem-saved"

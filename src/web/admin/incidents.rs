@@ -361,7 +361,17 @@ async fn show_ctx(state: &AppState, page: &mut AdminPage<'_>, id: i32) -> Result
     let view = store::incidents::load(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    page.insert("post", &views::post(&view, state.page.zone().tz()));
+    page.insert("post", &views::post(&view, state.page.zone().tz()))
+        .insert(
+            "postmortem_state",
+            // The link to the editor says what is there to find.
+            match view.postmortem.as_ref().map(|p| p.state) {
+                Some(crate::domain::PostmortemState::Published) => "published",
+                Some(crate::domain::PostmortemState::Draft) => "draft",
+                Some(crate::domain::PostmortemState::Ignored) => "ignored",
+                Some(crate::domain::PostmortemState::None) | None => "none",
+            },
+        );
     if let Some(d) = super::deliveries::context(state, &view).await? {
         page.insert("deliveries", &d);
     }
