@@ -10,6 +10,8 @@ mod m20261203_000032_delivery_claim_indexes;
 mod m20261203_000050_subscriber_unsubscribed_at;
 mod m20261203_000060_component_status_changes;
 mod m20261203_000061_component_uptime_display;
+mod m20261204_000200_create_postmortems;
+mod m20261204_000210_create_incident_templates;
 mod m20261204_000300_scheduled_maintenance;
 
 pub struct Migrator;
@@ -28,6 +30,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000050_subscriber_unsubscribed_at::Migration),
             Box::new(m20261203_000060_component_status_changes::Migration),
             Box::new(m20261203_000061_component_uptime_display::Migration),
+            Box::new(m20261204_000200_create_postmortems::Migration),
+            Box::new(m20261204_000210_create_incident_templates::Migration),
             Box::new(m20261204_000300_scheduled_maintenance::Migration),
         ]
     }

@@ -37,36 +37,58 @@ impl UpdateBody {
     pub const MAX_CHARS: usize = 20_000;
 
     pub fn parse(s: &str) -> Result<Self, ParseError> {
-        // Browsers send CRLF; store one kind of line ending.
-        let s = s.replace("\r\n", "\n");
-        let trimmed = s.trim();
-        if trimmed.is_empty() {
-            return Err(ParseError::new("Enter a message."));
-        }
-        if trimmed.contains('\0') {
-            return Err(ParseError::new(
-                "The message cannot contain NUL characters.",
-            ));
-        }
-        let n = trimmed.chars().count();
-        if n > Self::MAX_CHARS {
-            return Err(ParseError::new(format!(
-                "The message is too long: {n} characters, {} at most.",
-                Self::MAX_CHARS
-            )));
-        }
-        if let Some(n) = undescribed_image(trimmed) {
-            return Err(ParseError::new(format!(
-                "Image {n} has no description. Readers who cannot see it hear the description \
-                 instead: write ![what it shows](https://...), or alt=\"what it shows\" in an <img> tag."
-            )));
-        }
-        Ok(Self(trimmed.to_owned()))
+        markdown_text(s, Self::MAX_CHARS, "Enter a message.", "message").map(Self)
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The markdown of a postmortem: an update's rules, with room for the
+/// whole story (a timeline, causes, what changes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostmortemBody(String);
+
+impl PostmortemBody {
+    pub const MAX_CHARS: usize = 60_000;
+
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        markdown_text(s, Self::MAX_CHARS, "Write the postmortem.", "postmortem").map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Staff's Markdown, trimmed, with one kind of line ending; `what` names it
+/// in the messages ("The message is too long").
+fn markdown_text(s: &str, max: usize, empty: &str, what: &str) -> Result<String, ParseError> {
+    // Browsers send CRLF; store one kind of line ending.
+    let s = s.replace("\r\n", "\n");
+    let trimmed = s.trim();
+    if trimmed.is_empty() {
+        return Err(ParseError::new(empty));
+    }
+    if trimmed.contains('\0') {
+        return Err(ParseError::new(format!(
+            "The {what} cannot contain NUL characters."
+        )));
+    }
+    let n = trimmed.chars().count();
+    if n > max {
+        return Err(ParseError::new(format!(
+            "The {what} is too long: {n} characters, {max} at most."
+        )));
+    }
+    if let Some(n) = undescribed_image(trimmed) {
+        return Err(ParseError::new(format!(
+            "Image {n} has no description. Readers who cannot see it hear the description \
+             instead: write ![what it shows](https://...), or alt=\"what it shows\" in an <img> tag."
+        )));
+    }
+    Ok(trimmed.to_owned())
 }
 
 /// The number (from 1) of the first image in `markdown` without a text

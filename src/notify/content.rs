@@ -16,6 +16,8 @@ pub enum Told {
     Incident { view: IncidentView, update_id: i32 },
     /// A maintenance starts soon.
     Reminder { view: IncidentView },
+    /// This incident's postmortem was published (and still is).
+    Postmortem { view: IncidentView },
     /// A component's status changed outside an incident.
     Component {
         /// The component's row, even when it has been deleted since.
@@ -74,6 +76,19 @@ pub async fn load(
             }),
             None => Err(format!("component {component_id} is gone")),
         },
+        Ok(Event::Postmortem { incident_id }) => {
+            match store::incidents::load(db, incident_id).await? {
+                Some(view) if view.published_postmortem().is_some() => {
+                    Ok(Told::Postmortem { view })
+                }
+                // Taken back to a draft before it reached everyone: what is
+                // not on the page is not sent.
+                Some(_) => Err(format!(
+                    "the postmortem of incident {incident_id} is no longer published"
+                )),
+                None => Err(format!("incident {incident_id} is gone")),
+            }
+        }
     };
     Ok(Loaded {
         event_id: event.id,

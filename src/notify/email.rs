@@ -203,6 +203,49 @@ pub fn maintenance_reminder(
     .render(tera)
 }
 
+/// `<incident-7-postmortem@status.example.com>`: one per incident, as it is sent once.
+pub fn postmortem_message_id(page: &PageInfo, incident_id: i32) -> String {
+    format!("<incident-{incident_id}-postmortem@{}>", host(page))
+}
+
+/// The email of an incident's published postmortem, in the incident's thread
+/// (a reply to its first update's mail).
+pub fn postmortem(page: &PageInfo, tera: &Tera, view: &IncidentView) -> Result<Rendered, String> {
+    let tz = page.zone().tz();
+    let id = view.model.id;
+    let pm = view
+        .published_postmortem()
+        .ok_or_else(|| format!("incident {id} has no published postmortem"))?;
+    let first = view.updates.iter().map(|u| u.model.id).min();
+    let mut ctx = base_context(page);
+    ctx.insert(
+        "incident",
+        &serde_json::json!({
+            "id": id,
+            "title": view.model.title,
+            "url": page.link(&format!("incidents/{id}")),
+            "started": time::date_time(view.model.started_at, tz),
+            "resolved": view.model.resolved_at.map(|t| time::date_time(t, tz)),
+        }),
+    );
+    ctx.insert(
+        "postmortem",
+        &serde_json::json!({
+            "published": pm.model.published_at.map(|t| time::date_time(t, tz)),
+            "body_text": pm.model.body,
+            "body_html": markdown::to_safe_html(&pm.model.body),
+        }),
+    );
+    Letter {
+        template: "postmortem",
+        context: ctx,
+        message_id: postmortem_message_id(page, id),
+        thread_root: first.map(|f| update_message_id(page, id, f)),
+        to_subscribers: true,
+    }
+    .render(tera)
+}
+
 /// The email for a component's status change outside an incident: from
 /// what to what, and when, as the event recorded it.
 pub fn component_update(

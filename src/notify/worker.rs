@@ -704,6 +704,7 @@ async fn load_content(ctx: &Context, event_id: i32) -> Result<Arc<EventContent>,
             email::incident_update(&ctx.page, &ctx.tera, view, *update_id)
         }
         Ok(Told::Reminder { view }) => email::maintenance_reminder(&ctx.page, &ctx.tera, view),
+        Ok(Told::Postmortem { view }) => email::postmortem(&ctx.page, &ctx.tera, view),
         // The change the event records; the component may have moved on.
         Ok(Told::Component {
             row,

@@ -31,6 +31,13 @@ fn post_html(post: &PostVm) -> String {
             out.push_str(&format!("<p>Posted by {}</p>\n", esc(&u.author)));
         }
     }
+    if let Some(pm) = &post.postmortem {
+        out.push_str(&format!(
+            "<p><strong>Postmortem - {}</strong></p>\n",
+            esc(&pm.published.date_time)
+        ));
+        out.push_str(&pm.body_html);
+    }
     out
 }
 
@@ -42,7 +49,7 @@ fn title(post: &PostVm) -> String {
 fn feed_updated(incidents: &[IncidentView], fallback: DateTime<Utc>) -> DateTime<Utc> {
     incidents
         .iter()
-        .map(IncidentView::last_update_at)
+        .map(IncidentView::last_change_at)
         .max()
         .unwrap_or(fallback)
 }
@@ -74,7 +81,7 @@ pub fn atom(
             let mut e = Entry::default();
             e.set_title(Text::plain(title(&post)));
             e.set_id(url.clone());
-            e.set_updated(i.last_update_at().fixed_offset());
+            e.set_updated(i.last_change_at().fixed_offset());
             e.set_published(Some(i.model.started_at.fixed_offset()));
             e.set_links(vec![link(url, "alternate", Some("text/html"))]);
             let mut author = Person::default();
@@ -103,8 +110,8 @@ pub fn atom(
     feed.to_string()
 }
 
-/// An RSS 2.0 document. An item's `pubDate` is its latest update's time, so a
-/// reader sees an incident move when it is updated.
+/// An RSS 2.0 document. An item's `pubDate` is its latest update's time (or
+/// its postmortem's), so a reader sees an incident move when it is updated.
 pub fn rss(info: &PageInfo, incidents: &[IncidentView], fallback: DateTime<Utc>) -> String {
     use rss::{Channel, Guid, Item};
     let tz = info.zone().tz();
@@ -120,7 +127,7 @@ pub fn rss(info: &PageInfo, incidents: &[IncidentView], fallback: DateTime<Utc>)
             item.set_title(Some(title(&post)));
             item.set_link(Some(url));
             item.set_guid(Some(guid));
-            item.set_pub_date(Some(rfc2822(i.last_update_at())));
+            item.set_pub_date(Some(rfc2822(i.last_change_at())));
             item.set_description(Some(post_html(&post)));
             item
         })

@@ -136,8 +136,10 @@ pub struct AffectedComponent {
 #[serde(deny_unknown_fields)]
 pub struct IncidentUpdate {
     pub id: String,
-    /// `investigating`, `identified`, `monitoring` or `resolved`.
-    #[schema(pattern = "^(investigating|identified|monitoring|resolved)$")]
+    /// `investigating`, `identified`, `monitoring` or `resolved`; in a
+    /// webhook telling of a published postmortem, its first entry is the
+    /// postmortem, with `postmortem`.
+    #[schema(pattern = "^(investigating|identified|monitoring|resolved|postmortem)$")]
     pub status: String,
     /// The message as written (Markdown).
     pub body: String,
@@ -194,6 +196,19 @@ pub struct Incident {
     /// Whether it moves to `completed` at `scheduled_until` by itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduled_auto_completed: Option<bool>,
+    /// The published postmortem (Markdown as written); null while there is
+    /// none or it is a draft.
+    pub postmortem_body: Option<String>,
+    /// When the published postmortem's text last changed.
+    pub postmortem_body_last_updated_at: Option<String>,
+    /// Staff marked this incident as getting no postmortem.
+    pub postmortem_ignored: bool,
+    /// Subscribers were told of the postmortem.
+    pub postmortem_notified_subscribers: bool,
+    /// Always false: statuspost posts to no social network.
+    pub postmortem_notified_twitter: bool,
+    /// When the postmortem was published; null unless it is.
+    pub postmortem_published_at: Option<String>,
 }
 
 /// A component's status change outside an incident, as webhooks carry it.
@@ -407,6 +422,7 @@ pub fn incident(info: &PageInfo, i: &IncidentView, all_components: &[ComponentVi
         }
     }
     let maintenance = i.is_maintenance();
+    let published = i.published_postmortem();
     Incident {
         id: i.model.id.to_string(),
         name: i.model.title.clone(),
@@ -435,7 +451,48 @@ pub fn incident(info: &PageInfo, i: &IncidentView, all_components: &[ComponentVi
         scheduled_remind_prior: maintenance.then(|| i.model.scheduled_remind_minutes.is_some()),
         scheduled_auto_in_progress: maintenance.then_some(i.model.scheduled_auto_in_progress),
         scheduled_auto_completed: maintenance.then_some(i.model.scheduled_auto_completed),
+        postmortem_body: published.map(|p| p.model.body.clone()),
+        postmortem_body_last_updated_at: published.map(|p| info.time(p.model.updated_at)),
+        postmortem_ignored: i.postmortem.as_ref().is_some_and(|p| p.model.ignored),
+        postmortem_notified_subscribers: i
+            .postmortem
+            .as_ref()
+            .is_some_and(|p| p.notified_at().is_some()),
+        postmortem_notified_twitter: false,
+        postmortem_published_at: published
+            .and_then(|p| p.model.published_at)
+            .map(|t| info.time(t)),
     }
+}
+
+/// The incident a webhook tells of when its postmortem is published: as it
+/// stands, with the postmortem first among its updates as one with status
+/// `postmortem` (Statuspage's subscribers read updates newest first).
+/// `None` when the postmortem is not published.
+pub fn postmortem_notice(
+    info: &PageInfo,
+    i: &IncidentView,
+    all_components: &[ComponentView],
+) -> Option<Incident> {
+    let pm = i.published_postmortem()?;
+    let published = pm.model.published_at.unwrap_or(pm.model.updated_at);
+    let mut out = incident(info, i, all_components);
+    out.incident_updates.insert(
+        0,
+        IncidentUpdate {
+            id: format!("postmortem-{}", i.model.id),
+            status: "postmortem".to_owned(),
+            body: pm.model.body.clone(),
+            incident_id: i.model.id.to_string(),
+            created_at: info.time(published),
+            updated_at: info.time(pm.model.updated_at),
+            display_at: info.time(published),
+            affected_components: Vec::new(),
+            deliver_notifications: true,
+            author: pm.author_name.clone(),
+        },
+    );
+    Some(out)
 }
 
 /// A component's change of status, for a webhook's `component_update`.
@@ -600,6 +657,7 @@ mod tests {
                 update(1, 12, IncidentStatus::Investigating),
                 update(2, 17, IncidentStatus::Resolved),
             ],
+            postmortem: None,
         };
         let comps = [comp(3, ComponentStatus::MajorOutage, None)];
         let out = incident(&info(), &view, &comps);

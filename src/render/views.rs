@@ -26,6 +26,8 @@ pub struct PostVm {
     pub components: Vec<ChangeVm>,
     /// A scheduled maintenance's window and what it puts under maintenance.
     pub window: Option<WindowVm>,
+    /// The published postmortem, shown below the updates.
+    pub postmortem: Option<PostmortemVm>,
 }
 
 #[derive(Debug, Serialize)]
@@ -34,6 +36,16 @@ pub struct WindowVm {
     pub until: TimeVm,
     pub components: Vec<String>,
     pub cancelled: bool,
+}
+
+/// A published postmortem as readers see it.
+#[derive(Debug, Serialize)]
+pub struct PostmortemVm {
+    pub published: TimeVm,
+    /// When its text changed after it was published, if it did.
+    pub edited: Option<TimeVm>,
+    pub body_html: String,
+    pub author: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -155,7 +167,20 @@ pub fn post(view: &IncidentView, tz: Tz) -> PostVm {
             components: crate::store::maintenance::planned_names(view),
             cancelled: view.is_cancelled(),
         }),
+        postmortem: postmortem_vm(view, tz),
     }
+}
+
+/// The postmortem readers may see, if any.
+pub fn postmortem_vm(view: &IncidentView, tz: Tz) -> Option<PostmortemVm> {
+    let pm = view.published_postmortem()?;
+    let published = pm.model.published_at.unwrap_or(pm.model.updated_at);
+    Some(PostmortemVm {
+        published: time_vm(published, tz),
+        edited: (pm.model.updated_at > published).then(|| time_vm(pm.model.updated_at, tz)),
+        body_html: markdown::to_safe_html(&pm.model.body),
+        author: pm.author_name.clone(),
+    })
 }
 
 /// The update that tells where an open incident stands now, for the line at

@@ -103,6 +103,12 @@ pub async fn expand(db: &DatabaseConnection, event_id: i32) -> Result<Option<u64
                 ),
             }
         }
+        // Told to those who heard of the incident: every component it touched.
+        super::outbox::Event::Postmortem { incident_id } => format!(
+            "SELECT uc.component_id FROM update_components uc \
+             JOIN incident_updates iu ON iu.id = uc.update_id \
+             WHERE iu.incident_id = {incident_id}"
+        ),
     };
     // A subscriber with no components chosen hears of everything; an event about
     // no component goes to everyone; else the two sets must meet.
@@ -494,8 +500,16 @@ struct FailureRow {
     next_attempt_at: DateTime<Utc>,
 }
 
-/// Delivery counts for each update of an incident (by update id), and the
-/// failures (failed or dead, most recent first, at most `max_failures`).
+/// Where the deliveries of an incident's postmortem are counted, beside its
+/// updates' (update ids start at 1).
+pub const POSTMORTEM_ROW: i32 = 0;
+
+/// Delivery counts for each update of an incident (by update id, the
+/// postmortem's under [`POSTMORTEM_ROW`]), and the failures (failed or dead,
+/// most recent first, at most `max_failures`).
+/// The events whose deliveries an incident's page counts: its updates' and its postmortem's.
+const TOLD_OF_INCIDENT: &str = "(e.update_id IS NOT NULL OR e.kind = 'postmortem')";
+
 pub async fn for_incident(
     db: &DatabaseConnection,
     incident_id: i32,
@@ -505,12 +519,12 @@ pub async fn for_incident(
     let rows = CountRow::find_by_statement(Statement::from_sql_and_values(
         backend,
         format!(
-            "SELECT e.update_id AS update_id, d.status AS status, \
+            "SELECT COALESCE(e.update_id, {POSTMORTEM_ROW}) AS update_id, d.status AS status, \
                (d.status = '{PENDING}' AND d.attempts > 0 AND d.last_error IS NOT NULL) AS failed, \
                COUNT(*) AS n \
              FROM deliveries d JOIN notification_events e ON e.id = d.event_id \
-             WHERE e.incident_id = $1 AND e.update_id IS NOT NULL \
-             GROUP BY e.update_id, d.status, \
+             WHERE e.incident_id = $1 AND {TOLD_OF_INCIDENT} \
+             GROUP BY COALESCE(e.update_id, {POSTMORTEM_ROW}), d.status, \
                (d.status = '{PENDING}' AND d.attempts > 0 AND d.last_error IS NOT NULL)"
         ),
         [Value::from(incident_id)],
@@ -534,12 +548,13 @@ pub async fn for_incident(
     let failures = FailureRow::find_by_statement(Statement::from_sql_and_values(
         backend,
         format!(
-            "SELECT d.id AS id, e.update_id AS update_id, d.status AS status, s.kind AS kind, \
+            "SELECT d.id AS id, COALESCE(e.update_id, {POSTMORTEM_ROW}) AS update_id, \
+               d.status AS status, s.kind AS kind, \
                s.email AS email, s.webhook_url AS webhook_url, d.attempts AS attempts, \
                d.last_error AS last_error, d.next_attempt_at AS next_attempt_at \
              FROM deliveries d JOIN notification_events e ON e.id = d.event_id \
              JOIN subscribers s ON s.id = d.subscriber_id \
-             WHERE e.incident_id = $1 AND e.update_id IS NOT NULL AND d.last_error IS NOT NULL \
+             WHERE e.incident_id = $1 AND {TOLD_OF_INCIDENT} AND d.last_error IS NOT NULL \
                AND (d.status = '{DEAD}' OR (d.status = '{PENDING}' AND d.attempts > 0)) \
              ORDER BY d.id DESC LIMIT {max_failures}"
         ),

@@ -299,6 +299,9 @@ pub struct IncidentView {
     pub updates: Vec<UpdateView>,
     /// A maintenance's planned components, by name; empty on an incident.
     pub planned: Vec<String>,
+    /// Its postmortem in whatever state: readers see it only once published
+    /// (`Postmortem::published`).
+    pub postmortem: Option<super::postmortems::Postmortem>,
 }
 
 impl IncidentView {
@@ -351,6 +354,20 @@ impl IncidentView {
             .max()
             .unwrap_or(self.model.started_at)
     }
+
+    /// The postmortem readers may see, if there is one.
+    pub fn published_postmortem(&self) -> Option<&super::postmortems::Postmortem> {
+        self.postmortem.as_ref().and_then(|p| p.published())
+    }
+
+    /// The latest thing readers saw change: an update, or the published
+    /// postmortem (its publication or its last edit). Feeds move on it.
+    pub fn last_change_at(&self) -> DateTime<Utc> {
+        // Not the start: a maintenance's lies ahead, in its window.
+        let postmortem = self.published_postmortem().map(|p| p.model.updated_at);
+        let latest = self.last_update_at();
+        postmortem.map_or(latest, |p| latest.max(p))
+    }
 }
 
 /// Loads views for these incidents, keeping their order, in a fixed number of queries.
@@ -362,6 +379,12 @@ pub(super) async fn views_of(
         return Ok(Vec::new());
     }
     let ids: Vec<i32> = incidents.iter().map(|i| i.id).collect();
+    let mut postmortems: HashMap<i32, super::postmortems::Postmortem> =
+        super::postmortems::of_incidents(db, ids.clone())
+            .await?
+            .into_iter()
+            .map(|p| (p.model.incident_id, p))
+            .collect();
     let updates = incident_update::Entity::find()
         .filter(incident_update::Column::IncidentId.is_in(ids))
         .order_by_asc(incident_update::Column::DisplayAt)
@@ -441,6 +464,10 @@ pub(super) async fn views_of(
                     .iter()
                     .filter_map(|id| names.get(id).cloned())
                     .collect(),
+                postmortem: postmortems.remove(&i.id).map(|mut p| {
+                    p.author_name = authors.get(&p.model.author_id).cloned().unwrap_or_default();
+                    p
+                }),
                 model: i,
             })
         })

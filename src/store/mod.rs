@@ -7,9 +7,11 @@ pub mod idempotency;
 pub mod incidents;
 pub mod maintenance;
 pub mod outbox;
+pub mod postmortems;
 pub mod settings;
 pub mod staff;
 pub mod subscribers;
+pub mod templates;
 pub mod uptime;
 pub mod workers;
 

@@ -15,13 +15,16 @@ pub enum EventKind {
     ComponentUpdate,
     /// A scheduled maintenance starts soon.
     MaintenanceReminder,
+    /// An incident's postmortem was published; the event names the incident.
+    Postmortem,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 3] = [
+    pub const ALL: [Self; 4] = [
         Self::IncidentUpdate,
         Self::ComponentUpdate,
         Self::MaintenanceReminder,
+        Self::Postmortem,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -29,6 +32,7 @@ impl EventKind {
             Self::IncidentUpdate => "incident_update",
             Self::ComponentUpdate => "component_update",
             Self::MaintenanceReminder => "maintenance_reminder",
+            Self::Postmortem => "postmortem",
         }
     }
 
@@ -53,6 +57,8 @@ pub enum Event {
     },
     /// Maintenance `incident_id` starts soon.
     MaintenanceReminder { incident_id: i32 },
+    /// Incident `incident_id`'s postmortem was published for the first time.
+    Postmortem { incident_id: i32 },
 }
 
 impl Event {
@@ -61,6 +67,7 @@ impl Event {
             Self::IncidentUpdate { .. } => EventKind::IncidentUpdate,
             Self::ComponentChange { .. } => EventKind::ComponentUpdate,
             Self::MaintenanceReminder { .. } => EventKind::MaintenanceReminder,
+            Self::Postmortem { .. } => EventKind::Postmortem,
         }
     }
 
@@ -91,6 +98,9 @@ impl Event {
                     new_status,
                 })
             }
+            EventKind::Postmortem => Ok(Self::Postmortem {
+                incident_id: row.incident_id.ok_or_else(|| missing("incident"))?,
+            }),
         }
     }
 }
@@ -124,6 +134,7 @@ pub async fn write(db: &impl ConnectionTrait, event: Event) -> Result<(), sea_or
         Event::MaintenanceReminder { incident_id } => {
             row.incident_id = Set(Some(incident_id));
         }
+        Event::Postmortem { incident_id } => row.incident_id = Set(Some(incident_id)),
     }
     row.insert(db).await?;
     Ok(())
@@ -176,6 +187,10 @@ mod tests {
             .unwrap_err()
             .0
             .contains("no update"));
+        assert_eq!(
+            Event::decode(&row("postmortem")),
+            Ok(Event::Postmortem { incident_id: 1 })
+        );
     }
 
     #[test]

@@ -31,6 +31,11 @@ use crate::web::{api_v1, api_v2, uptime};
         api_v1::subscribers::list_subscribers,
         api_v1::subscribers::create_subscriber,
         api_v1::subscribers::delete_subscriber,
+        api_v1::templates::list_templates,
+        api_v1::templates::get_template,
+        api_v1::templates::create_template,
+        api_v1::templates::update_template,
+        api_v1::templates::delete_template,
     ),
     // The shared error responses refer to the error body by name, and
     // `IntoResponses` types bring no schemas with them.

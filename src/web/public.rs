@@ -280,7 +280,7 @@ pub async fn incident_page(
     let mut ctx = layout_context(state, zone);
     ctx.insert("post", &views::post(&view, zone.tz()));
     ctx.insert("latest", &views::latest(&view, &today));
-    ctx.insert("updated", &updated_vm(Some(view.last_update_at()), &today));
+    ctx.insert("updated", &updated_vm(Some(view.last_change_at()), &today));
     ctx.insert("path", &format!("incidents/{id}"));
     let body = state.tera.render("public/incident.html", &ctx)?;
     Ok(Rendered::until(body, today.ends_at()))

@@ -7,7 +7,7 @@ use crate::helpers::{spawn_app, spawn_app_with, TestApp};
 const SCHEMA: &str = include_str!("schemas/statuspage_v2.json");
 
 /// Validates `doc` against the `$defs/<def>` of the strict Statuspage schema.
-fn assert_shape(def: &str, doc: &Value) {
+pub fn assert_shape(def: &str, doc: &Value) {
     let mut schema: Value = serde_json::from_str(SCHEMA).unwrap();
     schema["$ref"] = json!(format!("#/$defs/{def}"));
     let validator = jsonschema::options()
@@ -331,6 +331,8 @@ async fn the_openapi_document_covers_both_apis() {
         "/api/v1/components/{id}",
         "/api/v1/subscribers",
         "/api/v1/subscribers/{id}",
+        "/api/v1/templates",
+        "/api/v1/templates/{id}",
     ] {
         assert!(paths.contains_key(p), "{p} is documented");
     }
@@ -338,6 +340,18 @@ async fn the_openapi_document_covers_both_apis() {
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
+    let incident = &doc["components"]["schemas"]["Incident"]["properties"];
+    for field in [
+        "postmortem_body",
+        "postmortem_body_last_updated_at",
+        "postmortem_ignored",
+        "postmortem_notified_subscribers",
+        "postmortem_notified_twitter",
+        "postmortem_published_at",
+    ] {
+        assert!(incident[field].is_object(), "Incident documents {field}");
+    }
+    assert!(doc["components"]["schemas"]["Template"]["properties"]["message"].is_object());
 }
 
 #[tokio::test]
@@ -375,5 +389,5 @@ async fn every_write_api_operation_documents_the_errors_it_can_answer() {
             seen += 1;
         }
     }
-    assert_eq!(seen, 11, "every operation of the write API was checked");
+    assert_eq!(seen, 16, "every operation of the write API was checked");
 }

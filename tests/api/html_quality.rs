@@ -148,6 +148,44 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
     app.deliver().await;
     let all = crate::notify_support::all_deliveries(&app.db).await;
     assert!(all.len() == 6 && all.iter().all(|d| d.status != "pending"));
+    // A published postmortem under the resolved incident, on its public and
+    // admin pages and its editor.
+    let postmortem = format!("/admin/incidents/{resolved}/postmortem");
+    let res = app
+        .post_form(
+            &postmortem,
+            &postmortem,
+            &[
+                (
+                    "postmortem",
+                    "## Timeline\n\n- 12:30 a *bad* deploy\n- 12:38 rolled back",
+                ),
+                ("action", "publish"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    // A template, so the incident forms offer one.
+    let res = app
+        .post_form(
+            "/admin/templates",
+            "/admin/templates",
+            &[
+                ("name", "Slow API"),
+                ("title", "{component} degraded"),
+                ("status", "identified"),
+                ("impact", "major"),
+                ("message", "Since {start}, **{component}** is slow."),
+                (format!("component_{api}").as_str(), "degraded_performance"),
+                ("notify", "on"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let template = statuspost::store::templates::list(&app.db).await.unwrap()[0]
+        .model
+        .id;
 
     for (name, path) in [
         ("index", "/".to_owned()),
@@ -167,6 +205,25 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         ("admin-incidents", "/admin".to_owned()),
         ("admin-new-incident", "/admin/incidents/new".to_owned()),
         ("admin-incident", format!("/admin/incidents/{open}")),
+        (
+            "admin-incident-resolved",
+            format!("/admin/incidents/{resolved}"),
+        ),
+        ("admin-postmortem", postmortem.clone()),
+        ("admin-templates", "/admin/templates".to_owned()),
+        ("admin-template", format!("/admin/templates/{template}")),
+        (
+            "admin-template-delete",
+            format!("/admin/templates/{template}/delete"),
+        ),
+        (
+            "admin-new-incident-template",
+            format!("/admin/incidents/new?template={template}"),
+        ),
+        (
+            "admin-incident-template",
+            format!("/admin/incidents/{open}?template={template}"),
+        ),
         ("admin-components", "/admin/components".to_owned()),
         (
             "admin-components-done",
@@ -212,6 +269,48 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         )
         .await;
     pages.push(fetch("admin-update-preview", res).await);
+    // The editor of a draft, with a preview, an error and the sign-in fields
+    // of an expired session all at once.
+    let draft = format!("/admin/incidents/{open}/postmortem");
+    let res = app
+        .post_form(
+            &draft,
+            &draft,
+            &[
+                ("postmortem", "Too early: *not resolved*."),
+                ("action", "preview"),
+            ],
+        )
+        .await;
+    pages.push(fetch("admin-postmortem-preview", res).await);
+    let res = app
+        .post_form(
+            &draft,
+            &draft,
+            &[
+                ("postmortem", "Too early: *not resolved*."),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    pages.push(fetch("admin-postmortem-errors", res).await);
+    let res = app
+        .post_form(
+            "/admin/templates",
+            "/admin/templates",
+            &[
+                ("name", ""),
+                ("title", "Kept"),
+                ("status", "bogus"),
+                ("impact", "minor"),
+                ("message", "A *kept* message."),
+                (format!("component_{api}").as_str(), "on_fire"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    pages.push(fetch("admin-templates-errors", res).await);
     let res = app
         .post_form(
             "/admin/components",
@@ -425,6 +524,7 @@ async fn every_page_is_accessible_and_valid_html5() {
         | "admin-new-incident-errors"
         | "admin-component-errors"
         | "admin-new-maintenance-errors" => 422,
+        "admin-postmortem-errors" | "admin-templates-errors" => 422,
         "login-failed" => 401,
         "subscribe-errors" | "subscribe-webhook-errors" | "admin-subscribers-errors" => 422,
         "subscribe-confirm-invalid" => 410,

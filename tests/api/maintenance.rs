@@ -132,6 +132,7 @@ async fn a_maintenance_reminds_starts_and_completes_at_its_edges_once_each() {
     );
     component_becomes(&app, "under_maintenance").await;
     let active = v2(&app, "/api/v2/scheduled-maintenances/active.json").await;
+    crate::api_v2::assert_shape("maintenance", &active["scheduled_maintenances"][0]);
     assert_eq!(active["scheduled_maintenances"][0]["status"], "in_progress");
     let page = app.get_html("/").await;
     assert_eq!(

@@ -57,6 +57,11 @@ impl Notice {
             Ok(Told::Reminder { view }) => {
                 Subject::Incident(statuspage::incident(info, view, components))
             }
+            Ok(Told::Postmortem { view }) => {
+                let incident = statuspage::postmortem_notice(info, view, components)
+                    .ok_or_else(|| format!("incident {} has no postmortem", view.model.id))?;
+                Subject::Incident(incident)
+            }
             Ok(Told::Component {
                 row,
                 old_status,

@@ -19,6 +19,9 @@ pub async fn context(
     }
     let tz = state.page.zone().tz();
     let heading = |update_id: i32| {
+        if update_id == store::deliveries::POSTMORTEM_ROW {
+            return "Postmortem".to_owned();
+        }
         view.updates
             .iter()
             .find(|u| u.model.id == update_id)
@@ -28,10 +31,12 @@ pub async fn context(
     let updates: Vec<_> = view
         .updates
         .iter()
-        .filter_map(|u| {
-            counts.get(&u.model.id).map(|c| {
-                serde_json::json!({ "id": u.model.id, "heading": heading(u.model.id), "counts": c })
-            })
+        .map(|u| u.model.id)
+        .chain([store::deliveries::POSTMORTEM_ROW])
+        .filter_map(|id| {
+            counts
+                .get(&id)
+                .map(|c| serde_json::json!({ "id": id, "heading": heading(id), "counts": c }))
         })
         .collect();
     let dead: i64 = counts.values().map(|c| c.dead).sum();

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use super::{
     gate,
     notice::{Done, Notice},
-    see_other, AdminPage, Gate,
+    see_other,
+    templates::{self, UseTemplate},
+    AdminPage, Gate,
 };
 use crate::domain::{
     not_in_future, ComponentStatus, Impact, IncidentStatus, IncidentTitle, UpdateBody,
@@ -25,7 +27,7 @@ use crate::web::{
 
 /// Options for the selects, so the templates name each status once: an
 /// incident's or a maintenance's.
-fn choices(page: &mut AdminPage<'_>, maintenance: bool) {
+pub(super) fn choices(page: &mut AdminPage<'_>, maintenance: bool) {
     let statuses: Vec<_> = if maintenance {
         IncidentStatus::MAINTENANCE
     } else {
@@ -54,7 +56,10 @@ async fn components_ctx(state: &AppState, page: &mut AdminPage<'_>) -> Result<()
 }
 
 /// Reads "component_<id>" fields: an empty value means "not affected".
-fn component_changes(form: &FormData, errors: &mut FieldErrors) -> Vec<(i32, ComponentStatus)> {
+pub(super) fn component_changes(
+    form: &FormData,
+    errors: &mut FieldErrors,
+) -> Vec<(i32, ComponentStatus)> {
     let mut out = Vec::new();
     for (k, v) in &form.pairs {
         let Some(id) = k
@@ -127,12 +132,21 @@ pub async fn new_page(
     state: web::Data<AppState>,
     me: auth::Staff,
     token: csrf::CsrfToken,
+    used: web::Query<UseTemplate>,
 ) -> Result<HttpResponse, AppError> {
     let mut page = AdminPage::new(&state, "admin/new_incident.html", Some(&me.0), &token);
-    page.insert(
-        "form",
-        &serde_json::json!({ "status": "investigating", "impact": "minor", "notify": "on" }),
-    );
+    let (chosen, form) = match used.template.as_deref() {
+        Some(id) => {
+            let (id, form) = templates::prefill(&state, id, None).await?;
+            (Some(id), form)
+        }
+        None => (
+            None,
+            serde_json::json!({ "status": "investigating", "impact": "minor", "notify": "on" }),
+        ),
+    };
+    page.insert("form", &form);
+    templates::picker(&state, &mut page, chosen).await?;
     choices(&mut page, false);
     components_ctx(&state, &mut page).await?;
     page.insert("zone", state.page.zone().name())
@@ -371,8 +385,41 @@ async fn submit(
     state: &AppState,
     checked: Gate,
     form: &FormData,
+    page: AdminPage<'_>,
+    not_saved: &str,
+    save: impl AsyncFnOnce(
+        &crate::entity::staff::Model,
+        &mut FieldErrors,
+    ) -> Result<Option<String>, StoreError>,
+) -> Result<HttpResponse, AppError> {
+    submit_form(req, state, checked, form, page, not_saved, &MESSAGE, save).await
+}
+
+/// Which field of a form "Preview" renders, under which name the page shows
+/// it, and the field's own rules (its length limit applies before rendering).
+pub(super) struct Preview {
+    pub field: &'static str,
+    pub shown_as: &'static str,
+    pub parse: fn(&str) -> Result<String, crate::domain::ParseError>,
+}
+
+/// An incident's or an update's message.
+pub(super) const MESSAGE: Preview = Preview {
+    field: "message",
+    shown_as: "preview_html",
+    parse: |s| UpdateBody::parse(s).map(|b| b.as_str().to_owned()),
+};
+
+/// [`submit`] for any staff form with a Markdown field to preview.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn submit_form(
+    req: &HttpRequest,
+    state: &AppState,
+    checked: Gate,
+    form: &FormData,
     mut page: AdminPage<'_>,
     not_saved: &str,
+    shown: &Preview,
     save: impl AsyncFnOnce(
         &crate::entity::staff::Model,
         &mut FieldErrors,
@@ -408,8 +455,8 @@ async fn submit(
     }
 
     let mut errors = FieldErrors::default();
-    if let Some(html) = preview_html(form.get("message"), &mut errors).await? {
-        page.insert("preview_html", &html);
+    if let Some(html) = preview_html(form.get(shown.field), shown, &mut errors).await? {
+        page.insert(shown.shown_as, &html);
     }
     let outcome = if preview {
         Ok(None)
@@ -453,14 +500,18 @@ async fn submit(
 /// The message as readers will see it, once it is within the length limit.
 /// Rendering runs on the blocking pool so that a long render never holds up
 /// the async workers that answer every other request.
-async fn preview_html(message: &str, errors: &mut FieldErrors) -> Result<Option<String>, AppError> {
+async fn preview_html(
+    message: &str,
+    shown: &Preview,
+    errors: &mut FieldErrors,
+) -> Result<Option<String>, AppError> {
     if message.trim().is_empty() {
         return Ok(None);
     }
-    let Some(body) = errors.check("message", UpdateBody::parse(message)) else {
+    let Some(body) = errors.check(shown.field, (shown.parse)(message)) else {
         return Ok(None);
     };
-    let html = web::block(move || markdown::to_safe_html(body.as_str()))
+    let html = web::block(move || markdown::to_safe_html(&body))
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     Ok(Some(html))
@@ -473,7 +524,17 @@ async fn show_ctx(state: &AppState, page: &mut AdminPage<'_>, id: i32) -> Result
     let view = store::incidents::load(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    page.insert("post", &views::post(&view, state.page.zone().tz()));
+    page.insert("post", &views::post(&view, state.page.zone().tz()))
+        .insert(
+            "postmortem_state",
+            // The link to the editor says what is there to find.
+            match view.postmortem.as_ref().map(|p| p.state) {
+                Some(crate::domain::PostmortemState::Published) => "published",
+                Some(crate::domain::PostmortemState::Draft) => "draft",
+                Some(crate::domain::PostmortemState::Ignored) => "ignored",
+                Some(crate::domain::PostmortemState::None) | None => "none",
+            },
+        );
     choices(page, view.is_maintenance());
     if let Some(d) = super::deliveries::context(state, &view).await? {
         page.insert("deliveries", &d);
@@ -493,6 +554,7 @@ pub async fn show(
     token: csrf::CsrfToken,
     id: web::Path<i32>,
     notice: Notice,
+    used: web::Query<UseTemplate>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let mut page = AdminPage::new(&state, "admin/incident.html", Some(&me.0), &token);
@@ -501,11 +563,18 @@ pub async fn show(
     let current = store::incidents::load(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    page.insert(
-        "form",
-        &serde_json::json!({ "status": current.status.as_str(), "notify": "on" }),
-    )
-    .render(StatusCode::OK)
+    let (chosen, form) = match used.template.as_deref() {
+        Some(t) => {
+            let (t, form) = templates::prefill(&state, t, Some(&current.model.title)).await?;
+            (Some(t), form)
+        }
+        None => (
+            None,
+            serde_json::json!({ "status": current.status.as_str(), "notify": "on" }),
+        ),
+    };
+    templates::picker(&state, &mut page, chosen).await?;
+    page.insert("form", &form).render(StatusCode::OK)
 }
 
 #[post("/incidents/{id}/updates")]

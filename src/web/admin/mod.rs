@@ -4,9 +4,11 @@ mod components;
 mod deliveries;
 mod incidents;
 pub mod notice;
+mod postmortems;
 mod session;
 mod staff;
 mod subscribers;
+mod templates;
 mod tokens;
 
 use std::collections::HashMap;
@@ -39,6 +41,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(incidents::post_update)
             .service(incidents::new_maintenance_page)
             .service(incidents::create_maintenance)
+            .service(postmortems::edit)
+            .service(postmortems::save)
             .service(deliveries::retry_dead)
             .service(components::index)
             .service(components::create)
@@ -54,6 +58,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(subscribers::delete)
             .service(subscribers::rotate)
             .service(subscribers::export)
+            .service(templates::index)
+            .service(templates::create)
+            .service(templates::edit)
+            .service(templates::update)
+            .service(templates::confirm_delete)
+            .service(templates::delete)
             .service(tokens::index)
             .service(tokens::create)
             .service(tokens::revoke),

@@ -22,10 +22,18 @@ pub enum Done {
     TokenRevoked,
     StaffAdded,
     StaffSaved,
+    PostmortemSaved,
+    PostmortemEdited,
+    PostmortemPublished,
+    PostmortemReverted,
+    PostmortemIgnored,
+    TemplateAdded,
+    TemplateSaved,
+    TemplateDeleted,
 }
 
 impl Done {
-    pub const ALL: [Done; 12] = [
+    pub const ALL: [Done; 20] = [
         Done::ComponentAdded,
         Done::ComponentSaved,
         Done::ComponentDeleted,
@@ -38,6 +46,14 @@ impl Done {
         Done::TokenRevoked,
         Done::StaffAdded,
         Done::StaffSaved,
+        Done::PostmortemSaved,
+        Done::PostmortemEdited,
+        Done::PostmortemPublished,
+        Done::PostmortemReverted,
+        Done::PostmortemIgnored,
+        Done::TemplateAdded,
+        Done::TemplateSaved,
+        Done::TemplateDeleted,
     ];
 
     pub fn key(self) -> &'static str {
@@ -54,6 +70,14 @@ impl Done {
             Done::TokenRevoked => "token-revoked",
             Done::StaffAdded => "staff-added",
             Done::StaffSaved => "staff-saved",
+            Done::PostmortemSaved => "postmortem-saved",
+            Done::PostmortemEdited => "postmortem-edited",
+            Done::PostmortemPublished => "postmortem-published",
+            Done::PostmortemReverted => "postmortem-reverted",
+            Done::PostmortemIgnored => "postmortem-ignored",
+            Done::TemplateAdded => "template-added",
+            Done::TemplateSaved => "template-saved",
+            Done::TemplateDeleted => "template-deleted",
         }
     }
 
@@ -75,6 +99,20 @@ impl Done {
             Done::TokenRevoked => "Token revoked. It no longer works.",
             Done::StaffAdded => "Staff account added. They can sign in now.",
             Done::StaffSaved => "Staff account saved.",
+            Done::PostmortemSaved => "Draft saved. Readers do not see it until you publish it.",
+            Done::PostmortemEdited => {
+                "Postmortem saved. Readers see the change; subscribers are not told again."
+            }
+            Done::PostmortemPublished => {
+                "Postmortem published below the incident's updates. Subscribers are being notified if you chose to (only ever once)."
+            }
+            Done::PostmortemReverted => {
+                "Postmortem back to a draft: readers no longer see it. Your text is kept."
+            }
+            Done::PostmortemIgnored => "Marked: this incident gets no postmortem.",
+            Done::TemplateAdded => "Template added. Use it from New incident or an incident's update form.",
+            Done::TemplateSaved => "Template saved.",
+            Done::TemplateDeleted => "Template deleted. Incidents started from it are unchanged.",
         }
     }
 

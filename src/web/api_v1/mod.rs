@@ -5,6 +5,7 @@ mod error;
 pub mod incidents;
 pub mod responses;
 pub mod subscribers;
+pub mod templates;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -42,6 +43,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(subscribers::list_subscribers)
             .service(subscribers::create_subscriber)
             .service(subscribers::delete_subscriber)
+            .service(templates::list_templates)
+            .service(templates::create_template)
+            .service(templates::get_template)
+            .service(templates::update_template)
+            .service(templates::delete_template)
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ApiError::not_found())
             })),
