@@ -465,3 +465,50 @@ async fn staff_schedule_a_maintenance_from_the_admin_and_mistakes_lose_nothing()
     assert_eq!(m["scheduled_for"], "2030-03-08T05:00:00+00:00");
     assert_eq!(m["incident_updates"][0]["deliver_notifications"], false);
 }
+
+#[tokio::test]
+async fn a_window_across_a_daylight_saving_change_keeps_its_local_times() {
+    let app = spawn_app_with(&[("STATUSPOST_TIMEZONE", "America/New_York")]).await;
+    app.sign_in_admin().await;
+    // New York's clocks jump from 2:00 to 3:00 AM on March 10, 2030: a window
+    // typed as 1:00 to 4:00 AM lasts two hours, not three.
+    let res = app
+        .post_form(
+            "/admin/maintenance/new",
+            "/admin/maintenance",
+            &[
+                ("title", "Night work"),
+                ("scheduled_for", "2030-03-10T01:00"),
+                ("scheduled_until", "2030-03-10T04:00"),
+                ("impact", "maintenance"),
+                ("message", "Overnight."),
+                ("remind", ""),
+                ("auto_in_progress", "on"),
+                ("auto_completed", "on"),
+                ("action", "publish"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let m = &v2(&app, "/api/v2/scheduled-maintenances/upcoming.json").await
+        ["scheduled_maintenances"][0];
+    assert_eq!(m["scheduled_for"], "2030-03-10T01:00:00-05:00");
+    assert_eq!(m["scheduled_until"], "2030-03-10T04:00:00-04:00");
+    assert_eq!(m["scheduled_remind_prior"], false);
+    let from: DateTime<Utc> = "2030-03-10T06:00:00Z".parse().unwrap();
+    let id: i32 = m["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        run_due(&app.db, from - Duration::seconds(1)).await.unwrap(),
+        Done::default()
+    );
+    assert_eq!(run_due(&app.db, from).await.unwrap().started, [id]);
+    let until = from + Duration::hours(2);
+    assert_eq!(
+        run_due(&app.db, until - Duration::seconds(1))
+            .await
+            .unwrap(),
+        Done::default(),
+        "two hours, not three"
+    );
+    assert_eq!(run_due(&app.db, until).await.unwrap().completed, [id]);
+}
