@@ -352,6 +352,14 @@ async fn every_cell_of_the_subscribers_and_deliveries_tables_says_its_column() {
     let id = app
         .publish("Search is slow", "investigating", "Looking.", &[])
         .await;
+    // The deliveries table shows once the app's own worker has fanned the
+    // update out, which it does after the publish returns.
+    crate::notify_support::eventually("the update's deliveries", || async {
+        !crate::notify_support::all_deliveries(&app.db)
+            .await
+            .is_empty()
+    })
+    .await;
 
     for (path, table) in [
         ("/admin/subscribers".to_owned(), "table.subscribers"),
