@@ -304,7 +304,8 @@ pub async fn restore(settings: &Settings, file: &Path, force: bool) -> anyhow::R
                 "cannot back up what the restore would replace, so nothing was changed"
             })?;
         kept = format!("; what it replaced is in {}", written.path.display());
-        println!("{}", written.summary());
+        // Logged before the load, so it is said even if the restore then fails.
+        tracing::info!(backup = %written.path.display(), "{}", written.summary());
     }
     let bar = progress(loaded.rows(), "restoring");
     load::load(&db, &source, &loaded, &|n| bar.inc(n))
