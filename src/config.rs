@@ -54,6 +54,8 @@ pub struct Settings {
     pub page_cache_bytes: u64,
     /// How partial outages count against uptime.
     pub uptime_weights: crate::domain::UptimeWeights,
+    /// How long an open incident may say nothing before staff are reminded; `None`: never.
+    pub remind_silent_after: Option<chrono::Duration>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +149,7 @@ impl Settings {
             metrics_token,
             page_cache_mb,
             uptime_partial_weight,
+            remind_silent_after_minutes,
         } = raw;
         let base_url_from_bind = base_url.is_none();
         let base_url_text = base_url.unwrap_or_else(|| format!("http://{bind}"));
@@ -217,6 +220,15 @@ impl Settings {
         let page_cache_bytes = page_cache_mb * 1024 * 1024;
         let uptime_weights = crate::domain::UptimeWeights::new(uptime_partial_weight)
             .map_err(|e| ConfigError(format!("STATUSPOST_UPTIME_PARTIAL_WEIGHT={e}")))?;
+        // A week of silence is no longer a reminder worth sending.
+        if remind_silent_after_minutes > 7 * 24 * 60 {
+            return Err(ConfigError(format!(
+                "STATUSPOST_REMIND_SILENT_AFTER_MINUTES={remind_silent_after_minutes} must be \
+                 at most 10080 (a week), or 0 for never"
+            )));
+        }
+        let remind_silent_after = (remind_silent_after_minutes > 0)
+            .then(|| chrono::Duration::minutes(remind_silent_after_minutes.into()));
         let secure_cookies = base_url.scheme() == "https";
         let host = base_url.host_str().unwrap_or("localhost").to_owned();
         Ok(Self {
@@ -240,6 +252,7 @@ impl Settings {
             metrics_token,
             page_cache_bytes,
             uptime_weights,
+            remind_silent_after,
             base_url,
             base_url_from_bind,
         })

@@ -47,6 +47,7 @@ impl AppState {
             concurrency: self.settings.worker_concurrency,
             lease: self.settings.worker_lease,
             wake: self.wake_worker.clone(),
+            remind_silent_after: self.settings.remind_silent_after,
         }
     }
 

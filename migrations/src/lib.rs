@@ -13,6 +13,8 @@ mod m20261203_000061_component_uptime_display;
 mod m20261204_000200_create_postmortems;
 mod m20261204_000210_create_incident_templates;
 mod m20261204_000300_scheduled_maintenance;
+mod m20261205_000600_promises_integrity_milestones;
+mod m20261205_000610_create_staff_reminders;
 
 pub struct Migrator;
 
@@ -33,6 +35,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000200_create_postmortems::Migration),
             Box::new(m20261204_000210_create_incident_templates::Migration),
             Box::new(m20261204_000300_scheduled_maintenance::Migration),
+            Box::new(m20261205_000600_promises_integrity_milestones::Migration),
+            Box::new(m20261205_000610_create_staff_reminders::Migration),
         ]
     }
 }

@@ -69,6 +69,10 @@ pub(super) struct Raw {
     /// counts 1); Statuspage's 0.3.
     #[default = 0.3]
     pub uptime_partial_weight: f64,
+    /// Minutes an open incident may go without an update (and without a promise of
+    /// one) before its author is reminded; 0 turns the reminder off.
+    #[default = 60]
+    pub remind_silent_after_minutes: u32,
 }
 
 /// Settings whose variables keep the name other tools give them, without our prefix.

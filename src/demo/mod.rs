@@ -8,7 +8,10 @@ use chrono::{NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 use sea_orm::DatabaseConnection;
 
-use crate::domain::{Impact, IncidentStatus, IncidentTitle, UpdateBody};
+use crate::domain::{
+    DataIntegrity, DataLoss, Impact, IncidentStatus, IncidentTitle, MilestoneTitle, ReaderAction,
+    UpdateBody,
+};
 use crate::store::{
     self,
     incidents::{NewIncident, NewUpdate},
@@ -113,6 +116,36 @@ pub async fn load(db: &DatabaseConnection, zone_configured: bool) -> anyhow::Res
     let started = local(NaiveTime::from_hms_opt(9, 14, 0).expect("valid"))?;
     let resolved = local(post.update_time)?;
 
+    let at = |h: u32, m: u32| local(NaiveTime::from_hms_opt(h, m, 0).expect("valid"));
+    // What the post tells sellers of their data, as the box at its top: the gap
+    // from the 6:00 AM backup to noon, lost, and what to do about its orders.
+    let integrity = DataIntegrity {
+        from: Some(at(6, 0)?),
+        until: Some(at(12, 0)?),
+        restored_to: Some(at(6, 0)?),
+        loss: Some(DataLoss::Confirmed),
+        actions: vec![
+            ReaderAction::parse("Orders placed from 6:00 AM to noon EST will not be recovered.")?,
+            ReaderAction::parse(
+                "Send the downloads to those customers manually with the Add Download Email \
+                 link on the Product Detail page in your account.",
+            )?,
+        ],
+    }
+    .parse()
+    .map_err(|(_, e)| anyhow!(e.0))?;
+    // The recovery as the post tells it, each step with the time it was done.
+    let steps = [
+        ("Remove the offending script from the live server", at(9, 30)?),
+        ("Find a backup without the bad data (the 6:00 AM one)", at(10, 45)?),
+        ("Restore the whole data set to the 6:00 AM backup", at(12, 10)?),
+        ("Verify downloads and file names", at(12, 35)?),
+    ];
+    let milestones = steps
+        .iter()
+        .map(|(t, _)| Ok((MilestoneTitle::parse(t)?, false)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+
     let author = demo_author(db, &post.author).await?;
     let published = store::incidents::create(
         db,
@@ -120,6 +153,8 @@ pub async fn load(db: &DatabaseConnection, zone_configured: bool) -> anyhow::Res
             title: IncidentTitle::parse(&post.title)?,
             impact: Impact::Major,
             seed_key: Some(SEED_KEY.to_owned()),
+            integrity,
+            milestones,
             plan: None,
             update: NewUpdate {
                 status: IncidentStatus::Identified,
@@ -129,6 +164,7 @@ pub async fn load(db: &DatabaseConnection, zone_configured: bool) -> anyhow::Res
                 author_id: author,
                 notify: false,
                 operational_on_resolve: false,
+                next_update_by: None,
             },
         },
     )
@@ -144,9 +180,19 @@ pub async fn load(db: &DatabaseConnection, zone_configured: bool) -> anyhow::Res
             author_id: author,
             notify: false,
             operational_on_resolve: false,
+            next_update_by: None,
         },
     )
     .await?;
+    let name = post.author.clone();
+    for (i, (_, done)) in steps.iter().enumerate() {
+        let who = store::milestones::Ticker {
+            name: &name,
+            author_id: author,
+        };
+        store::milestones::complete(db, published.incident_id, &(i + 1).to_string(), who, *done)
+            .await?;
+    }
     Ok(true)
 }
 

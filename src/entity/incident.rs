@@ -31,6 +31,17 @@ pub struct Model {
     /// JSON list of the component ids the window puts under maintenance.
     pub scheduled_components: Option<String>,
     pub reminded_at: Option<DateTimeUtc>,
+    /// A data-integrity incident's affected data window, restore point and loss.
+    pub data_from: Option<DateTimeUtc>,
+    pub data_until: Option<DateTimeUtc>,
+    pub data_restored_to: Option<DateTimeUtc>,
+    pub data_loss: Option<String>,
+    /// JSON list of what readers need to do.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub reader_actions: Option<String>,
+    /// JSON list of the recovery's milestones (`domain::Milestone`).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub milestones: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

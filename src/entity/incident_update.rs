@@ -15,6 +15,8 @@ pub struct Model {
     pub notify: bool,
     pub display_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
+    /// The time this update promises the next one by.
+    pub next_update_by: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

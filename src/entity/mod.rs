@@ -17,6 +17,7 @@ pub mod session;
 pub mod setting;
 pub mod signup_token;
 pub mod staff;
+pub mod staff_reminder;
 pub mod subscriber;
 pub mod subscriber_component;
 pub mod update_component;

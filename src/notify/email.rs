@@ -127,6 +127,28 @@ pub fn incident_update(
             "window": window_text(view, tz),
         }),
     );
+    // The box at the top of every email of a data-integrity incident, as it stands now.
+    ctx.insert(
+        "integrity",
+        &view
+            .integrity
+            .as_ref()
+            .map(|d| crate::render::views::integrity_vm(d, tz)),
+    );
+    ctx.insert(
+        "milestones",
+        &crate::render::views::milestones_vm(&view.milestones, tz),
+    );
+    // This update's own promise: a later one answers it, and says its own.
+    let day = time::local_date(update.model.display_at, tz);
+    ctx.insert(
+        "next_update_by",
+        &update
+            .model
+            .next_update_by
+            .filter(|_| !view.is_resolved())
+            .map(|by| time::on_day(by, tz, day)),
+    );
     ctx.insert(
         "update",
         &serde_json::json!({
@@ -304,6 +326,37 @@ pub fn endpoint_disabled(
         template: "endpoint_disabled",
         context: ctx,
         message_id: one_off_message_id(page, &format!("webhook-{}-disabled", subscriber.id)),
+        thread_root: None,
+        to_subscribers: false,
+    }
+    .render(tera)
+}
+
+/// The reminder to staff that open incident `incident` owes its readers an
+/// update since `latest`: `kind` is `store::reminders::PROMISE` (the promised
+/// time `due_at` passed) or `SILENT` (it has said nothing for too long).
+pub fn staff_reminder(
+    page: &PageInfo,
+    tera: &Tera,
+    incident: &crate::entity::incident::Model,
+    latest: &crate::entity::incident_update::Model,
+    kind: &str,
+    due_at: chrono::DateTime<chrono::Utc>,
+) -> Result<Rendered, String> {
+    let tz = page.zone().tz();
+    let mut ctx = base_context(page);
+    ctx.insert("title", &incident.title);
+    ctx.insert("overdue", &(kind == crate::store::reminders::PROMISE));
+    ctx.insert("due_at", &time::date_time(due_at, tz));
+    ctx.insert("last_update_at", &time::date_time(latest.display_at, tz));
+    ctx.insert(
+        "update_url",
+        &page.link(&format!("admin/incidents/{}", incident.id)),
+    );
+    Letter {
+        template: "staff_reminder",
+        context: ctx,
+        message_id: one_off_message_id(page, &format!("incident-{}-reminder", incident.id)),
         thread_root: None,
         to_subscribers: false,
     }

@@ -45,6 +45,8 @@ pub struct Context {
     pub lease: Duration,
     /// Notified after every write that makes an event, so the worker need not wait for its poll.
     pub wake: Arc<Notify>,
+    /// How long an open incident may say nothing before staff are reminded.
+    pub remind_silent_after: Option<chrono::Duration>,
 }
 
 /// An endpoint failing for this long without a success is disabled.
@@ -222,6 +224,7 @@ pub async fn run(ctx: Context, stop: CancellationToken) {
     while !stop.is_cancelled() {
         if tokio::time::Instant::now() >= next_edges {
             maintenance_edges(&ctx, store::now()).await;
+            remind_staff(&ctx, store::now()).await;
             next_edges = tokio::time::Instant::now() + EDGES_EVERY;
         }
         expand(&ctx).await;
@@ -349,6 +352,7 @@ pub async fn run_until_idle(ctx: &Context) -> Result<usize, sea_orm::DbErr> {
 pub async fn run_once(ctx: &Context) -> Result<usize, sea_orm::DbErr> {
     let cache = ContentCache::default();
     maintenance_edges(ctx, store::now()).await;
+    remind_staff(ctx, store::now()).await;
     expand(ctx).await;
     let claimed = claim(ctx, ctx.concurrency).await?;
     let attempts = claimed.len();
@@ -382,6 +386,73 @@ pub async fn maintenance_edges(ctx: &Context, at: chrono::DateTime<chrono::Utc>)
         ),
         Err(e) => tracing::warn!(error = %e, "checking maintenance windows failed"),
     }
+}
+
+/// Reminds staff of the open incidents that owe their readers an update at
+/// `at` (a promise passed, or too long a silence): once per silence, by email
+/// to the incident's author (the active admins when the author cannot be
+/// reached); the admin's banner shows them meanwhile. Returns the mails sent.
+pub async fn remind_staff(ctx: &Context, at: chrono::DateTime<chrono::Utc>) -> usize {
+    if let Err(e) = store::reminders::arm(&ctx.db, at, ctx.remind_silent_after).await {
+        tracing::warn!(error = %e, "arming staff reminders failed");
+        return 0;
+    }
+    let claimed = match store::reminders::claim(&ctx.db, at, 20).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "claiming staff reminders failed");
+            return 0;
+        }
+    };
+    let mut sent = 0;
+    for r in claimed {
+        let outcome = send_reminder(ctx, &r).await;
+        let written = match &outcome {
+            Ok(Some(())) => {
+                sent += 1;
+                store::reminders::mark_sent(&ctx.db, r.id, store::now(), None).await
+            }
+            Ok(None) => {
+                store::reminders::mark_sent(&ctx.db, r.id, store::now(), Some("answered")).await
+            }
+            Err(e) => {
+                tracing::warn!(incident = r.incident_id, error = %e, "reminding staff failed");
+                store::reminders::mark_failed(&ctx.db, r.id, store::now(), e).await
+            }
+        };
+        if let Err(e) = written {
+            tracing::warn!(reminder = r.id, error = %e, "recording a staff reminder failed");
+        }
+    }
+    sent
+}
+
+/// Mails one reminder; `Ok(None)` when an update has answered it meanwhile.
+async fn send_reminder(
+    ctx: &Context,
+    r: &crate::entity::staff_reminder::Model,
+) -> Result<Option<()>, String> {
+    let db_err = |e: sea_orm::DbErr| format!("database: {e}");
+    let Some((incident, latest)) = store::reminders::standing(&ctx.db, r)
+        .await
+        .map_err(db_err)?
+    else {
+        return Ok(None);
+    };
+    let to = store::staff::reminded_for(&ctx.db, incident.author_id)
+        .await
+        .map_err(db_err)?;
+    if to.is_empty() {
+        return Err("no active staff member to remind".into());
+    }
+    let rendered =
+        email::staff_reminder(&ctx.page, &ctx.tera, &incident, &latest, &r.kind, r.due_at)?;
+    for address in to {
+        let message = rendered.message(ctx.mailer.from(), &address, None)?;
+        ctx.mailer.send(message).await.map_err(|e| e.to_string())?;
+    }
+    tracing::info!(incident = incident.id, kind = %r.kind, "staff reminded");
+    Ok(Some(()))
 }
 
 async fn expand(ctx: &Context) {

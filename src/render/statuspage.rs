@@ -152,6 +152,47 @@ pub struct IncidentUpdate {
     pub deliver_notifications: bool,
     /// Beyond Statuspage: the display name of the staff member who wrote it.
     pub author: String,
+    /// Beyond Statuspage: the time this update promised the next one by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_update_by: Option<String>,
+}
+
+/// Beyond Statuspage: what a data-integrity incident says of its data. The
+/// same shape is written through `/api/v1`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DataIntegrityJson {
+    /// The start of the affected data window (ISO 8601).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// The end of the affected data window (ISO 8601).
+    #[serde(default)]
+    pub until: Option<String>,
+    /// The point the data was restored to (ISO 8601).
+    #[serde(default)]
+    pub restored_to: Option<String>,
+    /// `none`, `possible` or `confirmed`.
+    #[serde(default)]
+    #[schema(pattern = "^(none|possible|confirmed)$")]
+    pub loss: Option<String>,
+    /// What readers need to do, each a short line.
+    #[serde(default)]
+    pub actions: Vec<String>,
+}
+
+/// Beyond Statuspage: one step of a long recovery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MilestoneJson {
+    /// Stable within its incident: ticked by `POST /api/v1/incidents/{id}/milestones/{key}/complete`.
+    pub key: String,
+    pub title: String,
+    /// Whether completing it notifies subscribers (as an update).
+    pub notify: bool,
+    /// When it was done; null until then.
+    pub done_at: Option<String>,
+    /// Who ticked it.
+    pub done_by: Option<String>,
 }
 
 /// An incident with all its updates, newest first.
@@ -209,6 +250,37 @@ pub struct Incident {
     pub postmortem_notified_twitter: bool,
     /// When the postmortem was published; null unless it is.
     pub postmortem_published_at: Option<String>,
+    /// Beyond Statuspage: the time the latest update promised the next one
+    /// by, while the incident is open (it may have passed: then it is overdue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_update_by: Option<String>,
+    /// Beyond Statuspage: what a data-integrity incident says of its data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_integrity: Option<DataIntegrityJson>,
+    /// Beyond Statuspage: a long recovery's steps, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub milestones: Vec<MilestoneJson>,
+}
+
+/// What an incident says of its data, as the APIs carry it.
+pub fn data_integrity(info: &PageInfo, d: &crate::domain::DataIntegrity) -> DataIntegrityJson {
+    DataIntegrityJson {
+        from: d.from.map(|t| info.time(t)),
+        until: d.until.map(|t| info.time(t)),
+        restored_to: d.restored_to.map(|t| info.time(t)),
+        loss: d.loss.map(|l| l.as_str().to_owned()),
+        actions: d.actions.iter().map(|a| a.as_str().to_owned()).collect(),
+    }
+}
+
+pub fn milestone(info: &PageInfo, m: &crate::domain::Milestone) -> MilestoneJson {
+    MilestoneJson {
+        key: m.key.clone(),
+        title: m.title.clone(),
+        notify: m.notify,
+        done_at: m.done_at.map(|t| info.time(t)),
+        done_by: m.done_by.clone(),
+    }
 }
 
 /// A component's status change outside an incident, as webhooks carry it.
@@ -405,6 +477,7 @@ pub fn incident_update(info: &PageInfo, u: &UpdateView) -> IncidentUpdate {
         affected_components: u.components.iter().map(affected).collect(),
         deliver_notifications: u.model.notify,
         author: u.author_name.clone(),
+        next_update_by: u.model.next_update_by.map(|t| info.time(t)),
     }
 }
 
@@ -462,6 +535,14 @@ pub fn incident(info: &PageInfo, i: &IncidentView, all_components: &[ComponentVi
         postmortem_published_at: published
             .and_then(|p| p.model.published_at)
             .map(|t| info.time(t)),
+        next_update_by: i
+            .updates
+            .last()
+            .and_then(|u| u.model.next_update_by)
+            .filter(|_| !i.is_resolved())
+            .map(|t| info.time(t)),
+        data_integrity: i.integrity.as_ref().map(|d| data_integrity(info, d)),
+        milestones: i.milestones.iter().map(|m| milestone(info, m)).collect(),
     }
 }
 
@@ -490,6 +571,7 @@ pub fn postmortem_notice(
             affected_components: Vec::new(),
             deliver_notifications: true,
             author: pm.author_name.clone(),
+            next_update_by: None,
         },
     );
     Some(out)
@@ -616,6 +698,7 @@ mod tests {
                 notify: true,
                 display_at: at(h),
                 created_at: at(h),
+                next_update_by: None,
             },
             status,
             author_name: "Shannon".into(),
@@ -648,6 +731,12 @@ mod tests {
                 scheduled_notify_end: true,
                 scheduled_components: None,
                 reminded_at: None,
+                data_from: None,
+                data_until: None,
+                data_restored_to: None,
+                data_loss: None,
+                reader_actions: None,
+                milestones: None,
             },
             status: IncidentStatus::Resolved,
             impact: Impact::Major,
@@ -658,6 +747,8 @@ mod tests {
                 update(2, 17, IncidentStatus::Resolved),
             ],
             postmortem: None,
+            integrity: None,
+            milestones: Vec::new(),
         };
         let comps = [comp(3, ComponentStatus::MajorOutage, None)];
         let out = incident(&info(), &view, &comps);

@@ -28,6 +28,97 @@ pub struct PostVm {
     pub window: Option<WindowVm>,
     /// The published postmortem, shown below the updates.
     pub postmortem: Option<PostmortemVm>,
+    /// What a data-integrity incident says of its data, in the box at its top.
+    pub integrity: Option<IntegrityVm>,
+    /// A long recovery's progress.
+    pub milestones: Option<MilestonesVm>,
+}
+
+/// The data-integrity box: which data, restored to when, lost or not, and
+/// what readers need to do about it.
+#[derive(Debug, Serialize)]
+pub struct IntegrityVm {
+    pub from: Option<TimeVm>,
+    pub until: Option<TimeVm>,
+    pub restored_to: Option<TimeVm>,
+    pub loss: Option<&'static str>,
+    pub loss_label: Option<&'static str>,
+    pub actions: Vec<String>,
+}
+
+pub fn integrity_vm(d: &crate::domain::DataIntegrity, tz: Tz) -> IntegrityVm {
+    IntegrityVm {
+        from: d.from.map(|t| time_vm(t, tz)),
+        until: d.until.map(|t| time_vm(t, tz)),
+        restored_to: d.restored_to.map(|t| time_vm(t, tz)),
+        loss: d.loss.map(|l| l.as_str()),
+        loss_label: d.loss.map(|l| l.label()),
+        actions: d.actions.iter().map(|a| a.as_str().to_owned()).collect(),
+    }
+}
+
+/// The recovery's steps in order, each with when it was done.
+#[derive(Debug, Serialize)]
+pub struct MilestonesVm {
+    pub done: usize,
+    pub total: usize,
+    pub steps: Vec<MilestoneVm>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MilestoneVm {
+    pub key: String,
+    pub title: String,
+    pub notify: bool,
+    pub done_at: Option<TimeVm>,
+    pub done_by: Option<String>,
+}
+
+pub fn milestones_vm(list: &[crate::domain::Milestone], tz: Tz) -> Option<MilestonesVm> {
+    if list.is_empty() {
+        return None;
+    }
+    let (done, total) = crate::domain::milestone::progress(list);
+    Some(MilestonesVm {
+        done,
+        total,
+        steps: list
+            .iter()
+            .map(|m| MilestoneVm {
+                key: m.key.clone(),
+                title: m.title.clone(),
+                notify: m.notify,
+                done_at: m.done_at.map(|t| time_vm(t, tz)),
+                done_by: m.done_by.clone(),
+            })
+            .collect(),
+    })
+}
+
+/// "Next update by 3:30 PM EST", or once that passed with no update, "Next
+/// update was due at 3:30 PM EST": never a promise in the past.
+#[derive(Debug, Serialize)]
+pub struct PromiseVm {
+    pub overdue: bool,
+    pub iso: String,
+    /// The time as read today: the clock alone on today, else with its date.
+    pub when: String,
+    pub text: String,
+}
+
+pub fn promise_vm(view: &IncidentView, now: DateTime<Utc>, today: &Today) -> Option<PromiseVm> {
+    let p = view.promise(now)?;
+    let when = time::on_day(p.at(), today.tz, today.date);
+    Some(PromiseVm {
+        overdue: p.is_overdue(),
+        iso: time::iso(p.at(), today.tz),
+        text: if p.is_overdue() {
+            format!("Next update was due at {when}")
+        } else {
+            format!("Next update by {when}")
+        },
+        when,
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -168,6 +259,8 @@ pub fn post(view: &IncidentView, tz: Tz) -> PostVm {
             cancelled: view.is_cancelled(),
         }),
         postmortem: postmortem_vm(view, tz),
+        integrity: view.integrity.as_ref().map(|d| integrity_vm(d, tz)),
+        milestones: milestones_vm(&view.milestones, tz),
     }
 }
 
@@ -223,9 +316,16 @@ pub struct InProgressVm {
     pub updates: usize,
     pub started: TimeVm,
     pub started_when: String,
+    pub promise: Option<PromiseVm>,
+    pub integrity: Option<IntegrityVm>,
+    pub milestones: Option<MilestonesVm>,
 }
 
-pub fn in_progress(view: &IncidentView, today: &Today) -> Option<InProgressVm> {
+pub fn in_progress(
+    view: &IncidentView,
+    now: DateTime<Utc>,
+    today: &Today,
+) -> Option<InProgressVm> {
     let latest = view.updates.last()?;
     let first = view.updates.len() == 1;
     Some(InProgressVm {
@@ -239,6 +339,9 @@ pub fn in_progress(view: &IncidentView, today: &Today) -> Option<InProgressVm> {
         updates: view.updates.len(),
         started: time_vm(view.model.started_at, today.tz),
         started_when: today.when(view.model.started_at),
+        promise: promise_vm(view, now, today),
+        integrity: view.integrity.as_ref().map(|d| integrity_vm(d, today.tz)),
+        milestones: milestones_vm(&view.milestones, today.tz),
     })
 }
 

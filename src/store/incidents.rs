@@ -10,8 +10,8 @@ use sea_orm::{
 
 use super::{now, StoreError};
 use crate::domain::{
-    changes_on_resolve, ComponentStatus, Impact, IncidentStatus, IncidentTitle, Standing,
-    UpdateBody,
+    changes_on_resolve, ComponentStatus, DataIntegrity, DataLoss, Impact, IncidentStatus,
+    IncidentTitle, Milestone, MilestoneTitle, Promise, ReaderAction, Standing, UpdateBody,
 };
 use crate::entity::{component, incident, incident_update, staff, update_component};
 
@@ -23,6 +23,10 @@ pub struct NewIncident {
     pub seed_key: Option<String>,
     /// Makes it a scheduled maintenance.
     pub plan: Option<super::maintenance::Plan>,
+    /// What it says of its data, when it is a data-integrity incident.
+    pub integrity: Option<DataIntegrity>,
+    /// The recovery's steps, named ahead: each title, and whether completing it notifies.
+    pub milestones: Vec<(MilestoneTitle, bool)>,
 }
 
 pub struct NewUpdate {
@@ -36,6 +40,8 @@ pub struct NewUpdate {
     /// affected and `components` does not name return to operational, in
     /// this update (see `domain::changes_on_resolve`).
     pub operational_on_resolve: bool,
+    /// The time this update promises the next one by (`domain::promise`).
+    pub next_update_by: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -70,15 +76,59 @@ pub async fn create(db: &DatabaseConnection, new: NewIncident) -> Result<Publish
         updated_at: Set(at),
         ..Default::default()
     };
-    let inc = match &new.plan {
+    let mut inc = match &new.plan {
         Some(plan) => plan.apply(&txn, inc).await?,
         None => inc,
+    };
+    integrity_columns(&mut inc, new.integrity.as_ref());
+    let mut milestones = Vec::new();
+    for (title, notify) in new.milestones {
+        milestones = crate::domain::milestone::add(&milestones, title, notify).map_err(|e| {
+            StoreError::Conflict {
+                field: "milestones",
+                message: e.0,
+            }
+        })?;
     }
-    .insert(&txn)
-    .await?;
+    inc.milestones = Set(milestones_json(&milestones));
+    let inc = inc.insert(&txn).await?;
     let update_id = append(&txn, inc, new.update).await?;
     txn.commit().await?;
     Ok(update_id)
+}
+
+/// Writes what an incident says of its data into its row; `None` clears it.
+pub(super) fn integrity_columns(row: &mut incident::ActiveModel, d: Option<&DataIntegrity>) {
+    row.data_from = Set(d.and_then(|d| d.from));
+    row.data_until = Set(d.and_then(|d| d.until));
+    row.data_restored_to = Set(d.and_then(|d| d.restored_to));
+    row.data_loss = Set(d.and_then(|d| d.loss).map(|l| l.as_str().to_owned()));
+    row.reader_actions = Set(d.filter(|d| !d.actions.is_empty()).map(|d| {
+        serde_json::to_string(&d.actions.iter().map(|a| a.as_str()).collect::<Vec<_>>())
+            .unwrap_or_default()
+    }));
+}
+
+/// The milestones column: none is NULL, so plain incidents stay as they were.
+pub(super) fn milestones_json(list: &[Milestone]) -> Option<String> {
+    (!list.is_empty()).then(|| serde_json::to_string(list).unwrap_or_default())
+}
+
+/// Sets (or with `None` clears) what incident `id` says of its data. The page
+/// shows it at once; subscribers see it with the next update.
+pub async fn set_integrity(
+    db: &DatabaseConnection,
+    id: i32,
+    integrity: Option<DataIntegrity>,
+) -> Result<(), StoreError> {
+    let txn = super::begin_write(db).await?;
+    let inc = lock_incident(&txn, id).await?;
+    let mut row: incident::ActiveModel = inc.into();
+    integrity_columns(&mut row, integrity.as_ref());
+    row.updated_at = Set(now());
+    row.update(&txn).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 pub async fn post_update(
@@ -144,6 +194,7 @@ pub(super) async fn append(
         notify: Set(u.notify),
         display_at: Set(u.at),
         created_at: Set(now()),
+        next_update_by: Set(u.next_update_by),
         ..Default::default()
     }
     .insert(txn)
@@ -302,9 +353,19 @@ pub struct IncidentView {
     /// Its postmortem in whatever state: readers see it only once published
     /// (`Postmortem::published`).
     pub postmortem: Option<super::postmortems::Postmortem>,
+    /// What it says of its data, if it is a data-integrity incident.
+    pub integrity: Option<DataIntegrity>,
+    /// The recovery's steps, in order.
+    pub milestones: Vec<Milestone>,
 }
 
 impl IncidentView {
+    /// The latest update's promise of the next, as readers are told it at `now`.
+    pub fn promise(&self, now: DateTime<Utc>) -> Option<Promise> {
+        let latest = self.updates.last()?.model.next_update_by;
+        Promise::of(latest, !self.is_resolved(), now)
+    }
+
     pub fn is_resolved(&self) -> bool {
         self.status.is_resolved()
     }
@@ -468,6 +529,8 @@ pub(super) async fn views_of(
                     p.author_name = authors.get(&p.model.author_id).cloned().unwrap_or_default();
                     p
                 }),
+                integrity: integrity_of(&i)?,
+                milestones: milestones_of(&i)?,
                 model: i,
             })
         })
@@ -590,4 +653,48 @@ pub async fn history(
         .await?;
     list.sort_by_key(|i| ids.iter().position(|id| *id == i.id));
     Ok((views_of(db, list).await?, pages))
+}
+
+/// What a row says of its data, read back through the domain's rules.
+fn integrity_of(i: &incident::Model) -> Result<Option<DataIntegrity>, sea_orm::DbErr> {
+    let loss = match &i.data_loss {
+        Some(l) => Some(super::read(
+            DataLoss::parse(l),
+            format_args!("the data loss of incident {}", i.id),
+        )?),
+        None => None,
+    };
+    let actions: Vec<String> = match &i.reader_actions {
+        Some(j) => serde_json::from_str(j).map_err(|e| {
+            sea_orm::DbErr::Custom(format!("the actions of incident {}: {e}", i.id))
+        })?,
+        None => Vec::new(),
+    };
+    let actions = actions
+        .iter()
+        .map(|a| {
+            super::read(
+                ReaderAction::parse(a),
+                format_args!("an action of incident {}", i.id),
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let d = DataIntegrity {
+        from: i.data_from,
+        until: i.data_until,
+        restored_to: i.data_restored_to,
+        loss,
+        actions,
+    };
+    Ok((!d.is_empty()).then_some(d))
+}
+
+/// A row's milestones.
+pub(super) fn milestones_of(i: &incident::Model) -> Result<Vec<Milestone>, sea_orm::DbErr> {
+    match &i.milestones {
+        Some(j) => serde_json::from_str(j).map_err(|e| {
+            sea_orm::DbErr::Custom(format!("the milestones of incident {}: {e}", i.id))
+        }),
+        None => Ok(Vec::new()),
+    }
 }

@@ -181,6 +181,7 @@ async fn start(db: &DatabaseConnection, id: i32, at: DateTime<Utc>) -> Result<bo
         author_id: inc.author_id,
         notify: inc.scheduled_notify_start,
         operational_on_resolve: false,
+        next_update_by: None,
     };
     live_only(&txn, update, inc).await?;
     txn.commit().await?;
@@ -211,6 +212,7 @@ async fn complete(db: &DatabaseConnection, id: i32, at: DateTime<Utc>) -> Result
         notify: inc.scheduled_notify_end,
         // What the window put under maintenance returns to operational.
         operational_on_resolve: true,
+        next_update_by: None,
     };
     live_only(&txn, update, inc).await?;
     txn.commit().await?;

@@ -106,6 +106,27 @@ pub async fn find(
     staff::Entity::find_by_id(id).one(db).await
 }
 
+/// Who hears that incident work of `author_id`'s is owed: the author while
+/// active, else every active admin, so a reminder never goes nowhere.
+pub async fn reminded_for(
+    db: &DatabaseConnection,
+    author_id: i32,
+) -> Result<Vec<String>, sea_orm::DbErr> {
+    if let Some(s) = staff::Entity::find_by_id(author_id).one(db).await? {
+        if s.active {
+            return Ok(vec![s.email]);
+        }
+    }
+    Ok(staff::Entity::find()
+        .filter(staff::Column::Active.eq(true))
+        .filter(staff::Column::IsAdmin.eq(true))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.email)
+        .collect())
+}
+
 pub async fn list(db: &DatabaseConnection) -> Result<Vec<staff::Model>, sea_orm::DbErr> {
     staff::Entity::find()
         .order_by_asc(staff::Column::Id)

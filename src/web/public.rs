@@ -209,14 +209,19 @@ pub async fn front_page(
         .collect();
     ctx.insert("down", &down);
     ctx.insert("components", &listed);
+    let incidents: Vec<_> = open.iter().filter(|i| !i.is_maintenance()).collect();
     ctx.insert(
         "open",
-        &open
+        &incidents
             .iter()
-            .filter(|i| !i.is_maintenance())
-            .filter_map(|i| views::in_progress(i, &today))
+            .filter_map(|i| views::in_progress(i, now, &today))
             .collect::<Vec<_>>(),
     );
+    // A promise turns into "was due" by itself: the page must not outlive it.
+    let promise_turns = incidents
+        .iter()
+        .filter_map(|i| i.promise(now).and_then(|p| p.changes_at()))
+        .min();
     let maintenances: Vec<_> = store::maintenance::not_over(&open)
         .into_iter()
         .filter_map(|i| views::maintenance(i, &today))
@@ -243,7 +248,10 @@ pub async fn front_page(
     ctx.insert("uptime", &bars);
     let body = state.tera.render("public/index.html", &ctx)?;
     // Whichever turns first: the reader's day, or a running outage's bar.
-    let changes_at = bars_change.map_or(today.ends_at(), |at| at.min(today.ends_at()));
+    let changes_at = [bars_change, promise_turns]
+        .into_iter()
+        .flatten()
+        .fold(today.ends_at(), |a, b| a.min(b));
     Ok(Rendered::until(body, changes_at))
 }
 
@@ -280,10 +288,15 @@ pub async fn incident_page(
     let mut ctx = layout_context(state, zone);
     ctx.insert("post", &views::post(&view, zone.tz()));
     ctx.insert("latest", &views::latest(&view, &today));
+    ctx.insert("promise", &views::promise_vm(&view, now, &today));
     ctx.insert("updated", &updated_vm(Some(view.last_change_at()), &today));
     ctx.insert("path", &format!("incidents/{id}"));
     let body = state.tera.render("public/incident.html", &ctx)?;
-    Ok(Rendered::until(body, today.ends_at()))
+    let changes_at = view
+        .promise(now)
+        .and_then(|p| p.changes_at())
+        .map_or(today.ends_at(), |at| at.min(today.ends_at()));
+    Ok(Rendered::until(body, changes_at))
 }
 
 #[derive(serde::Deserialize)]

@@ -83,6 +83,7 @@ fn update(
         author_id,
         notify: true,
         operational_on_resolve: true,
+        next_update_by: None,
     }
 }
 
@@ -120,6 +121,8 @@ async fn seed(app: &TestApp) -> Vec<i32> {
                 author,
             ),
             seed_key: None,
+            integrity: None,
+            milestones: Vec::new(),
         },
     )
     .await
@@ -151,6 +154,8 @@ async fn seed(app: &TestApp) -> Vec<i32> {
                 author,
             ),
             seed_key: None,
+            integrity: None,
+            milestones: Vec::new(),
         },
     )
     .await
@@ -182,6 +187,8 @@ async fn seed(app: &TestApp) -> Vec<i32> {
                 author,
             ),
             seed_key: None,
+            integrity: None,
+            milestones: Vec::new(),
         },
     )
     .await
@@ -707,6 +714,8 @@ async fn a_backup_taken_while_writes_go_on_restores_to_one_moment() {
                         author,
                     ),
                     seed_key: None,
+                    integrity: None,
+                    milestones: Vec::new(),
                 },
             )
             .await

@@ -158,6 +158,8 @@ async fn a_fan_out_killed_half_way_completes_after_a_restart() {
             title: IncidentTitle::parse("Payments failing").unwrap(),
             impact: Impact::Major,
             seed_key: None,
+            integrity: None,
+            milestones: Vec::new(),
             update: store::incidents::NewUpdate {
                 status: IncidentStatus::Investigating,
                 body: UpdateBody::parse("We are looking into it.").unwrap(),
@@ -166,6 +168,7 @@ async fn a_fan_out_killed_half_way_completes_after_a_restart() {
                 author_id: author.id,
                 notify: true,
                 operational_on_resolve: false,
+                next_update_by: None,
             },
         },
     )

@@ -39,6 +39,22 @@ async fn the_demo_reads_as_the_seed_does() {
         body[1].starts_with("The issue with the file names being the same has now been resolved.")
     );
     assert!(body[1].ends_with("Thank you for bearing with us during this hectic time,"));
+    // What the post tells sellers of their data, in the box at its top.
+    assert_eq!(
+        texts(&html, ".integrity dd"),
+        vec![
+            "From Feb 28, 2008 6:00 AM EST to Feb 28, 2008 12:00 PM EST",
+            "The backup of Feb 28, 2008 6:00 AM EST",
+        ]
+    );
+    assert_eq!(texts(&html, ".integrity .loss"), vec!["Data loss confirmed"]);
+    let actions = texts(&html, ".integrity ul.actions li");
+    assert!(actions[1].contains("Add Download Email"), "{actions:?}");
+    assert_eq!(
+        texts(&html, ".milestones h2"),
+        vec!["Recovery progress: 4 of 4 done"]
+    );
+    assert_eq!(texts(&html, ".milestones li.done time")[2], "Feb 28, 2008 12:10 PM EST");
     // A post of 2008 is history, not one of the front page's past days.
     let front = app.get_html("/").await;
     assert!(!front.contains("Live Site Issue"), "{front}");

@@ -10,7 +10,8 @@ use super::{
     AdminPage, Gate,
 };
 use crate::domain::{
-    not_in_future, ComponentStatus, Impact, IncidentStatus, IncidentTitle, UpdateBody,
+    not_in_future, promise, ComponentStatus, DataLoss, Impact, IncidentStatus, IncidentTitle,
+    UpdateBody, PROMISE_MINUTES,
 };
 use crate::render::{markdown, time, views};
 use crate::state::AppState;
@@ -47,6 +48,54 @@ pub(super) fn choices(page: &mut AdminPage<'_>, maintenance: bool) {
     page.insert("statuses", &statuses)
         .insert("impacts", &impacts)
         .insert("component_statuses", &component_statuses);
+    if !maintenance {
+        // A maintenance's window says when it speaks next; an incident promises.
+        let promises: Vec<_> = PROMISE_MINUTES
+            .iter()
+            .map(|m| serde_json::json!({ "value": m.to_string(), "label": promise_label(*m) }))
+            .collect();
+        page.insert("promise_choices", &promises);
+        let losses: Vec<_> = DataLoss::ALL
+            .iter()
+            .map(|l| serde_json::json!({ "value": l.as_str(), "label": l.label() }))
+            .collect();
+        page.insert("data_losses", &losses);
+    }
+}
+
+fn promise_label(minutes: i64) -> String {
+    match minutes {
+        m if m % 60 == 0 && m > 60 => format!("In {} hours", m / 60),
+        60 => "In 1 hour".to_owned(),
+        m => format!("In {m} minutes"),
+    }
+}
+
+/// Reads the update form's promise of the next one: a quick choice of
+/// minutes, a time in the page's zone ("at"), or none.
+pub(super) fn promise(
+    form: &FormData,
+    state: &AppState,
+    errors: &mut FieldErrors,
+) -> Option<DateTime<Utc>> {
+    let now = store::now();
+    match form.get("next_update").trim() {
+        "" => None,
+        "at" => {
+            let raw = form.get("next_update_at").trim();
+            match time::parse_input(raw, state.page.zone().tz()) {
+                Some(at) => errors.check("next_update_at", promise::next_update_by(at, now)),
+                None => {
+                    errors.add(
+                        "next_update_at",
+                        "Enter the time the next update comes by, like 2008-02-28T15:30.",
+                    );
+                    None
+                }
+            }
+        }
+        minutes => errors.check("next_update", promise::in_minutes(minutes, now)),
+    }
 }
 
 async fn components_ctx(state: &AppState, page: &mut AdminPage<'_>) -> Result<(), AppError> {
@@ -112,8 +161,9 @@ pub async fn list(
         .into_iter()
         .filter(|i| i.is_resolved())
         .collect();
-    AdminPage::new(&state, "admin/incidents.html", Some(&me.0), &token)
-        .insert(
+    let mut page = AdminPage::new(&state, "admin/incidents.html", Some(&me.0), &token);
+    owed_ctx(&state, &mut page).await?;
+    page.insert(
             "open",
             &open.iter().map(|i| views::post(i, tz)).collect::<Vec<_>>(),
         )
@@ -180,8 +230,11 @@ pub async fn create(
             let body = errors.check("message", UpdateBody::parse(form.get("message")));
             let components = component_changes(&form, errors);
             let at = when(&form, "started_at", &state, errors);
-            let (Some(title), Some(status), Some(impact), Some(body), true) =
-                (title, status, impact, body, errors.is_empty())
+            let next_update_by = promise(&form, &state, errors);
+            let integrity = super::recovery::integrity_fields(&form, &state, errors);
+            let milestones = super::recovery::milestone_lines(&form, errors);
+            let (Some(title), Some(status), Some(impact), Some(body), Some(integrity), true) =
+                (title, status, impact, body, integrity, errors.is_empty())
             else {
                 return Ok(None);
             };
@@ -194,12 +247,15 @@ pub async fn create(
                 notify: form.has("notify"),
                 // The form says so beside the components.
                 operational_on_resolve: true,
+                next_update_by,
             };
             let new = NewIncident {
                 plan: None,
                 title,
                 impact,
                 seed_key: None,
+                integrity,
+                milestones,
                 update,
             };
             let published = store::incidents::create(&state.db, new).await?;
@@ -349,6 +405,8 @@ pub async fn create_maintenance(
                 title,
                 impact,
                 seed_key: None,
+                integrity: None,
+                milestones: Vec::new(),
                 update: NewUpdate {
                     status: IncidentStatus::Scheduled,
                     body,
@@ -357,6 +415,7 @@ pub async fn create_maintenance(
                     author_id: me.id,
                     notify: form.has("notify"),
                     operational_on_resolve: false,
+                    next_update_by: None,
                 },
             };
             let published = store::incidents::create(&state.db, new).await?;
@@ -520,7 +579,30 @@ async fn preview_html(
 /// Shown when the database fails mid-submit: nothing was saved, nothing typed is lost.
 const UNAVAILABLE: &str = "Nothing was saved: the database did not answer. Your text is kept below; submit again in a moment.";
 
-async fn show_ctx(state: &AppState, page: &mut AdminPage<'_>, id: i32) -> Result<(), AppError> {
+/// The admin's banner: the open incidents that owe their readers an update.
+async fn owed_ctx(state: &AppState, page: &mut AdminPage<'_>) -> Result<(), AppError> {
+    let tz = state.page.zone().tz();
+    let owed: Vec<_> = store::reminders::owed(&state.db)
+        .await?
+        .into_iter()
+        .map(|o| {
+            serde_json::json!({
+                "incident_id": o.incident_id,
+                "title": o.title,
+                "overdue": o.kind == store::reminders::PROMISE,
+                "due_at": time::date_time(o.due_at, tz),
+            })
+        })
+        .collect();
+    page.insert("owed", &owed);
+    Ok(())
+}
+
+pub(super) async fn show_ctx(
+    state: &AppState,
+    page: &mut AdminPage<'_>,
+    id: i32,
+) -> Result<(), AppError> {
     let view = store::incidents::load(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -543,7 +625,9 @@ async fn show_ctx(state: &AppState, page: &mut AdminPage<'_>, id: i32) -> Result
         "public_url",
         &state.settings.link(&format!("incidents/{id}")),
     );
+    page.insert("promise", &views::promise_vm(&view, store::now(), &time::Today::new(store::now(), state.page.zone().tz())));
     components_ctx(state, page).await?;
+    owed_ctx(state, page).await?;
     Ok(())
 }
 
@@ -573,6 +657,14 @@ pub async fn show(
             serde_json::json!({ "status": current.status.as_str(), "notify": "on" }),
         ),
     };
+    let mut form = form;
+    // The "Your data" form shows what is saved.
+    if let (Some(f), serde_json::Value::Object(saved)) = (
+        form.as_object_mut(),
+        super::recovery::integrity_form(current.integrity.as_ref(), state.page.zone().tz()),
+    ) {
+        f.extend(saved);
+    }
     templates::picker(&state, &mut page, chosen).await?;
     page.insert("form", &form).render(StatusCode::OK)
 }
@@ -602,6 +694,7 @@ pub async fn post_update(
             let body = errors.check("message", UpdateBody::parse(form.get("message")));
             let components = component_changes(&form, errors);
             let at = when(&form, "at", &state, errors);
+            let next_update_by = promise(&form, &state, errors);
             let (Some(status), Some(body), true) = (status, body, errors.is_empty()) else {
                 return Ok(None);
             };
@@ -614,6 +707,7 @@ pub async fn post_update(
                 notify: form.has("notify"),
                 // The form says so beside the components.
                 operational_on_resolve: true,
+                next_update_by,
             };
             store::incidents::post_update(&state.db, id, update).await?;
             tracing::info!(

@@ -5,6 +5,7 @@ mod deliveries;
 mod incidents;
 pub mod notice;
 mod postmortems;
+mod recovery;
 mod session;
 mod staff;
 mod subscribers;
@@ -44,6 +45,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(postmortems::edit)
             .service(postmortems::save)
             .service(deliveries::retry_dead)
+            .service(recovery::save_integrity)
+            .service(recovery::add_milestone)
+            .service(recovery::complete_milestone)
             .service(components::index)
             .service(components::create)
             .service(components::update)

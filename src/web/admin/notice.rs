@@ -30,10 +30,13 @@ pub enum Done {
     TemplateAdded,
     TemplateSaved,
     TemplateDeleted,
+    DataIntegritySaved,
+    MilestoneAdded,
+    MilestoneDone,
 }
 
 impl Done {
-    pub const ALL: [Done; 20] = [
+    pub const ALL: [Done; 23] = [
         Done::ComponentAdded,
         Done::ComponentSaved,
         Done::ComponentDeleted,
@@ -54,6 +57,9 @@ impl Done {
         Done::TemplateAdded,
         Done::TemplateSaved,
         Done::TemplateDeleted,
+        Done::DataIntegritySaved,
+        Done::MilestoneAdded,
+        Done::MilestoneDone,
     ];
 
     pub fn key(self) -> &'static str {
@@ -78,6 +84,9 @@ impl Done {
             Done::TemplateAdded => "template-added",
             Done::TemplateSaved => "template-saved",
             Done::TemplateDeleted => "template-deleted",
+            Done::DataIntegritySaved => "data-integrity-saved",
+            Done::MilestoneAdded => "milestone-added",
+            Done::MilestoneDone => "milestone-done",
         }
     }
 
@@ -113,6 +122,13 @@ impl Done {
             Done::TemplateAdded => "Template added. Use it from New incident or an incident's update form.",
             Done::TemplateSaved => "Template saved.",
             Done::TemplateDeleted => "Template deleted. Incidents started from it are unchanged.",
+            Done::DataIntegritySaved => {
+                "Saved. Readers see it at the top of the incident now; subscribers see it with the next update."
+            }
+            Done::MilestoneAdded => "Milestone added to the recovery's progress.",
+            Done::MilestoneDone => {
+                "Milestone done. Readers see it now; subscribers were told if it notifies."
+            }
         }
     }
 

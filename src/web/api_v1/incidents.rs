@@ -10,6 +10,7 @@ use super::responses::{BadBody, Forbidden, KeyReused, Unauthorized};
 use super::{
     idempotent, json, parse_json, path_id, read_body, written, ApiError, Caller, ErrorBody,
 };
+use crate::domain::promise::next_update_by;
 use crate::domain::{
     not_in_future, ComponentStatus, Impact, IncidentStatus, IncidentTitle, UpdateBody, Window,
 };
@@ -74,6 +75,18 @@ pub struct NewIncidentBody {
     /// Notify subscribers of the automatic end (default true).
     #[serde(default)]
     pub auto_transition_deliver_notifications_at_end: Option<bool>,
+    /// Promise the next update by this time (ISO 8601 with offset, within 7 days).
+    #[serde(default)]
+    pub next_update_by: Option<String>,
+    /// Or promise it this many minutes from now (1 to 10080).
+    #[serde(default)]
+    pub next_update_in_minutes: Option<i64>,
+    /// What a data-integrity incident says of its data.
+    #[serde(default)]
+    pub data_integrity: Option<sp::DataIntegrityJson>,
+    /// The recovery's steps, named ahead (20 at most).
+    #[serde(default)]
+    pub milestones: Option<Vec<super::recovery::NewMilestoneBody>>,
 }
 
 /// An update to post on an incident.
@@ -99,9 +112,15 @@ pub struct NewUpdateBody {
     /// names each component it changes.
     #[serde(default)]
     pub operational_on_resolve: Option<bool>,
+    /// Promise the next update by this time (ISO 8601 with offset, within 7 days).
+    #[serde(default)]
+    pub next_update_by: Option<String>,
+    /// Or promise it this many minutes from now (1 to 10080).
+    #[serde(default)]
+    pub next_update_in_minutes: Option<i64>,
 }
 
-fn field<T>(name: &str, r: Result<T, crate::domain::ParseError>) -> Result<T, ApiError> {
+pub(super) fn field<T>(name: &str, r: Result<T, crate::domain::ParseError>) -> Result<T, ApiError> {
     r.map_err(|e| ApiError::invalid(name, e.0))
 }
 
@@ -137,11 +156,32 @@ fn when(name: &str, raw: Option<String>) -> Result<DateTime<Utc>, ApiError> {
 }
 
 /// A time as the API takes it: ISO 8601 with an offset, whole microseconds.
-fn instant(name: &str, raw: &str) -> Result<DateTime<Utc>, ApiError> {
+pub(super) fn instant(name: &str, raw: &str) -> Result<DateTime<Utc>, ApiError> {
     let at = DateTime::parse_from_rfc3339(raw.trim())
         .map_err(|_| ApiError::invalid(name, "Give a time like 2026-03-08T01:00:00-05:00."))?
         .with_timezone(&Utc);
     Ok(DateTime::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at))
+}
+
+/// The promise a body makes of the next update, by a time or in minutes.
+fn promise(by: Option<&str>, in_minutes: Option<i64>) -> Result<Option<DateTime<Utc>>, ApiError> {
+    let now = store::now();
+    match (by, in_minutes) {
+        (None, None) => Ok(None),
+        (Some(_), Some(_)) => Err(ApiError::invalid(
+            "next_update_in_minutes",
+            "Promise the next update by a time or in minutes, not both.",
+        )),
+        (Some(by), None) => {
+            let at = instant("next_update_by", by)?;
+            field("next_update_by", next_update_by(at, now)).map(Some)
+        }
+        (None, Some(m)) => field(
+            "next_update_in_minutes",
+            next_update_by(now + chrono::Duration::minutes(m.clamp(-1, 100_000)), now),
+        )
+        .map(Some),
+    }
 }
 
 /// The maintenance a new incident's body asks for, if any.
@@ -190,7 +230,7 @@ fn plan(
     }))
 }
 
-async fn incident_json(state: &AppState, id: i32) -> Result<sp::Incident, ApiError> {
+pub(super) async fn incident_json(state: &AppState, id: i32) -> Result<sp::Incident, ApiError> {
     let view = store::incidents::load(&state.db, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
@@ -264,6 +304,11 @@ pub async fn create_incident(
                 None => Impact::Minor,
             },
             seed_key: None,
+            integrity: match &input.data_integrity {
+                Some(d) => super::recovery::integrity(d)?,
+                None => None,
+            },
+            milestones: super::recovery::milestones(input.milestones.as_deref().unwrap_or(&[]))?,
             plan,
             update: NewUpdate {
                 status: match &input.status {
@@ -278,6 +323,10 @@ pub async fn create_incident(
                 author_id: caller.0.model.created_by,
                 notify: input.notify.unwrap_or(true),
                 operational_on_resolve: false,
+                next_update_by: promise(
+                    input.next_update_by.as_deref(),
+                    input.next_update_in_minutes,
+                )?,
             },
         };
         let published = store::incidents::create(&state.db, new).await?;
@@ -328,6 +377,7 @@ pub async fn post_update(
             author_id: caller.0.model.created_by,
             notify: input.notify.unwrap_or(true),
             operational_on_resolve: input.operational_on_resolve.unwrap_or(false),
+            next_update_by: promise(input.next_update_by.as_deref(), input.next_update_in_minutes)?,
         };
         let status = update.status;
         let published = match store::incidents::post_update(&state.db, id, update).await {

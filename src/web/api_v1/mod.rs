@@ -3,6 +3,7 @@
 pub mod components;
 mod error;
 pub mod incidents;
+pub mod recovery;
 pub mod responses;
 pub mod subscribers;
 pub mod templates;
@@ -36,6 +37,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(incidents::create_incident)
             .service(incidents::get_incident)
             .service(incidents::post_update)
+            .service(recovery::put_data_integrity)
+            .service(recovery::add_milestone)
+            .service(recovery::complete_milestone)
             .service(components::list_components)
             .service(components::create_component)
             .service(components::update_component)
