@@ -136,9 +136,18 @@ pub async fn load(db: &DatabaseConnection, zone_configured: bool) -> anyhow::Res
     .map_err(|(_, e)| anyhow!(e.0))?;
     // The recovery as the post tells it, each step with the time it was done.
     let steps = [
-        ("Remove the offending script from the live server", at(9, 30)?),
-        ("Find a backup without the bad data (the 6:00 AM one)", at(10, 45)?),
-        ("Restore the whole data set to the 6:00 AM backup", at(12, 10)?),
+        (
+            "Remove the offending script from the live server",
+            at(9, 30)?,
+        ),
+        (
+            "Find a backup without the bad data (the 6:00 AM one)",
+            at(10, 45)?,
+        ),
+        (
+            "Restore the whole data set to the 6:00 AM backup",
+            at(12, 10)?,
+        ),
         ("Verify downloads and file names", at(12, 35)?),
     ];
     let milestones = steps

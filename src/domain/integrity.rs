@@ -132,11 +132,7 @@ mod tests {
 
     #[test]
     fn a_window_ends_after_it_starts_and_empty_parts_are_no_incident_of_data() {
-        let at = |s: &str| {
-            DateTime::parse_from_rfc3339(s)
-                .unwrap()
-                .with_timezone(&Utc)
-        };
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
         let backwards = DataIntegrity {
             from: Some(at("2008-02-28T17:00:00Z")),
             until: Some(at("2008-02-28T11:00:00Z")),

@@ -254,9 +254,10 @@ pub struct Incident {
     /// by, while the incident is open (it may have passed: then it is overdue).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_update_by: Option<String>,
-    /// Beyond Statuspage: what a data-integrity incident says of its data.
+    /// Beyond Statuspage: what a data-integrity incident says of its data
+    /// (boxed: most incidents say nothing of it, and webhooks move incidents by value).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_integrity: Option<DataIntegrityJson>,
+    pub data_integrity: Option<Box<DataIntegrityJson>>,
     /// Beyond Statuspage: a long recovery's steps, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub milestones: Vec<MilestoneJson>,
@@ -541,7 +542,10 @@ pub fn incident(info: &PageInfo, i: &IncidentView, all_components: &[ComponentVi
             .and_then(|u| u.model.next_update_by)
             .filter(|_| !i.is_resolved())
             .map(|t| info.time(t)),
-        data_integrity: i.integrity.as_ref().map(|d| data_integrity(info, d)),
+        data_integrity: i
+            .integrity
+            .as_ref()
+            .map(|d| Box::new(data_integrity(info, d))),
         milestones: i.milestones.iter().map(|m| milestone(info, m)).collect(),
     }
 }

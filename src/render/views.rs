@@ -321,11 +321,7 @@ pub struct InProgressVm {
     pub milestones: Option<MilestonesVm>,
 }
 
-pub fn in_progress(
-    view: &IncidentView,
-    now: DateTime<Utc>,
-    today: &Today,
-) -> Option<InProgressVm> {
+pub fn in_progress(view: &IncidentView, now: DateTime<Utc>, today: &Today) -> Option<InProgressVm> {
     let latest = view.updates.last()?;
     let first = view.updates.len() == 1;
     Some(InProgressVm {

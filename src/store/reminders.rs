@@ -166,7 +166,10 @@ pub async fn mark_sent(
 ) -> Result<(), DbErr> {
     staff_reminder::Entity::update_many()
         .col_expr(staff_reminder::Column::SentAt, Expr::value(at))
-        .col_expr(staff_reminder::Column::LeaseUntil, Expr::value(None::<DateTime<Utc>>))
+        .col_expr(
+            staff_reminder::Column::LeaseUntil,
+            Expr::value(None::<DateTime<Utc>>),
+        )
         .col_expr(
             staff_reminder::Column::LastError,
             Expr::value(note.map(str::to_owned)),
@@ -185,8 +188,14 @@ pub async fn mark_failed(
     error: &str,
 ) -> Result<(), DbErr> {
     staff_reminder::Entity::update_many()
-        .col_expr(staff_reminder::Column::NextAttemptAt, Expr::value(at + RETRY))
-        .col_expr(staff_reminder::Column::LeaseUntil, Expr::value(None::<DateTime<Utc>>))
+        .col_expr(
+            staff_reminder::Column::NextAttemptAt,
+            Expr::value(at + RETRY),
+        )
+        .col_expr(
+            staff_reminder::Column::LeaseUntil,
+            Expr::value(None::<DateTime<Utc>>),
+        )
         .col_expr(
             staff_reminder::Column::LastError,
             Expr::value(Some(error.to_owned())),

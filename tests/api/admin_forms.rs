@@ -20,7 +20,10 @@ async fn the_new_incident_form_has_every_labelled_field() {
             "no label {label}"
         );
     }
-    assert_eq!(texts(&html, "legend"), vec!["Affected components"]);
+    assert_eq!(
+        texts(&html, "legend"),
+        vec!["Affected components", "Next update"]
+    );
     assert!(texts(&html, "button").contains(&"Preview".to_owned()));
     assert!(texts(&html, "button").contains(&"Publish".to_owned()));
     assert!(

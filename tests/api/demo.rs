@@ -47,14 +47,20 @@ async fn the_demo_reads_as_the_seed_does() {
             "The backup of Feb 28, 2008 6:00 AM EST",
         ]
     );
-    assert_eq!(texts(&html, ".integrity .loss"), vec!["Data loss confirmed"]);
+    assert_eq!(
+        texts(&html, ".integrity .loss"),
+        vec!["Data loss confirmed"]
+    );
     let actions = texts(&html, ".integrity ul.actions li");
     assert!(actions[1].contains("Add Download Email"), "{actions:?}");
     assert_eq!(
         texts(&html, ".milestones h2"),
         vec!["Recovery progress: 4 of 4 done"]
     );
-    assert_eq!(texts(&html, ".milestones li.done time")[2], "Feb 28, 2008 12:10 PM EST");
+    assert_eq!(
+        texts(&html, ".milestones li.done time")[2],
+        "Feb 28, 2008 12:10 PM EST"
+    );
     // A post of 2008 is history, not one of the front page's past days.
     let front = app.get_html("/").await;
     assert!(!front.contains("Live Site Issue"), "{front}");

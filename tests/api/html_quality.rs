@@ -95,9 +95,27 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
             "Elevated error rates",
             "identified",
             "Requests to the **API** fail for some users.\n\n- EU region\n- US region\n\nSee [our notes](https://example.com/notes) and `retry`.",
-            &[(format!("component_{api}").as_str(), "partial_outage")],
+            &[
+                (format!("component_{api}").as_str(), "partial_outage"),
+                // A promise, a data box and milestones, so their markup is checked too.
+                ("next_update", "30"),
+                ("data_from", "2008-02-28T06:00"),
+                ("data_until", "2008-02-28T12:00"),
+                ("data_restored_to", "2008-02-28T06:00"),
+                ("data_loss", "confirmed"),
+                ("reader_actions", "Resend the downloads of orders placed this morning."),
+                ("milestones", "Restore the backup\nVerify"),
+            ],
         )
         .await;
+    let res = app
+        .post_form(
+            &format!("/admin/incidents/{open}"),
+            &format!("/admin/incidents/{open}/milestones/1/complete"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
     let resolved = app
         .publish("Slow dashboard", "investigating", "Looking into it.", &[])
         .await;

@@ -60,7 +60,10 @@ async fn a_promise_is_shown_turns_due_and_reminds_the_author_once_across_two_wor
     assert_eq!(status, 201, "{inc:#}");
     let id: i32 = inc["id"].as_str().unwrap().parse().unwrap();
     let by = parse(inc["next_update_by"].as_str().expect("promised"));
-    assert_eq!(inc["incident_updates"][0]["next_update_by"], inc["next_update_by"]);
+    assert_eq!(
+        inc["incident_updates"][0]["next_update_by"],
+        inc["next_update_by"]
+    );
     let posted = parse(inc["created_at"].as_str().unwrap());
     assert!((by - posted - Duration::minutes(30)).num_seconds().abs() <= 2);
 
@@ -73,7 +76,12 @@ async fn a_promise_is_shown_turns_due_and_reminds_the_author_once_across_two_wor
     assert_eq!(changes_at, Some(by));
     let front = app.get_html("/").await;
     assert_eq!(texts(&front, ".in-progress .promise"), promise);
-    let v2: serde_json::Value = app.get("/api/v2/incidents.json").await.json().await.unwrap();
+    let v2: serde_json::Value = app
+        .get("/api/v2/incidents.json")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_shape("incidents_document", &v2);
     assert_eq!(v2["incidents"][0]["next_update_by"], inc["next_update_by"]);
 
@@ -107,7 +115,11 @@ async fn a_promise_is_shown_turns_due_and_reminds_the_author_once_across_two_wor
     let mails = smtp.wait_for(2).await;
     let reminder = &mails[1];
     assert_eq!(reminder.to, [ADMIN_EMAIL]);
-    assert!(reminder.subject().contains("Update overdue"), "{}", reminder.subject());
+    assert!(
+        reminder.subject().contains("Update overdue"),
+        "{}",
+        reminder.subject()
+    );
     assert!(
         reminder.text().contains(&format!("/admin/incidents/{id}")),
         "{}",
@@ -148,7 +160,11 @@ async fn an_incident_silent_too_long_reminds_staff_and_a_resolved_one_never() {
     assert_eq!(remind_staff(&ctx, now + Duration::minutes(46)).await, 1);
     assert_eq!(remind_staff(&ctx, now + Duration::minutes(90)).await, 0);
     let mails = smtp.wait_for(1).await;
-    assert!(mails[0].subject().contains("No update lately"), "{}", mails[0].subject());
+    assert!(
+        mails[0].subject().contains("No update lately"),
+        "{}",
+        mails[0].subject()
+    );
     // No promise was made: the page promises nothing.
     let (page, _) = page_at(&app, id, now + Duration::minutes(46)).await;
     assert!(texts(&page, ".promise").is_empty());
@@ -164,9 +180,18 @@ async fn a_promise_must_be_for_a_time_to_come_and_a_refused_form_keeps_the_text(
     let smtp = SmtpServer::start().await;
     let (app, token) = app_with_mail(&smtp, &[]).await;
     for (body, field) in [
-        (json!({ "next_update_by": "2008-02-28T12:38:00-05:00" }), "next_update_by"),
-        (json!({ "next_update_in_minutes": 0 }), "next_update_in_minutes"),
-        (json!({ "next_update_in_minutes": 20000 }), "next_update_in_minutes"),
+        (
+            json!({ "next_update_by": "2008-02-28T12:38:00-05:00" }),
+            "next_update_by",
+        ),
+        (
+            json!({ "next_update_in_minutes": 0 }),
+            "next_update_in_minutes",
+        ),
+        (
+            json!({ "next_update_in_minutes": 20000 }),
+            "next_update_in_minutes",
+        ),
         (
             json!({ "next_update_in_minutes": 30, "next_update_by": "2999-01-01T00:00:00Z" }),
             "next_update_in_minutes",
@@ -176,7 +201,14 @@ async fn a_promise_must_be_for_a_time_to_come_and_a_refused_form_keeps_the_text(
         b.as_object_mut()
             .unwrap()
             .extend(body.as_object().unwrap().clone());
-        let (status, err) = call(&app, Method::POST, "/api/v1/incidents", Some(&token), Some(b)).await;
+        let (status, err) = call(
+            &app,
+            Method::POST,
+            "/api/v1/incidents",
+            Some(&token),
+            Some(b),
+        )
+        .await;
         assert_eq!(status, 422, "{err:#}");
         assert_eq!(err["error"]["field"], field, "{err:#}");
     }
@@ -193,6 +225,16 @@ async fn a_promise_must_be_for_a_time_to_come_and_a_refused_form_keeps_the_text(
         .await;
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
-    assert_eq!(texts(&html, "#message"), ["Pages take **seconds** to load."]);
-    assert!(!texts(&html, "#next_update_at + .field-error, .promise-fields .field-error").is_empty(), "{html}");
+    assert_eq!(
+        texts(&html, "#message"),
+        ["Pages take **seconds** to load."]
+    );
+    assert!(
+        !texts(
+            &html,
+            "#next_update_at + .field-error, .promise-fields .field-error"
+        )
+        .is_empty(),
+        "{html}"
+    );
 }

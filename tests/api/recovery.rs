@@ -47,15 +47,28 @@ async fn a_data_incident_shows_its_box_and_a_script_ticks_its_milestones() {
     let smtp = SmtpServer::start().await;
     let (app, token) = app_with_mail(&smtp).await;
     email_subscriber(&app.db, "seller@example.com", &[]).await;
-    let (status, inc) = call(&app, Method::POST, "/api/v1/incidents", Some(&token), Some(the_day())).await;
+    let (status, inc) = call(
+        &app,
+        Method::POST,
+        "/api/v1/incidents",
+        Some(&token),
+        Some(the_day()),
+    )
+    .await;
     assert_eq!(status, 201, "{inc:#}");
     let id = inc["id"].as_str().unwrap().to_owned();
     let d = &inc["data_integrity"];
     assert_eq!(d["loss"], "confirmed");
     let at = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
     assert_eq!(at(&d["from"]), at(&json!("2008-02-28T06:00:00-05:00")));
-    assert_eq!(at(&d["restored_to"]), at(&json!("2008-02-28T06:00:00-05:00")));
-    assert_eq!(d["actions"][0], "Send the downloads with the Add Download Email link.");
+    assert_eq!(
+        at(&d["restored_to"]),
+        at(&json!("2008-02-28T06:00:00-05:00"))
+    );
+    assert_eq!(
+        d["actions"][0],
+        "Send the downloads with the Add Download Email link."
+    );
     let keys: Vec<&str> = inc["milestones"]
         .as_array()
         .unwrap()
@@ -73,15 +86,32 @@ async fn a_data_incident_shows_its_box_and_a_script_ticks_its_milestones() {
         ["Send the downloads with the Add Download Email link."]
     );
     let dd = texts(&page, ".integrity dd");
-    assert!(dd[0].starts_with("From Feb 28, 2008") && dd[0].contains(" to Feb 28, 2008"), "{dd:?}");
-    assert_eq!(texts(&page, ".milestones h2"), ["Recovery progress: 0 of 3 done"]);
-    assert_eq!(texts(&app.get_html("/").await, ".in-progress .integrity .loss"), ["Data loss confirmed"]);
+    assert!(
+        dd[0].starts_with("From Feb 28, 2008") && dd[0].contains(" to Feb 28, 2008"),
+        "{dd:?}"
+    );
+    assert_eq!(
+        texts(&page, ".milestones h2"),
+        ["Recovery progress: 0 of 3 done"]
+    );
+    assert_eq!(
+        texts(&app.get_html("/").await, ".in-progress .integrity .loss"),
+        ["Data loss confirmed"]
+    );
 
     // The first email carries it.
     app.deliver().await;
     let first = &smtp.wait_for(1).await[0];
-    assert!(first.text().contains("Data loss confirmed."), "{}", first.text());
-    assert!(first.text().contains("Add Download Email"), "{}", first.text());
+    assert!(
+        first.text().contains("Data loss confirmed."),
+        "{}",
+        first.text()
+    );
+    assert!(
+        first.text().contains("Add Download Email"),
+        "{}",
+        first.text()
+    );
     let html = first.part("text/html").unwrap();
     assert!(html.contains("What you need to do"), "{html}");
 
@@ -91,7 +121,11 @@ async fn a_data_incident_shows_its_box_and_a_script_ticks_its_milestones() {
     assert_eq!(status, 200, "{after:#}");
     assert!(after["milestones"][0]["done_at"].is_string());
     assert_eq!(after["milestones"][0]["done_by"], "write bot");
-    assert_eq!(after["incident_updates"].as_array().unwrap().len(), 1, "a quiet milestone posts nothing");
+    assert_eq!(
+        after["incident_updates"].as_array().unwrap().len(),
+        1,
+        "a quiet milestone posts nothing"
+    );
     let (status, after) = call(
         &app,
         Method::POST,
@@ -103,12 +137,22 @@ async fn a_data_incident_shows_its_box_and_a_script_ticks_its_milestones() {
     assert_eq!(status, 200, "{after:#}");
     assert_eq!(after["milestones"][1]["done_at"], inc["started_at"]);
     let updates = after["incident_updates"].as_array().unwrap();
-    assert_eq!(updates.len(), 2, "a notifying milestone is told as an update");
-    assert_eq!(updates[0]["body"], "Milestone done (2 of 3): Restore the 6 AM backup");
+    assert_eq!(
+        updates.len(),
+        2,
+        "a notifying milestone is told as an update"
+    );
+    assert_eq!(
+        updates[0]["body"],
+        "Milestone done (2 of 3): Restore the 6 AM backup"
+    );
     assert_eq!(updates[0]["status"], "identified");
     let (_, again) = call(&app, Method::POST, &tick("2"), Some(&token), None).await;
     assert_eq!(again["incident_updates"].as_array().unwrap().len(), 2);
-    assert_eq!(again["milestones"][1]["done_at"], after["milestones"][1]["done_at"]);
+    assert_eq!(
+        again["milestones"][1]["done_at"],
+        after["milestones"][1]["done_at"]
+    );
     let (status, err) = call(&app, Method::POST, &tick("9"), Some(&token), None).await;
     assert_eq!(status, 404, "{err:#}");
     let (status, err) = call(
@@ -124,16 +168,35 @@ async fn a_data_incident_shows_its_box_and_a_script_ticks_its_milestones() {
 
     app.deliver().await;
     let told = &smtp.wait_for(2).await[1];
-    assert!(told.text().contains("Restore the 6 AM backup"), "{}", told.text());
-    assert!(told.text().contains("Recovery progress: 2 of 3 done"), "{}", told.text());
+    assert!(
+        told.text().contains("Restore the 6 AM backup"),
+        "{}",
+        told.text()
+    );
+    assert!(
+        told.text().contains("Recovery progress: 2 of 3 done"),
+        "{}",
+        told.text()
+    );
 
     // Readers see the progress with its times; the APIs carry it in their shape.
     let page = app.get_html(&format!("/incidents/{id}")).await;
-    assert_eq!(texts(&page, ".milestones h2"), ["Recovery progress: 2 of 3 done"]);
+    assert_eq!(
+        texts(&page, ".milestones h2"),
+        ["Recovery progress: 2 of 3 done"]
+    );
     assert_eq!(texts(&page, ".milestones li.done").len(), 2);
-    let v2: Value = app.get("/api/v2/incidents.json").await.json().await.unwrap();
+    let v2: Value = app
+        .get("/api/v2/incidents.json")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_shape("incidents_document", &v2);
-    assert_eq!(v2["incidents"][0]["milestones"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        v2["incidents"][0]["milestones"].as_array().unwrap().len(),
+        3
+    );
 
     // A script adds a step and later clears what it said of the data.
     let (status, added) = call(
@@ -156,7 +219,11 @@ async fn a_data_incident_shows_its_box_and_a_script_ticks_its_milestones() {
     .await;
     assert_eq!(status, 200, "{cleared:#}");
     assert!(cleared.get("data_integrity").is_none(), "{cleared:#}");
-    assert!(texts(&app.get_html(&format!("/incidents/{id}")).await, ".integrity").is_empty());
+    assert!(texts(
+        &app.get_html(&format!("/incidents/{id}")).await,
+        ".integrity"
+    )
+    .is_empty());
 }
 
 #[tokio::test]
@@ -164,18 +231,40 @@ async fn bad_data_and_milestones_are_refused_with_the_field_named() {
     let smtp = SmtpServer::start().await;
     let (app, token) = app_with_mail(&smtp).await;
     let cases = [
-        (json!({ "data_integrity": { "from": "2008-02-28T12:00:00-05:00", "until": "2008-02-28T06:00:00-05:00" } }), "data_integrity.until"),
-        (json!({ "data_integrity": { "loss": "maybe" } }), "data_integrity.loss"),
-        (json!({ "data_integrity": { "restored_to": "yesterday" } }), "data_integrity.restored_to"),
-        (json!({ "data_integrity": { "actions": [""] } }), "data_integrity.actions[0]"),
-        (json!({ "milestones": [{ "title": "  " }] }), "milestones[0].title"),
+        (
+            json!({ "data_integrity": { "from": "2008-02-28T12:00:00-05:00", "until": "2008-02-28T06:00:00-05:00" } }),
+            "data_integrity.until",
+        ),
+        (
+            json!({ "data_integrity": { "loss": "maybe" } }),
+            "data_integrity.loss",
+        ),
+        (
+            json!({ "data_integrity": { "restored_to": "yesterday" } }),
+            "data_integrity.restored_to",
+        ),
+        (
+            json!({ "data_integrity": { "actions": [""] } }),
+            "data_integrity.actions[0]",
+        ),
+        (
+            json!({ "milestones": [{ "title": "  " }] }),
+            "milestones[0].title",
+        ),
     ];
     for (extra, field) in cases {
         let mut b = json!({ "name": "Data", "message": "Restoring." });
         b.as_object_mut()
             .unwrap()
             .extend(extra.as_object().unwrap().clone());
-        let (status, err) = call(&app, Method::POST, "/api/v1/incidents", Some(&token), Some(b)).await;
+        let (status, err) = call(
+            &app,
+            Method::POST,
+            "/api/v1/incidents",
+            Some(&token),
+            Some(b),
+        )
+        .await;
         assert_eq!(status, 422, "{err:#}");
         assert_eq!(err["error"]["field"], field, "{err:#}");
     }
@@ -191,7 +280,14 @@ async fn bad_data_and_milestones_are_refused_with_the_field_named() {
     )
     .await;
     assert_eq!(status, 403);
-    let (status, _) = call(&app, Method::POST, "/api/v1/incidents/1/milestones/1/complete", None, None).await;
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/api/v1/incidents/1/milestones/1/complete",
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, 401);
 }
 
@@ -208,7 +304,10 @@ async fn staff_say_it_from_the_admin_and_a_refused_form_keeps_their_text() {
                 ("data_from", "2008-02-28T06:00"),
                 ("data_until", "2008-02-28T12:00"),
                 ("data_loss", "possible"),
-                ("reader_actions", "Check orders placed this morning.\n\nResend their downloads."),
+                (
+                    "reader_actions",
+                    "Check orders placed this morning.\n\nResend their downloads.",
+                ),
                 ("milestones", "Restore the backup\nVerify"),
                 ("milestones_notify", "on"),
             ],
@@ -218,18 +317,31 @@ async fn staff_say_it_from_the_admin_and_a_refused_form_keeps_their_text() {
     assert_eq!(texts(&page, ".integrity .loss"), ["Data loss possible"]);
     assert_eq!(
         texts(&page, ".integrity ul.actions li"),
-        ["Check orders placed this morning.", "Resend their downloads."]
+        [
+            "Check orders placed this morning.",
+            "Resend their downloads."
+        ]
     );
-    assert_eq!(texts(&page, ".milestones h2"), ["Recovery progress: 0 of 2 done"]);
+    assert_eq!(
+        texts(&page, ".milestones h2"),
+        ["Recovery progress: 0 of 2 done"]
+    );
 
     // Ticking from the admin posts the update it notifies with.
     let admin = format!("/admin/incidents/{id}");
     let res = app
-        .post_form(&admin, &format!("/admin/incidents/{id}/milestones/1/complete"), &[])
+        .post_form(
+            &admin,
+            &format!("/admin/incidents/{id}/milestones/1/complete"),
+            &[],
+        )
         .await;
     assert_eq!(res.status(), 303);
     let page = app.get_html(&format!("/incidents/{id}")).await;
-    assert_eq!(texts(&page, ".milestones h2"), ["Recovery progress: 1 of 2 done"]);
+    assert_eq!(
+        texts(&page, ".milestones h2"),
+        ["Recovery progress: 1 of 2 done"]
+    );
     assert!(page.contains("Milestone done (1 of 2): Restore the backup"));
 
     // A wrong date is refused with every field as typed.
@@ -249,13 +361,26 @@ async fn staff_say_it_from_the_admin_and_a_refused_form_keeps_their_text() {
     let html = res.text().await.unwrap();
     assert_eq!(texts(&html, "#reader_actions"), ["Resend the downloads."]);
     assert!(!texts(&html, "#data_until-error").is_empty(), "{html}");
-    assert_eq!(texts(&app.get_html(&format!("/incidents/{id}")).await, ".integrity .loss"), ["Data loss possible"]);
+    assert_eq!(
+        texts(
+            &app.get_html(&format!("/incidents/{id}")).await,
+            ".integrity .loss"
+        ),
+        ["Data loss possible"]
+    );
 
     // A milestone added from the admin, quiet by default.
     let res = app
-        .post_form(&admin, &format!("/admin/incidents/{id}/milestones"), &[("milestone_title", "Backfill")])
+        .post_form(
+            &admin,
+            &format!("/admin/incidents/{id}/milestones"),
+            &[("milestone_title", "Backfill")],
+        )
         .await;
     assert_eq!(res.status(), 303);
     let page = app.get_html(&format!("/incidents/{id}")).await;
-    assert_eq!(texts(&page, ".milestones h2"), ["Recovery progress: 1 of 3 done"]);
+    assert_eq!(
+        texts(&page, ".milestones h2"),
+        ["Recovery progress: 1 of 3 done"]
+    );
 }

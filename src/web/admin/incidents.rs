@@ -164,17 +164,17 @@ pub async fn list(
     let mut page = AdminPage::new(&state, "admin/incidents.html", Some(&me.0), &token);
     owed_ctx(&state, &mut page).await?;
     page.insert(
-            "open",
-            &open.iter().map(|i| views::post(i, tz)).collect::<Vec<_>>(),
-        )
-        .insert(
-            "recent",
-            &recent
-                .iter()
-                .map(|i| views::post(i, tz))
-                .collect::<Vec<_>>(),
-        )
-        .render(StatusCode::OK)
+        "open",
+        &open.iter().map(|i| views::post(i, tz)).collect::<Vec<_>>(),
+    )
+    .insert(
+        "recent",
+        &recent
+            .iter()
+            .map(|i| views::post(i, tz))
+            .collect::<Vec<_>>(),
+    )
+    .render(StatusCode::OK)
 }
 
 #[get("/incidents/new")]
@@ -625,7 +625,14 @@ pub(super) async fn show_ctx(
         "public_url",
         &state.settings.link(&format!("incidents/{id}")),
     );
-    page.insert("promise", &views::promise_vm(&view, store::now(), &time::Today::new(store::now(), state.page.zone().tz())));
+    page.insert(
+        "promise",
+        &views::promise_vm(
+            &view,
+            store::now(),
+            &time::Today::new(store::now(), state.page.zone().tz()),
+        ),
+    );
     components_ctx(state, page).await?;
     owed_ctx(state, page).await?;
     Ok(())

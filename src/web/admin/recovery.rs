@@ -136,7 +136,11 @@ pub(super) fn milestone_lines(
 ) -> Vec<(MilestoneTitle, bool)> {
     let notify = form.has("milestones_notify");
     let mut out = Vec::new();
-    for line in form.get("milestones").lines().filter(|l| !l.trim().is_empty()) {
+    for line in form
+        .get("milestones")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+    {
         match MilestoneTitle::parse(line) {
             Ok(t) => out.push((t, notify)),
             Err(e) => {
@@ -171,9 +175,10 @@ pub async fn add_milestone(
         "The milestone was not added: please fix the field marked below.",
         &MESSAGE,
         async |me, errors| {
-            let Some(title) =
-                errors.check("milestone_title", MilestoneTitle::parse(form.get("milestone_title")))
-            else {
+            let Some(title) = errors.check(
+                "milestone_title",
+                MilestoneTitle::parse(form.get("milestone_title")),
+            ) else {
                 return Ok(None);
             };
             let added =

@@ -377,7 +377,10 @@ pub async fn post_update(
             author_id: caller.0.model.created_by,
             notify: input.notify.unwrap_or(true),
             operational_on_resolve: input.operational_on_resolve.unwrap_or(false),
-            next_update_by: promise(input.next_update_by.as_deref(), input.next_update_in_minutes)?,
+            next_update_by: promise(
+                input.next_update_by.as_deref(),
+                input.next_update_in_minutes,
+            )?,
         };
         let status = update.status;
         let published = match store::incidents::post_update(&state.db, id, update).await {

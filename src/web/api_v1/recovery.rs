@@ -34,7 +34,8 @@ pub struct CompleteBody {
 
 /// The domain's reading of an API body's data integrity; `None` when empty.
 pub(super) fn integrity(d: &sp::DataIntegrityJson) -> Result<Option<DataIntegrity>, ApiError> {
-    let time = |name: &str, raw: &Option<String>| raw.as_deref().map(|r| instant(name, r)).transpose();
+    let time =
+        |name: &str, raw: &Option<String>| raw.as_deref().map(|r| instant(name, r)).transpose();
     let parsed = DataIntegrity {
         from: time("data_integrity.from", &d.from)?,
         until: time("data_integrity.until", &d.until)?,
@@ -48,7 +49,12 @@ pub(super) fn integrity(d: &sp::DataIntegrityJson) -> Result<Option<DataIntegrit
             .actions
             .iter()
             .enumerate()
-            .map(|(i, a)| field(&format!("data_integrity.actions[{i}]"), ReaderAction::parse(a)))
+            .map(|(i, a)| {
+                field(
+                    &format!("data_integrity.actions[{i}]"),
+                    ReaderAction::parse(a),
+                )
+            })
             .collect::<Result<_, _>>()?,
     };
     parsed.parse().map_err(|(name, e)| {
@@ -68,7 +74,10 @@ pub(super) fn milestones(
         .enumerate()
         .map(|(i, m)| {
             Ok((
-                field(&format!("milestones[{i}].title"), MilestoneTitle::parse(&m.title))?,
+                field(
+                    &format!("milestones[{i}].title"),
+                    MilestoneTitle::parse(&m.title),
+                )?,
                 m.notify.unwrap_or(false),
             ))
         })
@@ -103,7 +112,11 @@ pub async fn put_data_integrity(
         let input: sp::DataIntegrityJson = parse_json(&body)?;
         store::incidents::set_integrity(&state.db, id, integrity(&input)?).await?;
         state.published();
-        tracing::info!(incident = id, token = caller.0.model.id, "data integrity set through the API");
+        tracing::info!(
+            incident = id,
+            token = caller.0.model.id,
+            "data integrity set through the API"
+        );
         written(StatusCode::OK, &incident_json(&state, id).await?)
     })
     .await
