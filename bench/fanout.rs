@@ -170,6 +170,7 @@ async fn main() {
         ("STATUSPOST_BIND", "127.0.0.1:0"),
         ("SMTP_URL", smtp.url().as_str()),
         ("STATUSPOST_WEBHOOK_ALLOW_PRIVATE", "true"),
+        ("STATUSPOST_SEND_DELAY_SECONDS", "0"),
         // The worker is started by hand once the latency samples are taken.
         ("STATUSPOST_RUN_WORKER", "false"),
     ]
@@ -289,6 +290,8 @@ impl WorkerProcess {
             .arg("worker")
             .current_dir(dir)
             .env("DATABASE_URL", db_url)
+            // Notices go at once: these tests are about their delivery, not the send delay.
+            .env("STATUSPOST_SEND_DELAY_SECONDS", "0")
             .env("SMTP_URL", smtp.url())
             .env("STATUSPOST_WEBHOOK_ALLOW_PRIVATE", "true")
             .env("RUST_LOG", "warn")

@@ -56,6 +56,8 @@ pub struct Settings {
     pub uptime_weights: crate::domain::UptimeWeights,
     /// How long an open incident may say nothing before staff are reminded; `None`: never.
     pub remind_silent_after: Option<chrono::Duration>,
+    /// How long an incident update's notifications wait before they go.
+    pub send_delay: chrono::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -150,6 +152,7 @@ impl Settings {
             page_cache_mb,
             uptime_partial_weight,
             remind_silent_after_minutes,
+            send_delay_seconds,
         } = raw;
         let base_url_from_bind = base_url.is_none();
         let base_url_text = base_url.unwrap_or_else(|| format!("http://{bind}"));
@@ -229,6 +232,13 @@ impl Settings {
         }
         let remind_silent_after = (remind_silent_after_minutes > 0)
             .then(|| chrono::Duration::minutes(remind_silent_after_minutes.into()));
+        // Longer, and a notice would be late news; the window is for a second look.
+        if send_delay_seconds > 3600 {
+            return Err(ConfigError(format!(
+                "STATUSPOST_SEND_DELAY_SECONDS={send_delay_seconds} must be at most 3600, or 0 to send at once"
+            )));
+        }
+        let send_delay = chrono::Duration::seconds(send_delay_seconds.into());
         let secure_cookies = base_url.scheme() == "https";
         let host = base_url.host_str().unwrap_or("localhost").to_owned();
         Ok(Self {
@@ -253,6 +263,7 @@ impl Settings {
             page_cache_bytes,
             uptime_weights,
             remind_silent_after,
+            send_delay,
             base_url,
             base_url_from_bind,
         })

@@ -48,6 +48,7 @@ impl AppState {
             lease: self.settings.worker_lease,
             wake: self.wake_worker.clone(),
             remind_silent_after: self.settings.remind_silent_after,
+            send_delay: self.settings.send_delay,
         }
     }
 

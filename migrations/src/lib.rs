@@ -15,6 +15,7 @@ mod m20261204_000210_create_incident_templates;
 mod m20261204_000300_scheduled_maintenance;
 mod m20261205_000600_promises_integrity_milestones;
 mod m20261205_000610_create_staff_reminders;
+mod m20261205_000620_hold_notifications;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000300_scheduled_maintenance::Migration),
             Box::new(m20261205_000600_promises_integrity_milestones::Migration),
             Box::new(m20261205_000610_create_staff_reminders::Migration),
+            Box::new(m20261205_000620_hold_notifications::Migration),
         ]
     }
 }

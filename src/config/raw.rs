@@ -73,6 +73,10 @@ pub(super) struct Raw {
     /// one) before its author is reminded; 0 turns the reminder off.
     #[default = 60]
     pub remind_silent_after_minutes: u32,
+    /// Seconds an incident update's notifications wait, in which staff may edit
+    /// the update or hold them; 0 sends at once.
+    #[default = 60]
+    pub send_delay_seconds: u32,
 }
 
 /// Settings whose variables keep the name other tools give them, without our prefix.

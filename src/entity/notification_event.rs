@@ -15,6 +15,8 @@ pub struct Model {
     pub new_status: Option<String>,
     pub created_at: DateTimeUtc,
     pub expanded_at: Option<DateTimeUtc>,
+    /// Staff held its notifications in the send delay: it made no deliveries.
+    pub held_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -47,6 +47,8 @@ pub struct Context {
     pub wake: Arc<Notify>,
     /// How long an open incident may say nothing before staff are reminded.
     pub remind_silent_after: Option<chrono::Duration>,
+    /// How long an incident update's notifications wait (`store::sending`).
+    pub send_delay: chrono::Duration,
 }
 
 /// An endpoint failing for this long without a success is disabled.
@@ -456,7 +458,7 @@ async fn send_reminder(
 }
 
 async fn expand(ctx: &Context) {
-    match store::deliveries::expand_pending(&ctx.db, 20).await {
+    match store::deliveries::expand_pending(&ctx.db, 20, store::now(), ctx.send_delay).await {
         Ok(0) => {}
         Ok(n) => tracing::debug!(events = n, "events expanded"),
         Err(e) => tracing::warn!(error = %e, "expanding events failed"),

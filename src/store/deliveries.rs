@@ -22,10 +22,23 @@ pub const PENDING: &str = DeliveryStatus::Pending.as_str();
 pub const SENT: &str = DeliveryStatus::Sent.as_str();
 pub const DEAD: &str = DeliveryStatus::Dead.as_str();
 
-/// Expands up to `limit` events, oldest first; returns how many were expanded.
-pub async fn expand_pending(db: &DatabaseConnection, limit: u64) -> Result<usize, DbErr> {
+/// Expands up to `limit` events due at `at`, oldest first; returns how many
+/// were expanded. An incident update's event is due once `send_delay` has
+/// passed since it was written: until then staff may edit the update or hold
+/// its notifications (`store::sending`).
+pub async fn expand_pending(
+    db: &DatabaseConnection,
+    limit: u64,
+    at: chrono::DateTime<chrono::Utc>,
+    send_delay: chrono::Duration,
+) -> Result<usize, DbErr> {
+    use sea_orm::sea_query::Condition;
+    let due = Condition::any()
+        .add(notification_event::Column::Kind.ne(super::outbox::EventKind::IncidentUpdate.as_str()))
+        .add(notification_event::Column::CreatedAt.lte(at - send_delay));
     let events = notification_event::Entity::find()
         .filter(notification_event::Column::ExpandedAt.is_null())
+        .filter(due)
         .order_by_asc(notification_event::Column::Id)
         .limit(limit)
         .all(db)

@@ -10,6 +10,7 @@ pub mod milestones;
 pub mod outbox;
 pub mod postmortems;
 pub mod reminders;
+pub mod sending;
 pub mod settings;
 pub mod staff;
 pub mod subscribers;

@@ -155,6 +155,7 @@ mod tests {
             new_status: None,
             created_at: chrono::Utc::now(),
             expanded_at: None,
+            held_at: None,
         }
     }
 

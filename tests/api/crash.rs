@@ -78,6 +78,8 @@ fn start(
     cmd.arg(command)
         .current_dir(&dir.0)
         .env("DATABASE_URL", db_url)
+        // Notices go at once: these tests are about their delivery, not the send delay.
+        .env("STATUSPOST_SEND_DELAY_SECONDS", "0")
         .env("STATUSPOST_BIND", "127.0.0.1:0")
         .env("STATUSPOST_PAGE_NAME", "Acme Status")
         .env("SMTP_URL", smtp.url())

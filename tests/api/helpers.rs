@@ -147,6 +147,8 @@ pub fn test_settings(db_url: &str, dir: &TempDir, extra: &[(&str, &str)]) -> Set
             "STATUSPOST_MAIL_DIR".into(),
             dir.0.join("mail").display().to_string(),
         ),
+        // Tests send at once unless they test the send delay (`send_delay.rs`).
+        ("STATUSPOST_SEND_DELAY_SECONDS".into(), "0".into()),
     ];
     for (k, v) in extra {
         env.retain(|(name, _)| name != k);

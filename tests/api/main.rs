@@ -33,6 +33,7 @@ mod recovery;
 mod request_id;
 mod resolving;
 mod security;
+mod send_delay;
 mod sign_in;
 mod smtp_server;
 mod subscribe;

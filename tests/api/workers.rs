@@ -255,6 +255,8 @@ async fn sigterm_stops_a_worker_which_hands_back_what_it_holds() {
         .arg("worker")
         .current_dir(&app.dir.0)
         .env("DATABASE_URL", &app.database.url)
+        // Notices go at once: these tests are about their delivery, not the send delay.
+        .env("STATUSPOST_SEND_DELAY_SECONDS", "0")
         .env("STATUSPOST_WEBHOOK_ALLOW_PRIVATE", "true")
         .env("STATUSPOST_WORKER_LEASE", "1s")
         .env("RUST_LOG", "warn")

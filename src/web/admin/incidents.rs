@@ -579,6 +579,38 @@ async fn preview_html(
 /// Shown when the database fails mid-submit: nothing was saved, nothing typed is lost.
 const UNAVAILABLE: &str = "Nothing was saved: the database did not answer. Your text is kept below; submit again in a moment.";
 
+/// The updates whose notifications still wait out the send delay, each with
+/// when they go and its text, for the "Not sent yet" forms.
+async fn unsent_ctx(
+    state: &AppState,
+    page: &mut AdminPage<'_>,
+    view: &store::incidents::IncidentView,
+) -> Result<(), AppError> {
+    let tz = state.page.zone().tz();
+    let now = store::now();
+    let unsent: Vec<_> = store::sending::unsent(
+        &state.db,
+        view.model.id,
+        state.settings.send_delay,
+    )
+    .await?
+    .into_iter()
+    .filter_map(|u| {
+        let update = view.updates.iter().find(|x| x.model.id == u.update_id)?;
+        Some(serde_json::json!({
+            "update_id": u.update_id,
+            "heading": views::update_heading(update.model.display_at, tz, update.status.label()),
+            "sends_at": time::iso(u.sends_at, tz),
+            "sends_clock": u.sends_at.with_timezone(&tz).format("%-I:%M:%S %p %Z").to_string(),
+            "seconds_left": (u.sends_at - now).num_seconds().max(0),
+            "body": update.model.body,
+        }))
+    })
+    .collect();
+    page.insert("unsent", &unsent);
+    Ok(())
+}
+
 /// The admin's banner: the open incidents that owe their readers an update.
 async fn owed_ctx(state: &AppState, page: &mut AdminPage<'_>) -> Result<(), AppError> {
     let tz = state.page.zone().tz();
@@ -635,6 +667,7 @@ pub(super) async fn show_ctx(
     );
     components_ctx(state, page).await?;
     owed_ctx(state, page).await?;
+    unsent_ctx(state, page, &view).await?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@ mod incidents;
 pub mod notice;
 mod postmortems;
 mod recovery;
+mod sending;
 mod session;
 mod staff;
 mod subscribers;
@@ -48,6 +49,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(recovery::save_integrity)
             .service(recovery::add_milestone)
             .service(recovery::complete_milestone)
+            .service(sending::edit)
+            .service(sending::hold)
             .service(components::index)
             .service(components::create)
             .service(components::update)

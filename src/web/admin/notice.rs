@@ -33,10 +33,12 @@ pub enum Done {
     DataIntegritySaved,
     MilestoneAdded,
     MilestoneDone,
+    UnsentEdited,
+    NotificationsHeld,
 }
 
 impl Done {
-    pub const ALL: [Done; 23] = [
+    pub const ALL: [Done; 25] = [
         Done::ComponentAdded,
         Done::ComponentSaved,
         Done::ComponentDeleted,
@@ -60,6 +62,8 @@ impl Done {
         Done::DataIntegritySaved,
         Done::MilestoneAdded,
         Done::MilestoneDone,
+        Done::UnsentEdited,
+        Done::NotificationsHeld,
     ];
 
     pub fn key(self) -> &'static str {
@@ -87,6 +91,8 @@ impl Done {
             Done::DataIntegritySaved => "data-integrity-saved",
             Done::MilestoneAdded => "milestone-added",
             Done::MilestoneDone => "milestone-done",
+            Done::UnsentEdited => "unsent-edited",
+            Done::NotificationsHeld => "notifications-held",
         }
     }
 
@@ -128,6 +134,12 @@ impl Done {
             Done::MilestoneAdded => "Milestone added to the recovery's progress.",
             Done::MilestoneDone => {
                 "Milestone done. Readers see it now; subscribers were told if it notifies."
+            }
+            Done::UnsentEdited => {
+                "Text changed. Readers see it now; subscribers get this text when the notifications go."
+            }
+            Done::NotificationsHeld => {
+                "Notifications held: no subscriber is told of that update. It stays on the page."
             }
         }
     }
