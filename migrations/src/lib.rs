@@ -16,6 +16,7 @@ mod m20261204_000300_scheduled_maintenance;
 mod m20261205_000600_promises_integrity_milestones;
 mod m20261205_000610_create_staff_reminders;
 mod m20261205_000620_hold_notifications;
+mod m20261205_000630_update_corrections;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000600_promises_integrity_milestones::Migration),
             Box::new(m20261205_000610_create_staff_reminders::Migration),
             Box::new(m20261205_000620_hold_notifications::Migration),
+            Box::new(m20261205_000630_update_corrections::Migration),
         ]
     }
 }

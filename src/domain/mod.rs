@@ -1,6 +1,7 @@
 //! Pure types and rules. Nothing here touches I/O or a framework.
 mod api_token;
 mod component;
+pub mod correction;
 mod delivery;
 mod email;
 mod incident;
@@ -21,6 +22,7 @@ mod webhook_url;
 
 pub use api_token::{TokenName, TokenScope};
 pub use component::{ComponentStatus, OverallStatus};
+pub use correction::Revision;
 pub use delivery::DeliveryStatus;
 pub use email::EmailAddress;
 pub use incident::{Impact, IncidentStatus, Standing, Window};

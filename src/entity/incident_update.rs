@@ -17,6 +17,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// The time this update promises the next one by.
     pub next_update_by: Option<DateTimeUtc>,
+    /// When its text was last corrected after it was published.
+    pub corrected_at: Option<DateTimeUtc>,
+    /// JSON list of its earlier texts, oldest first (`domain::Revision`).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub revisions: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

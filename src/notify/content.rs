@@ -14,6 +14,8 @@ use crate::store::{self, outbox::Event};
 pub enum Told {
     /// Update `update_id` of this incident was posted.
     Incident { view: IncidentView, update_id: i32 },
+    /// Update `update_id` of this incident was corrected; the view has its new text.
+    Correction { view: IncidentView, update_id: i32 },
     /// A maintenance starts soon.
     Reminder { view: IncidentView },
     /// This incident's postmortem was published (and still is).
@@ -54,6 +56,16 @@ pub async fn load(
         }) => match store::incidents::load(db, incident_id).await? {
             Some(view) if view.updates.iter().any(|u| u.model.id == update_id) => {
                 Ok(Told::Incident { view, update_id })
+            }
+            Some(_) => Err(format!("update {update_id} is gone")),
+            None => Err(format!("incident {incident_id} is gone")),
+        },
+        Ok(Event::Correction {
+            incident_id,
+            update_id,
+        }) => match store::incidents::load(db, incident_id).await? {
+            Some(view) if view.updates.iter().any(|u| u.model.id == update_id) => {
+                Ok(Told::Correction { view, update_id })
             }
             Some(_) => Err(format!("update {update_id} is gone")),
             None => Err(format!("incident {incident_id} is gone")),

@@ -101,6 +101,27 @@ pub fn incident_update(
     view: &IncidentView,
     update_id: i32,
 ) -> Result<Rendered, String> {
+    update_letter(page, tera, view, update_id, false)
+}
+
+/// The email telling that update `update_id` was corrected: its new text,
+/// said to be a correction, in the incident's thread.
+pub fn correction(
+    page: &PageInfo,
+    tera: &Tera,
+    view: &IncidentView,
+    update_id: i32,
+) -> Result<Rendered, String> {
+    update_letter(page, tera, view, update_id, true)
+}
+
+fn update_letter(
+    page: &PageInfo,
+    tera: &Tera,
+    view: &IncidentView,
+    update_id: i32,
+    correction: bool,
+) -> Result<Rendered, String> {
     let tz = page.zone().tz();
     let gone = || format!("update {update_id} is gone");
     let update = view
@@ -165,11 +186,38 @@ pub fn incident_update(
             })).collect::<Vec<_>>(),
         }),
     );
+    let (message_id, thread_root) = if correction {
+        ctx.insert(
+            "correction",
+            &update
+                .model
+                .corrected_at
+                .map(|at| time::date_time(at, tz))
+                .unwrap_or_default(),
+        );
+        // One per correction: the same for every copy and retry of it, new for the next.
+        let n = crate::store::corrections::revisions_of(&update.model)
+            .map_err(|e| e.to_string())?
+            .len();
+        (
+            format!(
+                "<incident-{}-update-{update_id}-correction-{n}@{}>",
+                view.model.id,
+                host(page)
+            ),
+            Some(update_message_id(page, view.model.id, first)),
+        )
+    } else {
+        (
+            update_message_id(page, view.model.id, update_id),
+            (update_id != first).then(|| update_message_id(page, view.model.id, first)),
+        )
+    };
     Letter {
         template: "incident_update",
         context: ctx,
-        message_id: update_message_id(page, view.model.id, update_id),
-        thread_root: (update_id != first).then(|| update_message_id(page, view.model.id, first)),
+        message_id,
+        thread_root,
         to_subscribers: true,
     }
     .render(tera)

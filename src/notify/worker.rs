@@ -776,6 +776,9 @@ async fn load_content(ctx: &Context, event_id: i32) -> Result<Arc<EventContent>,
         Ok(Told::Incident { view, update_id }) => {
             email::incident_update(&ctx.page, &ctx.tera, view, *update_id)
         }
+        Ok(Told::Correction { view, update_id }) => {
+            email::correction(&ctx.page, &ctx.tera, view, *update_id)
+        }
         Ok(Told::Reminder { view }) => email::maintenance_reminder(&ctx.page, &ctx.tera, view),
         Ok(Told::Postmortem { view }) => email::postmortem(&ctx.page, &ctx.tera, view),
         // The change the event records; the component may have moved on.

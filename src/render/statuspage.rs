@@ -472,8 +472,8 @@ pub fn incident_update(info: &PageInfo, u: &UpdateView) -> IncidentUpdate {
         body: u.model.body.clone(),
         incident_id: u.model.incident_id.to_string(),
         created_at: info.time(u.model.created_at),
-        // Updates are append-only: never edited after they are posted.
-        updated_at: info.time(u.model.created_at),
+        // An update changes only when staff correct its text.
+        updated_at: info.time(u.model.corrected_at.unwrap_or(u.model.created_at)),
         display_at: info.time(u.model.display_at),
         affected_components: u.components.iter().map(affected).collect(),
         deliver_notifications: u.model.notify,
@@ -703,6 +703,8 @@ mod tests {
                 display_at: at(h),
                 created_at: at(h),
                 next_update_by: None,
+                corrected_at: None,
+                revisions: None,
             },
             status,
             author_name: "Shannon".into(),

@@ -146,9 +146,27 @@ pub struct TimeVm {
     pub date_time: String,
 }
 
+/// "Corrected at 1:05 PM EST": when an update's text last changed.
+#[derive(Debug, Serialize)]
+pub struct CorrectedVm {
+    pub at: TimeVm,
+    pub when: String,
+}
+
+/// A text an update had before a correction.
+#[derive(Debug, Serialize)]
+pub struct RevisionVm {
+    pub body_html: String,
+    pub replaced: TimeVm,
+    pub by: String,
+}
+
 #[derive(Debug, Serialize)]
 pub struct UpdateVm {
     pub id: i32,
+    pub corrected: Option<CorrectedVm>,
+    /// The earlier texts, oldest first: the original is kept and shown.
+    pub revisions: Vec<RevisionVm>,
     pub first: bool,
     /// "UPDATE 12:38 PM EST - Issue Resolved"
     pub heading: String,
@@ -197,7 +215,21 @@ fn change_vm(c: &ComponentChange) -> ChangeVm {
 
 /// One update, its time read against `day`, the day the reader already knows.
 fn update_vm(u: &UpdateView, first: bool, tz: Tz, day: NaiveDate) -> UpdateVm {
+    // A row whose revisions cannot be read still shows its text as it reads now.
+    let revisions = crate::store::corrections::revisions_of(&u.model).unwrap_or_default();
     UpdateVm {
+        corrected: u.model.corrected_at.map(|t| CorrectedVm {
+            at: time_vm(t, tz),
+            when: time::on_day(t, tz, day),
+        }),
+        revisions: revisions
+            .iter()
+            .map(|r| RevisionVm {
+                body_html: markdown::to_safe_html(&r.body),
+                replaced: time_vm(r.replaced_at, tz),
+                by: r.replaced_by.clone(),
+            })
+            .collect(),
         id: u.model.id,
         first,
         heading: update_heading(u.model.display_at, tz, u.status.label()),

@@ -87,6 +87,10 @@ pub async fn expand(db: &DatabaseConnection, event_id: i32) -> Result<Option<u64
         super::outbox::Event::IncidentUpdate {
             incident_id,
             update_id,
+        }
+        | super::outbox::Event::Correction {
+            incident_id,
+            update_id,
         } => format!(
             "SELECT uc.component_id FROM update_components uc \
              JOIN incident_updates iu ON iu.id = uc.update_id \

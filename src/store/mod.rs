@@ -2,6 +2,7 @@
 pub mod api_tokens;
 pub mod backup;
 pub mod components;
+pub mod corrections;
 pub mod deliveries;
 pub mod idempotency;
 pub mod incidents;

@@ -17,14 +17,17 @@ pub enum EventKind {
     MaintenanceReminder,
     /// An incident's postmortem was published; the event names the incident.
     Postmortem,
+    /// A published update's text was corrected; the event names the update.
+    Correction,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::IncidentUpdate,
         Self::ComponentUpdate,
         Self::MaintenanceReminder,
         Self::Postmortem,
+        Self::Correction,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -33,6 +36,7 @@ impl EventKind {
             Self::ComponentUpdate => "component_update",
             Self::MaintenanceReminder => "maintenance_reminder",
             Self::Postmortem => "postmortem",
+            Self::Correction => "correction",
         }
     }
 
@@ -59,6 +63,9 @@ pub enum Event {
     MaintenanceReminder { incident_id: i32 },
     /// Incident `incident_id`'s postmortem was published for the first time.
     Postmortem { incident_id: i32 },
+    /// Update `update_id` of incident `incident_id` was corrected, and staff
+    /// chose to tell subscribers.
+    Correction { incident_id: i32, update_id: i32 },
 }
 
 impl Event {
@@ -68,6 +75,7 @@ impl Event {
             Self::ComponentChange { .. } => EventKind::ComponentUpdate,
             Self::MaintenanceReminder { .. } => EventKind::MaintenanceReminder,
             Self::Postmortem { .. } => EventKind::Postmortem,
+            Self::Correction { .. } => EventKind::Correction,
         }
     }
 
@@ -101,6 +109,10 @@ impl Event {
             EventKind::Postmortem => Ok(Self::Postmortem {
                 incident_id: row.incident_id.ok_or_else(|| missing("incident"))?,
             }),
+            EventKind::Correction => Ok(Self::Correction {
+                incident_id: row.incident_id.ok_or_else(|| missing("incident"))?,
+                update_id: row.update_id.ok_or_else(|| missing("update"))?,
+            }),
         }
     }
 }
@@ -116,6 +128,10 @@ pub async fn write(db: &impl ConnectionTrait, event: Event) -> Result<(), sea_or
     };
     match event {
         Event::IncidentUpdate {
+            incident_id,
+            update_id,
+        }
+        | Event::Correction {
             incident_id,
             update_id,
         } => {

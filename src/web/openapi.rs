@@ -24,6 +24,7 @@ use crate::web::{api_v1, api_v2, uptime};
         api_v1::incidents::get_incident,
         api_v1::incidents::create_incident,
         api_v1::incidents::post_update,
+        api_v1::corrections::correct_update,
         api_v1::recovery::put_data_integrity,
         api_v1::recovery::add_milestone,
         api_v1::recovery::complete_milestone,

@@ -7,6 +7,7 @@ mod api_v2;
 mod backup;
 mod chromium;
 mod cli;
+mod corrections;
 mod crash;
 mod demo;
 mod feeds;

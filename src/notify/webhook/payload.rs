@@ -48,7 +48,9 @@ impl Notice {
         let status = statuspage::status(components);
         let subject = match &loaded.told {
             Err(why) => return Err(why.clone()),
-            Ok(Told::Incident { view, update_id }) => {
+            // A correction tells of the incident as it stood at that update,
+            // with the update's corrected text (and `updated_at` when it changed).
+            Ok(Told::Incident { view, update_id } | Told::Correction { view, update_id }) => {
                 let then = incident_as_of(view, *update_id)
                     .ok_or_else(|| format!("update {update_id} is gone"))?;
                 Subject::Incident(statuspage::incident(info, &then, components))

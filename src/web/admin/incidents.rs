@@ -607,7 +607,21 @@ async fn unsent_ctx(
         }))
     })
     .collect();
-    page.insert("unsent", &unsent);
+    // The others have been told: they are corrected, not edited.
+    let correctable: Vec<_> = view
+        .updates
+        .iter()
+        .filter(|u| !unsent.iter().any(|x| x["update_id"] == u.model.id))
+        .map(|u| {
+            serde_json::json!({
+                "update_id": u.model.id,
+                "heading": views::update_heading(u.model.display_at, tz, u.status.label()),
+                "body": u.model.body,
+            })
+        })
+        .collect();
+    page.insert("unsent", &unsent)
+        .insert("correctable", &correctable);
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! Staff pages under /admin: server-rendered forms that work without JavaScript
 //! and never lose what was typed.
 mod components;
+mod corrections;
 mod deliveries;
 mod incidents;
 pub mod notice;
@@ -51,6 +52,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(recovery::complete_milestone)
             .service(sending::edit)
             .service(sending::hold)
+            .service(corrections::correct)
             .service(components::index)
             .service(components::create)
             .service(components::update)

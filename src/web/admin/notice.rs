@@ -35,10 +35,11 @@ pub enum Done {
     MilestoneDone,
     UnsentEdited,
     NotificationsHeld,
+    UpdateCorrected,
 }
 
 impl Done {
-    pub const ALL: [Done; 25] = [
+    pub const ALL: [Done; 26] = [
         Done::ComponentAdded,
         Done::ComponentSaved,
         Done::ComponentDeleted,
@@ -64,6 +65,7 @@ impl Done {
         Done::MilestoneDone,
         Done::UnsentEdited,
         Done::NotificationsHeld,
+        Done::UpdateCorrected,
     ];
 
     pub fn key(self) -> &'static str {
@@ -93,6 +95,7 @@ impl Done {
             Done::MilestoneDone => "milestone-done",
             Done::UnsentEdited => "unsent-edited",
             Done::NotificationsHeld => "notifications-held",
+            Done::UpdateCorrected => "update-corrected",
         }
     }
 
@@ -137,6 +140,9 @@ impl Done {
             }
             Done::UnsentEdited => {
                 "Text changed. Readers see it now; subscribers get this text when the notifications go."
+            }
+            Done::UpdateCorrected => {
+                "Corrected. Readers see the new text, marked as corrected, with the original kept; subscribers are told if you chose to."
             }
             Done::NotificationsHeld => {
                 "Notifications held: no subscriber is told of that update. It stays on the page."

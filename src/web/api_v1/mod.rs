@@ -1,6 +1,7 @@
 //! The write API under /api/v1: JSON in and out, bearer tokens, the same
 //! validation, transactions and outbox as the staff forms.
 pub mod components;
+pub mod corrections;
 mod error;
 pub mod incidents;
 pub mod recovery;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(incidents::create_incident)
             .service(incidents::get_incident)
             .service(incidents::post_update)
+            .service(corrections::correct_update)
             .service(recovery::put_data_integrity)
             .service(recovery::add_milestone)
             .service(recovery::complete_milestone)
