@@ -368,12 +368,46 @@ async fn flow(s: &mut Steps<'_>, app: &helpers::TestApp) -> Result<(), String> {
         "We rolled the change back and are watching sign-ins.",
     )
     .await;
+    // Promise the next update: readers see when to look again.
+    s.field("Promise the next update")
+        .await
+        .select_by_value("30")
+        .await
+        .unwrap();
     s.button("Post update").await;
     s.wait_text(
         ".update .body",
         "We rolled the change back and are watching sign-ins.",
     )
     .await?;
+    let promised = s.text("p.promise").await;
+    assert!(promised.starts_with("Next update by "), "{promised:?}");
+
+    // A typo in the first post, corrected once it was sent: the page marks it
+    // and keeps the original.
+    s.c.find(Locator::Css("details.correct summary"))
+        .await
+        .map_err(|e| format!("the correction form: {e}"))?
+        .click()
+        .await
+        .unwrap();
+    s.fill(
+        "Corrected text",
+        "Some users cannot sign in since the 2 PM change; we are on it.",
+    )
+    .await;
+    s.shot("correct").await;
+    s.button("Save the correction").await;
+    s.wait_text(
+        ".update .body",
+        "Some users cannot sign in since the 2 PM change; we are on it.",
+    )
+    .await?;
+    s.goto(&admin_page.replacen("/admin", "", 1)).await;
+    let corrected = s.text(".update.first .corrected").await;
+    assert!(corrected.starts_with("Corrected "), "{corrected:?}");
+    assert_eq!(s.text("p.promise").await, promised);
+    s.shot("corrected").await;
 
     // A reader on a phone, on a bad day with six components: the open
     // incident's latest update is on the first screen.
