@@ -116,6 +116,26 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         )
         .await;
     assert_eq!(res.status(), 303);
+    // A corrected first post, so the "Corrected" line and the kept original are checked.
+    let first = statuspost::store::incidents::load(&app.db, open)
+        .await
+        .unwrap()
+        .unwrap()
+        .updates[0]
+        .model
+        .id;
+    let res = app
+        .post_form(
+            &format!("/admin/incidents/{open}"),
+            &format!("/admin/incidents/{open}/updates/{first}/correct"),
+            &[
+                ("corrected_update", first.to_string().as_str()),
+                ("corrected_message", "Requests to the **API** fail for some EU users."),
+                ("action", "correct"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
     let resolved = app
         .publish("Slow dashboard", "investigating", "Looking into it.", &[])
         .await;
