@@ -130,7 +130,10 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
             &format!("/admin/incidents/{open}/updates/{first}/correct"),
             &[
                 ("corrected_update", first.to_string().as_str()),
-                ("corrected_message", "Requests to the **API** fail for some EU users."),
+                (
+                    "corrected_message",
+                    "Requests to the **API** fail for some EU users.",
+                ),
                 ("action", "correct"),
             ],
         )

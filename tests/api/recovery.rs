@@ -384,3 +384,76 @@ async fn staff_say_it_from_the_admin_and_a_refused_form_keeps_their_text() {
         ["Recovery progress: 1 of 3 done"]
     );
 }
+
+#[tokio::test]
+async fn webhooks_carry_the_promise_the_data_box_milestones_and_corrections() {
+    let smtp = SmtpServer::start().await;
+    let url = smtp.url();
+    let mut settings = vec![
+        ("SMTP_URL", url.as_str()),
+        ("STATUSPOST_WEBHOOK_ALLOW_PRIVATE", "true"),
+    ];
+    settings.extend_from_slice(&STEPPED);
+    let app = spawn_app_with(&settings).await;
+    app.sign_in_admin().await;
+    let token = api_token(&app, "write").await;
+    let receiver =
+        crate::webhook_receiver::WebhookReceiver::start(crate::notify_support::SECRET).await;
+    crate::notify_support::webhook_subscriber(
+        &app.db,
+        &receiver.url("/hook"),
+        "ops@example.com",
+        &[],
+    )
+    .await;
+    let mut body = the_day();
+    body["next_update_in_minutes"] = json!(30);
+    let (status, inc) = call(
+        &app,
+        Method::POST,
+        "/api/v1/incidents",
+        Some(&token),
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, 201, "{inc:#}");
+    let id = inc["id"].as_str().unwrap().to_owned();
+    let uid = inc["incident_updates"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.deliver().await;
+    let got = receiver.received();
+    assert_eq!(got.len(), 1);
+    let told = &got[0].json()["incident"];
+    assert_eq!(told["next_update_by"], inc["next_update_by"]);
+    assert_eq!(
+        told["incident_updates"][0]["next_update_by"],
+        inc["next_update_by"]
+    );
+    assert_eq!(told["data_integrity"]["loss"], "confirmed");
+    assert_eq!(told["milestones"].as_array().unwrap().len(), 3);
+    assert_shape("incident", told);
+
+    // A notifying correction reaches the webhook too, with the new text.
+    let (status, _) = call(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/incidents/{id}/updates/{uid}"),
+        Some(&token),
+        Some(
+            json!({ "message": "We are restoring the data from the 6 AM backup.", "notify": true }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    app.deliver().await;
+    let got = receiver.received();
+    assert_eq!(got.len(), 2);
+    let told = &got[1].json()["incident"]["incident_updates"][0];
+    assert_eq!(
+        told["body"],
+        "We are restoring the data from the 6 AM backup."
+    );
+    assert_ne!(got[0].header("webhook-id"), got[1].header("webhook-id"));
+}
