@@ -29,7 +29,7 @@ pub const EXPORT_HEADER: [&str; 7] = [
 /// cell is written with a leading apostrophe, which shows it as plain text.
 const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
-fn safe_cell(value: &str) -> String {
+pub(crate) fn safe_cell(value: &str) -> String {
     if value.starts_with(FORMULA_START) {
         format!("'{value}")
     } else {

@@ -17,6 +17,7 @@ mod m20261205_000600_promises_integrity_milestones;
 mod m20261205_000610_create_staff_reminders;
 mod m20261205_000620_hold_notifications;
 mod m20261205_000630_update_corrections;
+mod m20261205_000640_create_audit_log;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000610_create_staff_reminders::Migration),
             Box::new(m20261205_000620_hold_notifications::Migration),
             Box::new(m20261205_000630_update_corrections::Migration),
+            Box::new(m20261205_000640_create_audit_log::Migration),
         ]
     }
 }

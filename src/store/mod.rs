@@ -1,5 +1,6 @@
 //! Queries and transactions, one file per aggregate.
 pub mod api_tokens;
+pub mod audit;
 pub mod backup;
 pub mod components;
 pub mod corrections;

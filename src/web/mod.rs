@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api_v1;
 pub mod api_v2;
 pub mod assets;
+pub mod audit;
 pub mod auth;
 pub mod badge;
 pub mod csrf;

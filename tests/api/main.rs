@@ -4,6 +4,7 @@
 mod admin_forms;
 mod api_v1;
 mod api_v2;
+mod audit;
 mod backup;
 mod chromium;
 mod cli;

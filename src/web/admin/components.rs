@@ -8,10 +8,12 @@ use super::{
 use crate::domain::{ComponentName, ComponentStatus};
 use crate::render::views;
 use crate::state::AppState;
+use crate::store::audit::{Actor, Subject};
 use crate::store::{
     self,
     components::{ComponentInput, UptimeDisplay},
 };
+use crate::web::audit;
 use crate::web::{
     auth, csrf,
     form::{CheckedForm, FieldErrors, FormData},
@@ -161,8 +163,18 @@ pub async fn create(
     let mut errors = FieldErrors::default();
     match parse(&form, &mut errors) {
         Some(input) => {
-            store::components::create(&state.db, input).await?;
+            let made = store::components::create(&state.db, input).await?;
             state.published();
+            audit::record(
+                &state,
+                &Actor::staff(&me.0),
+                "component.create",
+                Subject::new("component", made.id),
+                format!("Added the component {}", made.name),
+                None,
+                audit::component(&state, made.id).await,
+            )
+            .await;
             Ok(see_other_done("/admin/components", Done::ComponentAdded))
         }
         None => failed(&state, &me.0, &token, None)
@@ -193,8 +205,19 @@ pub async fn update(
     match parse(&form, &mut errors).filter(|_| uptime.is_some()) {
         Some(input) => {
             let input = ComponentInput { uptime, ..input };
+            let before = audit::component(&state, id).await;
             store::components::update(&state.db, id, input, form.has("notify")).await?;
             state.published();
+            audit::record(
+                &state,
+                &Actor::staff(&me.0),
+                "component.update",
+                Subject::new("component", id),
+                "Saved the component",
+                before,
+                audit::component(&state, id).await,
+            )
+            .await;
             Ok(see_other_done("/admin/components", Done::ComponentSaved))
         }
         None => failed(&state, &me.0, &token, Some(id))
@@ -242,7 +265,19 @@ pub async fn delete(
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     form.fields?;
-    store::components::delete(&state.db, id.into_inner()).await?;
+    let id = id.into_inner();
+    let before = audit::component(&state, id).await;
+    store::components::delete(&state.db, id).await?;
     state.published();
+    audit::record(
+        &state,
+        &Actor::staff(&form.who.0),
+        "component.delete",
+        Subject::new("component", id),
+        "Deleted the component",
+        before,
+        None,
+    )
+    .await;
     Ok(see_other_done("/admin/components", Done::ComponentDeleted))
 }

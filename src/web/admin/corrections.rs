@@ -8,7 +8,9 @@ use super::notice::Done;
 use super::{gate, AdminPage};
 use crate::domain::UpdateBody;
 use crate::state::AppState;
+use crate::store::audit::{Actor, Subject};
 use crate::store::{self, corrections::Corrector};
+use crate::web::audit;
 use crate::web::{auth, csrf, form::CheckedForm, AppError};
 
 const CORRECTED: Preview = Preview {
@@ -47,6 +49,7 @@ pub async fn correct(
             };
             let who = Corrector { name: &me.name };
             let notify = form.has("correction_notify");
+            let before = audit::incident(&state, id).await;
             let done =
                 match store::corrections::correct(&state.db, id, update, body, who, notify).await {
                     Err(store::StoreError::Conflict { message, .. }) => {
@@ -62,6 +65,19 @@ pub async fn correct(
                 notified = done.notified,
                 "update corrected"
             );
+            audit::record(
+                &state,
+                &Actor::staff(me),
+                "update.correct",
+                Subject::new("incident", id),
+                format!(
+                    "Corrected update {update}{}",
+                    if done.notified { ", notifying" } else { "" }
+                ),
+                before,
+                audit::incident(&state, id).await,
+            )
+            .await;
             Ok(Some(format!(
                 "/admin/incidents/{id}?done={}#update-{update}",
                 Done::UpdateCorrected.key()

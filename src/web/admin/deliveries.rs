@@ -4,7 +4,9 @@ use actix_web::{post, web, HttpResponse};
 use super::notice::{see_other_done, Done};
 use crate::render::{time, views};
 use crate::state::AppState;
+use crate::store::audit::{Actor, Subject};
 use crate::store::{self, incidents::IncidentView};
+use crate::web::audit;
 use crate::web::{auth, form::CheckedForm, AppError};
 
 /// The `deliveries` context of /admin/incidents/{id}, or None when nothing was
@@ -76,6 +78,16 @@ pub async fn retry_dead(
         deliveries = n,
         "dead deliveries retried"
     );
+    audit::record(
+        &state,
+        &Actor::staff(&me.0),
+        "deliveries.retry",
+        Subject::new("incident", id),
+        format!("Retried {n} dead deliveries"),
+        None,
+        None,
+    )
+    .await;
     Ok(see_other_done(
         &format!("/admin/incidents/{id}"),
         Done::DeliveriesRetried,

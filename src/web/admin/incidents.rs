@@ -15,13 +15,14 @@ use crate::domain::{
 };
 use crate::render::{markdown, time, views};
 use crate::state::AppState;
+use crate::store::audit::{Actor, Subject};
 use crate::store::{
     self,
     incidents::{NewIncident, NewUpdate},
     StoreError,
 };
 use crate::web::{
-    auth, csrf,
+    audit, auth, csrf,
     form::{CheckedForm, FieldErrors, FormData},
     AppError,
 };
@@ -264,6 +265,17 @@ pub async fn create(
                 staff = me.id,
                 "incident published"
             );
+            let id = published.incident_id;
+            audit::record(
+                &state,
+                &Actor::staff(me),
+                "incident.create",
+                Subject::new("incident", id),
+                "Published the incident",
+                None,
+                audit::incident(&state, id).await,
+            )
+            .await;
             Ok(Some(format!(
                 "/admin/incidents/{}?done={}",
                 published.incident_id,
@@ -424,6 +436,17 @@ pub async fn create_maintenance(
                 staff = me.id,
                 "maintenance scheduled"
             );
+            let id = published.incident_id;
+            audit::record(
+                &state,
+                &Actor::staff(me),
+                "maintenance.create",
+                Subject::new("incident", id),
+                "Scheduled the maintenance",
+                None,
+                audit::incident(&state, id).await,
+            )
+            .await;
             Ok(Some(format!(
                 "/admin/incidents/{}?done={}",
                 published.incident_id,
@@ -763,6 +786,7 @@ pub async fn post_update(
                 operational_on_resolve: true,
                 next_update_by,
             };
+            let before = audit::incident(&state, id).await;
             store::incidents::post_update(&state.db, id, update).await?;
             tracing::info!(
                 incident = id,
@@ -770,6 +794,16 @@ pub async fn post_update(
                 status = status.as_str(),
                 "update posted"
             );
+            audit::record(
+                &state,
+                &Actor::staff(me),
+                "update.post",
+                Subject::new("incident", id),
+                format!("Posted an update ({})", status.label()),
+                before,
+                audit::incident(&state, id).await,
+            )
+            .await;
             Ok(Some(format!(
                 "/admin/incidents/{id}?done={}",
                 Done::UpdatePosted.key()

@@ -1,5 +1,6 @@
 //! Staff pages under /admin: server-rendered forms that work without JavaScript
 //! and never lose what was typed.
+mod audit;
 mod components;
 mod corrections;
 mod deliveries;
@@ -75,7 +76,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(templates::delete)
             .service(tokens::index)
             .service(tokens::create)
-            .service(tokens::revoke),
+            .service(tokens::revoke)
+            .service(audit::index)
+            .service(audit::export),
     );
 }
 

@@ -12,10 +12,12 @@ use super::{
 use crate::domain::{PostmortemAction, PostmortemBody, PostmortemState};
 use crate::render::{time, views};
 use crate::state::AppState;
+use crate::store::audit::{Actor, Subject};
 use crate::store::{
     self,
     postmortems::{Applied, Change},
 };
+use crate::web::audit;
 use crate::web::{auth, csrf, form::CheckedForm, AppError};
 
 const POSTMORTEM: Preview = Preview {
@@ -123,7 +125,22 @@ pub async fn save(
                 notify: form.has("notify"),
                 author_id: me.id,
             };
+            let before = audit::incident(&state, id).await;
             let applied = store::postmortems::apply(&state.db, id, change).await?;
+            audit::record(
+                &state,
+                &Actor::staff(me),
+                "postmortem.change",
+                Subject::new("incident", id),
+                format!(
+                    "Postmortem: {}{}",
+                    form.get("action"),
+                    if applied.notified { ", notifying" } else { "" }
+                ),
+                before,
+                audit::incident(&state, id).await,
+            )
+            .await;
             tracing::info!(
                 incident = id,
                 staff = me.id,

@@ -9,7 +9,9 @@ use super::{gate, see_other, AdminPage};
 use crate::domain::{actions_from_lines, DataIntegrity, DataLoss, MilestoneTitle};
 use crate::render::time;
 use crate::state::AppState;
+use crate::store::audit::{Actor, Subject};
 use crate::store::{self, milestones::Ticker};
+use crate::web::audit;
 use crate::web::{
     auth, csrf,
     form::{CheckedForm, FieldErrors, FormData},
@@ -118,8 +120,19 @@ pub async fn save_integrity(
             let Some(integrity) = integrity_fields(&form, &state, errors) else {
                 return Ok(None);
             };
+            let before = audit::incident(&state, id).await;
             store::incidents::set_integrity(&state.db, id, integrity).await?;
             tracing::info!(incident = id, staff = me.id, "data integrity saved");
+            audit::record(
+                &state,
+                &Actor::staff(me),
+                "incident.data_integrity",
+                Subject::new("incident", id),
+                "Saved what the incident says of its data",
+                before,
+                audit::incident(&state, id).await,
+            )
+            .await;
             Ok(Some(format!(
                 "/admin/incidents/{id}?done={}#data-heading",
                 Done::DataIntegritySaved.key()
@@ -184,6 +197,16 @@ pub async fn add_milestone(
             let added =
                 store::milestones::add(&state.db, id, title, form.has("milestone_notify")).await?;
             tracing::info!(incident = id, staff = me.id, milestone = %added.key, "milestone added");
+            audit::record(
+                &state,
+                &Actor::staff(me),
+                "milestone.add",
+                Subject::new("incident", id),
+                format!("Added the milestone {}", added.title),
+                None,
+                audit::incident(&state, id).await,
+            )
+            .await;
             Ok(Some(format!(
                 "/admin/incidents/{id}?done={}#milestones-heading",
                 Done::MilestoneAdded.key()
@@ -206,7 +229,18 @@ pub async fn complete_milestone(
         name: &me.0.name,
         author_id: me.0.id,
     };
+    let before = audit::incident(&state, id).await;
     let ticked = store::milestones::complete(&state.db, id, &key, who, store::now()).await?;
+    audit::record(
+        &state,
+        &Actor::staff(&me.0),
+        "milestone.complete",
+        Subject::new("incident", id),
+        format!("Marked the milestone {} done", ticked.milestone.title),
+        before,
+        audit::incident(&state, id).await,
+    )
+    .await;
     state.published();
     tracing::info!(
         incident = id,

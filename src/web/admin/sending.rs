@@ -8,6 +8,8 @@ use super::{gate, see_other, AdminPage};
 use crate::domain::UpdateBody;
 use crate::state::AppState;
 use crate::store;
+use crate::store::audit::{Actor, Subject};
+use crate::web::audit;
 use crate::web::{auth, csrf, form::CheckedForm, AppError};
 
 /// The text of an update not sent yet, as edited.
@@ -47,6 +49,7 @@ pub async fn edit(
             ) else {
                 return Ok(None);
             };
+            let before = audit::incident(&state, id).await;
             match store::sending::edit_unsent(&state.db, id, update, body).await {
                 Err(store::StoreError::Conflict { message, .. }) => {
                     errors.add("edited_message", message);
@@ -55,6 +58,16 @@ pub async fn edit(
                 other => other?,
             }
             tracing::info!(incident = id, update, staff = me.id, "unsent update edited");
+            audit::record(
+                &state,
+                &Actor::staff(me),
+                "update.edit_unsent",
+                Subject::new("incident", id),
+                format!("Changed the text of update {update} before it was sent"),
+                before,
+                audit::incident(&state, id).await,
+            )
+            .await;
             Ok(Some(format!(
                 "/admin/incidents/{id}?done={}#unsent-heading",
                 Done::UnsentEdited.key()
@@ -75,6 +88,16 @@ pub async fn hold(
     let (id, update) = path.into_inner();
     store::sending::hold(&state.db, id, update).await?;
     tracing::info!(incident = id, update, staff = me.0.id, "notifications held");
+    audit::record(
+        &state,
+        &Actor::staff(&me.0),
+        "update.hold",
+        Subject::new("incident", id),
+        format!("Held the notifications of update {update}"),
+        None,
+        None,
+    )
+    .await;
     Ok(see_other(&format!(
         "/admin/incidents/{id}?done={}",
         Done::NotificationsHeld.key()

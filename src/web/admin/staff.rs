@@ -7,7 +7,9 @@ use super::{
 };
 use crate::domain::{DisplayName, EmailAddress, Password};
 use crate::state::AppState;
+use crate::store::audit::{Actor, Subject};
 use crate::store::{self, staff::NewStaff, StoreError};
+use crate::web::audit;
 use crate::web::{
     auth, csrf,
     form::{CheckedForm, FieldErrors},
@@ -69,7 +71,19 @@ pub async fn create(
         )
         .await
         {
-            Ok(_) => return Ok(see_other_done("/admin/staff", Done::StaffAdded)),
+            Ok(made) => {
+                audit::record(
+                    &state,
+                    &Actor::staff(&me.0),
+                    "staff.create",
+                    Subject::new("staff", made.id),
+                    format!("Added the staff account {}", made.name),
+                    None,
+                    audit::staff(&state, made.id).await,
+                )
+                .await;
+                return Ok(see_other_done("/admin/staff", Done::StaffAdded));
+            }
             Err(StoreError::Conflict { field, message }) => errors.add(field, message),
             Err(e) => return Err(e.into()),
         }
@@ -97,15 +111,34 @@ pub async fn update(
     };
     let id = id.into_inner();
     let mut errors = FieldErrors::default();
+    let before = audit::staff(&state, id).await;
+    let mut password_changed = false;
     if !form.get("password").is_empty() {
         if let Some(p) = errors.check("password", Password::parse(form.get("password"))) {
             store::staff::set_password(&state.db, id, &p).await?;
+            password_changed = true;
         }
     }
     if errors.is_empty() {
         match store::staff::set_flags(&state.db, id, form.has("is_admin"), form.has("active")).await
         {
-            Ok(()) => return Ok(see_other_done("/admin/staff", Done::StaffSaved)),
+            Ok(()) => {
+                audit::record(
+                    &state,
+                    &Actor::staff(&me.0),
+                    "staff.update",
+                    Subject::new("staff", id),
+                    if password_changed {
+                        "Saved the staff account and set a new password"
+                    } else {
+                        "Saved the staff account"
+                    },
+                    before,
+                    audit::staff(&state, id).await,
+                )
+                .await;
+                return Ok(see_other_done("/admin/staff", Done::StaffSaved));
+            }
             Err(StoreError::Conflict { field, message }) => errors.add(field, message),
             Err(e) => return Err(e.into()),
         }

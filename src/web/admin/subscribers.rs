@@ -12,7 +12,9 @@ use crate::domain::{EmailAddress, WebhookUrl};
 use crate::notify::ssrf;
 use crate::render::{time, views};
 use crate::state::AppState;
+use crate::store::audit::{Actor, Subject};
 use crate::store::{self, StoreError};
+use crate::web::audit;
 use crate::web::{
     auth, csrf,
     form::{CheckedForm, FieldErrors, FormData, Stale},
@@ -178,11 +180,24 @@ pub async fn create(
     let result = match &url {
         None => store::subscribers::add_confirmed_email(&state.db, &email, &components)
             .await
-            .map(|_| None),
+            .map(|s| (s.id, None)),
         Some(url) => store::subscribers::subscribe_webhook(&state.db, url, &email, &components)
             .await
-            .map(|(_, secret)| Some(secret)),
+            .map(|(s, secret)| (s.id, Some(secret))),
     };
+    if let Ok((sid, _)) = &result {
+        audit::record(
+            &state,
+            &Actor::staff(&me.0),
+            "subscriber.create",
+            Subject::new("subscriber", *sid),
+            "Added a subscriber",
+            None,
+            audit::subscriber(&state, *sid).await,
+        )
+        .await;
+    }
+    let result = result.map(|(_, secret)| secret);
     match result {
         Ok(None) => Ok(see_other_done("/admin/subscribers", Done::SubscriberAdded)),
         Ok(Some(secret)) => {
@@ -249,7 +264,19 @@ pub async fn delete(
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     form.fields?;
-    store::subscribers::remove(&state.db, id.into_inner()).await?;
+    let id = id.into_inner();
+    let before = audit::subscriber(&state, id).await;
+    store::subscribers::remove(&state.db, id).await?;
+    audit::record(
+        &state,
+        &Actor::staff(&form.who.0),
+        "subscriber.delete",
+        Subject::new("subscriber", id),
+        "Removed a subscriber",
+        before,
+        None,
+    )
+    .await;
     Ok(see_other_done(
         "/admin/subscribers",
         Done::SubscriberRemoved,
@@ -272,6 +299,16 @@ pub async fn rotate(
         .and_then(|s| s.model.webhook_url)
         .unwrap_or_default();
     tracing::info!(staff = me.0.id, subscriber = id, "webhook secret rotated");
+    audit::record(
+        &state,
+        &Actor::staff(&me.0),
+        "subscriber.rotate_secret",
+        Subject::new("subscriber", id),
+        "Rotated the webhook secret",
+        None,
+        None,
+    )
+    .await;
     with_secret(&state, &me.0, &token, &url, &secret)
         .await?
         .insert("notice", &"The old secret no longer signs anything.")

@@ -14,10 +14,12 @@ use crate::domain::{
 };
 use crate::render::{time, views};
 use crate::state::AppState;
+use crate::store::audit::{Actor, Subject};
 use crate::store::{
     self,
     templates::{TemplateInput, TemplateView},
 };
+use crate::web::audit;
 use crate::web::{
     auth, csrf,
     form::{CheckedForm, FieldErrors, FormData},
@@ -138,6 +140,16 @@ pub async fn create(
             };
             let t = store::templates::create(&state.db, input).await?;
             tracing::info!(template = t.model.id, staff = me.id, "template added");
+            audit::record(
+                &state,
+                &Actor::staff(me),
+                "template.create",
+                Subject::new("template", t.model.id),
+                format!("Added the template {}", t.model.name),
+                None,
+                audit::template(&state, t.model.id).await,
+            )
+            .await;
             Ok(Some(format!(
                 "/admin/templates?done={}",
                 Done::TemplateAdded.key()
@@ -203,8 +215,19 @@ pub async fn update(
             let Some(input) = parse(&form, errors) else {
                 return Ok(None);
             };
+            let before = audit::template(&state, id).await;
             store::templates::update(&state.db, id, input).await?;
             tracing::info!(template = id, staff = me.id, "template saved");
+            audit::record(
+                &state,
+                &Actor::staff(me),
+                "template.update",
+                Subject::new("template", id),
+                "Saved the template",
+                before,
+                audit::template(&state, id).await,
+            )
+            .await;
             Ok(Some(format!(
                 "/admin/templates/{id}?done={}",
                 Done::TemplateSaved.key()
@@ -250,7 +273,19 @@ pub async fn delete(
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     form.fields?;
-    store::templates::delete(&state.db, id.into_inner()).await?;
+    let id = id.into_inner();
+    let before = audit::template(&state, id).await;
+    store::templates::delete(&state.db, id).await?;
+    audit::record(
+        &state,
+        &Actor::staff(&form.who.0),
+        "template.delete",
+        Subject::new("template", id),
+        "Deleted the template",
+        before,
+        None,
+    )
+    .await;
     Ok(see_other_done("/admin/templates", Done::TemplateDeleted))
 }
 

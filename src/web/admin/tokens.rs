@@ -8,7 +8,9 @@ use super::{
 use crate::domain::{TokenName, TokenScope};
 use crate::render::time;
 use crate::state::AppState;
+use crate::store::audit::{Actor, Subject};
 use crate::store::{self, api_tokens::TokenView};
+use crate::web::audit;
 use crate::web::{
     auth, csrf,
     form::{CheckedForm, FieldErrors, FormData, Stale},
@@ -91,6 +93,16 @@ pub async fn create(
         scope = scope.as_str(),
         "API token created"
     );
+    audit::record(
+        &state,
+        &Actor::staff(&me.0),
+        "token.create",
+        Subject::new("token", model.id),
+        format!("Created the {} token {}", scope.as_str(), model.name),
+        None,
+        Some(serde_json::json!({ "id": model.id, "name": model.name, "scope": scope.as_str() })),
+    )
+    .await;
     listing(&state, &me.0, &token)
         .await?
         .insert("new_token", &secret)
@@ -115,5 +127,15 @@ pub async fn revoke(
         return Err(AppError::NotFound);
     }
     tracing::info!(token = id, staff = me.0.id, "API token revoked");
+    audit::record(
+        &state,
+        &Actor::staff(&me.0),
+        "token.revoke",
+        Subject::new("token", id),
+        "Revoked the token",
+        None,
+        None,
+    )
+    .await;
     Ok(see_other_done("/admin/tokens", Done::TokenRevoked))
 }

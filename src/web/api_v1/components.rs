@@ -10,7 +10,9 @@ use super::{
 use crate::domain::{ComponentName, ComponentStatus};
 use crate::render::statuspage as sp;
 use crate::state::AppState;
+use crate::store::audit::{Actor, Subject};
 use crate::store::{self, components::ComponentInput};
+use crate::web::audit;
 
 /// A new component.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -145,6 +147,16 @@ pub async fn create_component(
         )?;
         let m = store::components::create(&state.db, new).await?;
         state.published();
+        audit::record(
+            &state,
+            &Actor::token(&caller.0.model),
+            "component.create",
+            Subject::new("component", m.id),
+            format!("Added the component {}", m.name),
+            None,
+            audit::component(&state, m.id).await,
+        )
+        .await;
         written(StatusCode::CREATED, &component_json(&state, m.id).await?)
     })
     .await
@@ -189,8 +201,19 @@ pub async fn update_component(
         p.position.unwrap_or(i64::from(current.model.position)),
         p.status.as_deref().unwrap_or(current.status.as_str()),
     )?;
+    let before = audit::component(&state, id).await;
     store::components::update(&state.db, id, changed, p.notify.unwrap_or(true)).await?;
     state.published();
+    audit::record(
+        &state,
+        &Actor::token(&caller.0.model),
+        "component.update",
+        Subject::new("component", id),
+        "Saved the component",
+        before,
+        audit::component(&state, id).await,
+    )
+    .await;
     json(StatusCode::OK, &component_json(&state, id).await?)
 }
 
@@ -210,7 +233,18 @@ pub async fn delete_component(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_write()?;
     let id = path_id(&id)?;
+    let before = audit::component(&state, id).await;
     store::components::delete(&state.db, id).await?;
     state.published();
+    audit::record(
+        &state,
+        &Actor::token(&caller.0.model),
+        "component.delete",
+        Subject::new("component", id),
+        "Deleted the component",
+        before,
+        None,
+    )
+    .await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -9,7 +9,9 @@ use super::{idempotent, parse_json, path_id, read_body, written, ApiError, Calle
 use crate::domain::UpdateBody;
 use crate::render::statuspage as sp;
 use crate::state::AppState;
+use crate::store::audit::{Actor, Subject};
 use crate::store::{self, corrections::Corrector};
+use crate::web::audit;
 
 /// A correction of an update's text.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -54,6 +56,7 @@ pub async fn correct_update(
         let who = Corrector {
             name: &caller.0.model.name,
         };
+        let before = audit::incident(&state, id).await;
         let done = store::corrections::correct(
             &state.db,
             id,
@@ -71,6 +74,19 @@ pub async fn correct_update(
             token = caller.0.model.id,
             "update corrected through the API"
         );
+        audit::record(
+            &state,
+            &Actor::token(&caller.0.model),
+            "update.correct",
+            Subject::new("incident", id),
+            format!(
+                "Corrected update {update_id}{}",
+                if done.notified { ", notifying" } else { "" }
+            ),
+            before,
+            audit::incident(&state, id).await,
+        )
+        .await;
         written(StatusCode::OK, &incident_json(&state, id).await?)
     })
     .await

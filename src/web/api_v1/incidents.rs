@@ -16,10 +16,12 @@ use crate::domain::{
 };
 use crate::render::statuspage as sp;
 use crate::state::AppState;
+use crate::store::audit::{Actor, Subject};
 use crate::store::{
     self,
     incidents::{NewIncident, NewUpdate},
 };
+use crate::web::audit;
 
 /// How many incidents the list returns.
 const LIST: u64 = 50;
@@ -336,6 +338,16 @@ pub async fn create_incident(
             token = caller.0.model.id,
             "incident published through the API"
         );
+        audit::record(
+            &state,
+            &Actor::token(&caller.0.model),
+            "incident.create",
+            Subject::new("incident", published.incident_id),
+            "Published the incident",
+            None,
+            audit::incident(&state, published.incident_id).await,
+        )
+        .await;
         written(
             StatusCode::CREATED,
             &incident_json(&state, published.incident_id).await?,
@@ -383,6 +395,7 @@ pub async fn post_update(
             )?,
         };
         let status = update.status;
+        let before = audit::incident(&state, id).await;
         let published = match store::incidents::post_update(&state.db, id, update).await {
             Err(store::StoreError::Conflict {
                 field: "at",
@@ -398,6 +411,16 @@ pub async fn post_update(
             status = status.as_str(),
             "update posted through the API"
         );
+        audit::record(
+            &state,
+            &Actor::token(&caller.0.model),
+            "update.post",
+            Subject::new("incident", id),
+            format!("Posted an update ({})", status.label()),
+            before,
+            audit::incident(&state, id).await,
+        )
+        .await;
         written(StatusCode::CREATED, &incident_json(&state, id).await?)
     })
     .await

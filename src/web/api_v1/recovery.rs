@@ -10,7 +10,9 @@ use super::{idempotent, parse_json, path_id, read_body, written, ApiError, Calle
 use crate::domain::{DataIntegrity, DataLoss, MilestoneTitle, ReaderAction};
 use crate::render::statuspage as sp;
 use crate::state::AppState;
+use crate::store::audit::{Actor, Subject};
 use crate::store::{self, milestones::Ticker};
+use crate::web::audit;
 
 /// A milestone to add.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -110,7 +112,18 @@ pub async fn put_data_integrity(
     let body = read_body(payload).await?;
     idempotent(&req, &state, &caller, &body, || async {
         let input: sp::DataIntegrityJson = parse_json(&body)?;
+        let before = audit::incident(&state, id).await;
         store::incidents::set_integrity(&state.db, id, integrity(&input)?).await?;
+        audit::record(
+            &state,
+            &Actor::token(&caller.0.model),
+            "incident.data_integrity",
+            Subject::new("incident", id),
+            "Saved what the incident says of its data",
+            before,
+            audit::incident(&state, id).await,
+        )
+        .await;
         state.published();
         tracing::info!(
             incident = id,
@@ -150,6 +163,16 @@ pub async fn add_milestone(
         let title = field("title", MilestoneTitle::parse(&input.title))?;
         let added =
             store::milestones::add(&state.db, id, title, input.notify.unwrap_or(false)).await?;
+        audit::record(
+            &state,
+            &Actor::token(&caller.0.model),
+            "milestone.add",
+            Subject::new("incident", id),
+            format!("Added the milestone {}", added.title),
+            None,
+            audit::incident(&state, id).await,
+        )
+        .await;
         state.published();
         tracing::info!(incident = id, milestone = %added.key, token = caller.0.model.id, "milestone added through the API");
         written(StatusCode::CREATED, &incident_json(&state, id).await?)
@@ -198,7 +221,18 @@ pub async fn complete_milestone(
         name: &caller.0.model.name,
         author_id: caller.0.model.created_by,
     };
+    let before = audit::incident(&state, id).await;
     let ticked = store::milestones::complete(&state.db, id, &key, who, at).await?;
+    audit::record(
+        &state,
+        &Actor::token(&caller.0.model),
+        "milestone.complete",
+        Subject::new("incident", id),
+        format!("Marked the milestone {} done", ticked.milestone.title),
+        before,
+        audit::incident(&state, id).await,
+    )
+    .await;
     state.published();
     tracing::info!(
         incident = id,

@@ -11,7 +11,9 @@ use crate::domain::{EmailAddress, WebhookUrl};
 use crate::notify::ssrf;
 use crate::render::statuspage::PageInfo;
 use crate::state::AppState;
+use crate::store::audit::{Actor, Subject};
 use crate::store::{self, subscribers::SubscriberView, StoreError};
+use crate::web::audit;
 
 /// A subscriber as the API shows it; secrets are never listed.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -173,6 +175,16 @@ pub async fn create_subscriber(
             token = caller.0.model.id,
             "subscriber added through the API"
         );
+        audit::record(
+            &state,
+            &Actor::token(&caller.0.model),
+            "subscriber.create",
+            Subject::new("subscriber", added.model.id),
+            "Added a subscriber",
+            None,
+            audit::subscriber(&state, added.model.id).await,
+        )
+        .await;
         written(
             StatusCode::CREATED,
             &CreatedSubscriber {
@@ -200,6 +212,17 @@ pub async fn delete_subscriber(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_write()?;
     let id = path_id(&id)?;
+    let before = audit::subscriber(&state, id).await;
     store::subscribers::remove(&state.db, id).await?;
+    audit::record(
+        &state,
+        &Actor::token(&caller.0.model),
+        "subscriber.delete",
+        Subject::new("subscriber", id),
+        "Removed a subscriber",
+        before,
+        None,
+    )
+    .await;
     Ok(HttpResponse::NoContent().finish())
 }

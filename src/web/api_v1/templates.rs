@@ -14,10 +14,12 @@ use crate::domain::{
     ComponentPlan, ComponentStatus, Impact, IncidentStatus, TemplateName, TemplateTitle, UpdateBody,
 };
 use crate::state::AppState;
+use crate::store::audit::{Actor, Subject};
 use crate::store::{
     self,
     templates::{TemplateInput, TemplateView},
 };
+use crate::web::audit;
 
 /// A template as the API shows it.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -219,6 +221,16 @@ pub async fn create_template(
         )
         .await?;
         let t = store::templates::create(&state.db, new).await?;
+        audit::record(
+            &state,
+            &Actor::token(&caller.0.model),
+            "template.create",
+            Subject::new("template", t.model.id),
+            format!("Added the template {}", t.model.name),
+            None,
+            audit::template(&state, t.model.id).await,
+        )
+        .await;
         written(StatusCode::CREATED, &template_json(&state, &t))
     })
     .await
@@ -259,7 +271,18 @@ pub async fn update_template(
         p.notify.unwrap_or(now.notify),
     )
     .await?;
+    let before = audit::template(&state, id).await;
     let t = store::templates::update(&state.db, id, changed).await?;
+    audit::record(
+        &state,
+        &Actor::token(&caller.0.model),
+        "template.update",
+        Subject::new("template", id),
+        "Saved the template",
+        before,
+        audit::template(&state, id).await,
+    )
+    .await;
     json(StatusCode::OK, &template_json(&state, &t))
 }
 
@@ -278,6 +301,18 @@ pub async fn delete_template(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_write()?;
-    store::templates::delete(&state.db, path_id(&id)?).await?;
+    let id = path_id(&id)?;
+    let before = audit::template(&state, id).await;
+    store::templates::delete(&state.db, id).await?;
+    audit::record(
+        &state,
+        &Actor::token(&caller.0.model),
+        "template.delete",
+        Subject::new("template", id),
+        "Deleted the template",
+        before,
+        None,
+    )
+    .await;
     Ok(HttpResponse::NoContent().finish())
 }
