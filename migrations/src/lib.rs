@@ -13,6 +13,7 @@ mod m20261203_000061_component_uptime_display;
 mod m20261204_000200_create_postmortems;
 mod m20261204_000210_create_incident_templates;
 mod m20261204_000300_scheduled_maintenance;
+mod m20261206_000400_maintenance_edits;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000200_create_postmortems::Migration),
             Box::new(m20261204_000210_create_incident_templates::Migration),
             Box::new(m20261204_000300_scheduled_maintenance::Migration),
+            Box::new(m20261206_000400_maintenance_edits::Migration),
         ]
     }
 }

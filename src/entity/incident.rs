@@ -31,6 +31,8 @@ pub struct Model {
     /// JSON list of the component ids the window puts under maintenance.
     pub scheduled_components: Option<String>,
     pub reminded_at: Option<DateTimeUtc>,
+    /// Edits of the plan after scheduling: the calendar's SEQUENCE counts them.
+    pub scheduled_edits: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

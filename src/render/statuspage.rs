@@ -648,6 +648,7 @@ mod tests {
                 scheduled_notify_end: true,
                 scheduled_components: None,
                 reminded_at: None,
+                scheduled_edits: 0,
             },
             status: IncidentStatus::Resolved,
             impact: Impact::Major,

@@ -10,7 +10,7 @@ use sea_orm::{
 
 use super::incidents::{IncidentView, NewUpdate};
 use super::StoreError;
-use crate::domain::{ComponentStatus, IncidentStatus, UpdateBody, Window};
+use crate::domain::{ComponentStatus, IncidentStatus, IncidentTitle, UpdateBody, Window};
 use crate::entity::{component, incident};
 
 /// What makes an incident a maintenance.
@@ -62,6 +62,165 @@ impl Plan {
         ));
         Ok(row)
     }
+}
+
+/// What staff change on a maintenance after scheduling it; `None` keeps it.
+#[derive(Debug, Clone, Default)]
+pub struct Edit {
+    pub title: Option<IncidentTitle>,
+    pub from: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// `Some(None)` turns the reminder off.
+    pub remind_minutes: Option<Option<i32>>,
+    pub auto_in_progress: Option<bool>,
+    pub auto_completed: Option<bool>,
+    pub notify_start: Option<bool>,
+    pub notify_end: Option<bool>,
+}
+
+/// What an edit did: whether anything changed, so that a resent request
+/// moves neither the calendar's SEQUENCE nor the reminder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Edited {
+    pub changed: bool,
+    /// A reminder sent for the old start will be sent again for the new one.
+    pub remind_again: bool,
+}
+
+/// The one message a cancellation posts, in every channel.
+pub const CANCELLED: &str = "This scheduled maintenance has been cancelled.";
+
+/// Changes a maintenance's title, window, reminder or edges, under its row
+/// lock so that a worker's transition sees the plan before or after, never
+/// half of it. A maintenance that started keeps its start (what happened
+/// stays as it happened); one that is over takes no edit. Moving the start
+/// re-arms a reminder already sent when the new start lies after the moment
+/// that reminder went out: subscribers were told a time that is no longer
+/// true, and the worker then tells them the new one in its reminder period
+/// (at once, if that has already begun).
+pub async fn edit(db: &DatabaseConnection, id: i32, e: Edit) -> Result<Edited, StoreError> {
+    let txn = super::begin_write(db).await?;
+    let inc = super::incidents::lock_incident(&txn, id).await?;
+    let (Some(old_from), Some(old_until)) = (inc.scheduled_for, inc.scheduled_until) else {
+        return Err(StoreError::Conflict {
+            field: "scheduled_for",
+            message: "This is an incident, not a scheduled maintenance: it has no window.".into(),
+        });
+    };
+    let status = super::read(
+        IncidentStatus::parse(&inc.status),
+        format_args!("the status of incident {}", inc.id),
+    )?;
+    if status.is_resolved() {
+        return Err(StoreError::Conflict {
+            field: "status",
+            message: "This maintenance is over: it can no longer be edited.".into(),
+        });
+    }
+    let from = e.from.unwrap_or(old_from);
+    let until = e.until.unwrap_or(old_until);
+    if from != old_from && status != IncidentStatus::Scheduled {
+        return Err(StoreError::Conflict {
+            field: "scheduled_for",
+            message: "The maintenance has started: its start can no longer change.".into(),
+        });
+    }
+    let window = Window::parse(from, until).map_err(|p| StoreError::Conflict {
+        field: "scheduled_until",
+        message: p.0,
+    })?;
+    let title = e
+        .title
+        .map_or_else(|| inc.title.clone(), |t| t.as_str().to_owned());
+    let remind = e.remind_minutes.unwrap_or(inc.scheduled_remind_minutes);
+    let auto_in_progress = e.auto_in_progress.unwrap_or(inc.scheduled_auto_in_progress);
+    let auto_completed = e.auto_completed.unwrap_or(inc.scheduled_auto_completed);
+    let notify_start = e.notify_start.unwrap_or(inc.scheduled_notify_start);
+    let notify_end = e.notify_end.unwrap_or(inc.scheduled_notify_end);
+    let changed = title != inc.title
+        || window.from != old_from
+        || window.until != old_until
+        || remind != inc.scheduled_remind_minutes
+        || auto_in_progress != inc.scheduled_auto_in_progress
+        || auto_completed != inc.scheduled_auto_completed
+        || notify_start != inc.scheduled_notify_start
+        || notify_end != inc.scheduled_notify_end;
+    let remind_again =
+        window.from != old_from && inc.reminded_at.is_some_and(|sent| window.from > sent);
+    if !changed {
+        return Ok(Edited {
+            changed,
+            remind_again,
+        });
+    }
+    let edits = inc.scheduled_edits;
+    let mut row: incident::ActiveModel = inc.into();
+    row.title = Set(title);
+    if window.from != old_from {
+        // The page lists a maintenance on the day of its window.
+        row.started_at = Set(window.from);
+    }
+    row.scheduled_for = Set(Some(window.from));
+    row.scheduled_until = Set(Some(window.until));
+    row.scheduled_remind_minutes = Set(remind);
+    row.scheduled_auto_in_progress = Set(auto_in_progress);
+    row.scheduled_auto_completed = Set(auto_completed);
+    row.scheduled_notify_start = Set(notify_start);
+    row.scheduled_notify_end = Set(notify_end);
+    if remind_again {
+        row.reminded_at = Set(None);
+    }
+    row.scheduled_edits = Set(edits.saturating_add(1));
+    row.updated_at = Set(super::now());
+    row.update(&txn).await?;
+    txn.commit().await?;
+    Ok(Edited {
+        changed,
+        remind_again,
+    })
+}
+
+/// Calls off a maintenance that has not started, as Statuspage does: a final
+/// update marks it completed with [`CANCELLED`], so it never starts, reminds
+/// or completes by itself, and the page and the calendar say "Cancelled". One
+/// that started is finished by posting `completed` instead.
+pub async fn cancel(
+    db: &DatabaseConnection,
+    id: i32,
+    author_id: i32,
+    notify: bool,
+) -> Result<super::incidents::Published, StoreError> {
+    let txn = super::begin_write(db).await?;
+    let inc = super::incidents::lock_incident(&txn, id).await?;
+    if inc.scheduled_for.is_none() {
+        return Err(StoreError::Conflict {
+            field: "status",
+            message: "This is an incident, not a scheduled maintenance: resolve it instead.".into(),
+        });
+    }
+    if inc.status != IncidentStatus::Scheduled.as_str() {
+        let message = if inc.status == IncidentStatus::Completed.as_str() {
+            "This maintenance is already over."
+        } else {
+            "This maintenance has started: post Completed to finish it instead."
+        };
+        return Err(StoreError::Conflict {
+            field: "status",
+            message: message.into(),
+        });
+    }
+    let update = NewUpdate {
+        status: IncidentStatus::Completed,
+        body: UpdateBody::parse(CANCELLED).expect("a fixed message"),
+        components: Vec::new(),
+        at: edge_time(&txn, &inc, Some(super::now())).await?,
+        author_id,
+        notify,
+        operational_on_resolve: false,
+    };
+    let published = super::incidents::append(&txn, inc, update).await?;
+    txn.commit().await?;
+    Ok(published)
 }
 
 /// The components a maintenance row plans for; an unreadable list plans none.

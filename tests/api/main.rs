@@ -18,6 +18,7 @@ mod layers;
 mod mail_headers;
 mod mailer;
 mod maintenance;
+mod maintenance_edits;
 mod notify_email;
 mod notify_support;
 mod notify_webhook;

@@ -219,7 +219,7 @@ pub async fn create(
 }
 
 /// How long before the start the reminder goes, as the form offers it.
-const REMIND_CHOICES: [(&str, &str); 6] = [
+pub(super) const REMIND_CHOICES: [(&str, &str); 6] = [
     ("", "No reminder"),
     ("15", "15 minutes before"),
     ("30", "30 minutes before"),
@@ -380,7 +380,7 @@ pub async fn create_maintenance(
 /// fields into `errors` and writes. Whatever goes wrong, `page` comes back
 /// with every field as typed, saying `not_saved` when fields need fixing; on
 /// success the staff member is sent to the saved page.
-async fn submit(
+pub(super) async fn submit(
     req: &HttpRequest,
     state: &AppState,
     checked: Gate,
@@ -520,7 +520,11 @@ async fn preview_html(
 /// Shown when the database fails mid-submit: nothing was saved, nothing typed is lost.
 const UNAVAILABLE: &str = "Nothing was saved: the database did not answer. Your text is kept below; submit again in a moment.";
 
-async fn show_ctx(state: &AppState, page: &mut AdminPage<'_>, id: i32) -> Result<(), AppError> {
+pub(super) async fn show_ctx(
+    state: &AppState,
+    page: &mut AdminPage<'_>,
+    id: i32,
+) -> Result<(), AppError> {
     let view = store::incidents::load(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -536,6 +540,13 @@ async fn show_ctx(state: &AppState, page: &mut AdminPage<'_>, id: i32) -> Result
             },
         );
     choices(page, view.is_maintenance());
+    if view.is_maintenance() {
+        page.insert(
+            "plan",
+            &super::maintenance::plan_now(&view, state.page.zone().tz()),
+        );
+        super::maintenance::plan_ctx(page, &view);
+    }
     if let Some(d) = super::deliveries::context(state, &view).await? {
         page.insert("deliveries", &d);
     }

@@ -3,6 +3,7 @@
 mod components;
 mod deliveries;
 mod incidents;
+mod maintenance;
 pub mod notice;
 mod postmortems;
 mod session;
@@ -41,6 +42,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(incidents::post_update)
             .service(incidents::new_maintenance_page)
             .service(incidents::create_maintenance)
+            .service(maintenance::edit)
+            .service(maintenance::confirm_cancel)
+            .service(maintenance::cancel)
             .service(postmortems::edit)
             .service(postmortems::save)
             .service(deliveries::retry_dead)

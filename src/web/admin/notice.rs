@@ -17,6 +17,8 @@ pub enum Done {
     SubscriberRemoved,
     IncidentPublished,
     MaintenanceScheduled,
+    MaintenanceEdited,
+    MaintenanceCancelled,
     UpdatePosted,
     DeliveriesRetried,
     TokenRevoked,
@@ -33,7 +35,7 @@ pub enum Done {
 }
 
 impl Done {
-    pub const ALL: [Done; 20] = [
+    pub const ALL: [Done; 22] = [
         Done::ComponentAdded,
         Done::ComponentSaved,
         Done::ComponentDeleted,
@@ -41,6 +43,8 @@ impl Done {
         Done::SubscriberRemoved,
         Done::IncidentPublished,
         Done::MaintenanceScheduled,
+        Done::MaintenanceEdited,
+        Done::MaintenanceCancelled,
         Done::UpdatePosted,
         Done::DeliveriesRetried,
         Done::TokenRevoked,
@@ -65,6 +69,8 @@ impl Done {
             Done::SubscriberRemoved => "subscriber-removed",
             Done::IncidentPublished => "incident-published",
             Done::MaintenanceScheduled => "maintenance-scheduled",
+            Done::MaintenanceEdited => "maintenance-edited",
+            Done::MaintenanceCancelled => "maintenance-cancelled",
             Done::UpdatePosted => "update-posted",
             Done::DeliveriesRetried => "deliveries-retried",
             Done::TokenRevoked => "token-revoked",
@@ -93,6 +99,12 @@ impl Done {
             }
             Done::MaintenanceScheduled => {
                 "Maintenance scheduled. It is on the page; subscribers are being notified if you chose to."
+            }
+            Done::MaintenanceEdited => {
+                "Maintenance saved. The page and the calendar show the change; subscribers are not told unless you post an update."
+            }
+            Done::MaintenanceCancelled => {
+                "Maintenance cancelled. The page and the calendar show it cancelled; subscribers are being notified if you chose to."
             }
             Done::UpdatePosted => "Update posted. Subscribers are being notified if you chose to.",
             Done::DeliveriesRetried => "The dead deliveries are queued to be sent again.",

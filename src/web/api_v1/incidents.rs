@@ -101,7 +101,7 @@ pub struct NewUpdateBody {
     pub operational_on_resolve: Option<bool>,
 }
 
-fn field<T>(name: &str, r: Result<T, crate::domain::ParseError>) -> Result<T, ApiError> {
+pub(super) fn field<T>(name: &str, r: Result<T, crate::domain::ParseError>) -> Result<T, ApiError> {
     r.map_err(|e| ApiError::invalid(name, e.0))
 }
 
@@ -137,7 +137,7 @@ fn when(name: &str, raw: Option<String>) -> Result<DateTime<Utc>, ApiError> {
 }
 
 /// A time as the API takes it: ISO 8601 with an offset, whole microseconds.
-fn instant(name: &str, raw: &str) -> Result<DateTime<Utc>, ApiError> {
+pub(super) fn instant(name: &str, raw: &str) -> Result<DateTime<Utc>, ApiError> {
     let at = DateTime::parse_from_rfc3339(raw.trim())
         .map_err(|_| ApiError::invalid(name, "Give a time like 2026-03-08T01:00:00-05:00."))?
         .with_timezone(&Utc);
@@ -190,7 +190,7 @@ fn plan(
     }))
 }
 
-async fn incident_json(state: &AppState, id: i32) -> Result<sp::Incident, ApiError> {
+pub(super) async fn incident_json(state: &AppState, id: i32) -> Result<sp::Incident, ApiError> {
     let view = store::incidents::load(&state.db, id)
         .await?
         .ok_or_else(ApiError::not_found)?;

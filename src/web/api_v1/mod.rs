@@ -3,6 +3,7 @@
 pub mod components;
 mod error;
 pub mod incidents;
+pub mod maintenance;
 pub mod responses;
 pub mod subscribers;
 pub mod templates;
@@ -36,6 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(incidents::create_incident)
             .service(incidents::get_incident)
             .service(incidents::post_update)
+            .service(maintenance::edit_maintenance)
+            .service(maintenance::cancel_maintenance)
             .service(components::list_components)
             .service(components::create_component)
             .service(components::update_component)
