@@ -14,6 +14,7 @@ mod m20261204_000200_create_postmortems;
 mod m20261204_000210_create_incident_templates;
 mod m20261204_000300_scheduled_maintenance;
 mod m20261206_000400_maintenance_edits;
+mod m20261206_000410_maintenance_series;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000210_create_incident_templates::Migration),
             Box::new(m20261204_000300_scheduled_maintenance::Migration),
             Box::new(m20261206_000400_maintenance_edits::Migration),
+            Box::new(m20261206_000410_maintenance_series::Migration),
         ]
     }
 }

@@ -33,6 +33,10 @@ pub struct Model {
     pub reminded_at: Option<DateTimeUtc>,
     /// Edits of the plan after scheduling: the calendar's SEQUENCE counts them.
     pub scheduled_edits: i32,
+    /// The recurring series that made this occurrence, and the start its
+    /// rule gave it (kept when the occurrence is moved).
+    pub series_id: Option<i32>,
+    pub series_start: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -649,6 +649,8 @@ mod tests {
                 scheduled_components: None,
                 reminded_at: None,
                 scheduled_edits: 0,
+                series_id: None,
+                series_start: None,
             },
             status: IncidentStatus::Resolved,
             impact: Impact::Major,

@@ -10,8 +10,10 @@ use sea_orm::{
 
 use super::incidents::{IncidentView, NewUpdate};
 use super::StoreError;
-use crate::domain::{ComponentStatus, IncidentStatus, IncidentTitle, UpdateBody, Window};
-use crate::entity::{component, incident};
+use crate::domain::{
+    ComponentStatus, Impact, IncidentStatus, IncidentTitle, Recurrence, UpdateBody, Window,
+};
+use crate::entity::{component, incident, maintenance_series};
 
 /// What makes an incident a maintenance.
 #[derive(Debug, Clone)]
@@ -234,6 +236,8 @@ pub fn planned_components(row: &incident::Model) -> Vec<i32> {
 /// What the worker did in one pass.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Done {
+    /// Occurrences of recurring series made ahead of time.
+    pub created: Vec<i32>,
     pub started: Vec<i32>,
     pub completed: Vec<i32>,
     pub reminded: Vec<i32>,
@@ -241,15 +245,22 @@ pub struct Done {
 
 impl Done {
     pub fn is_empty(&self) -> bool {
-        self.started.is_empty() && self.completed.is_empty() && self.reminded.is_empty()
+        self.created.is_empty()
+            && self.started.is_empty()
+            && self.completed.is_empty()
+            && self.reminded.is_empty()
     }
 }
 
-/// Makes every transition due at `at`: reminders, then starts, then ends, so
-/// that a window missed whole (the worker was down across it) still starts
-/// before it completes.
+/// Makes every transition due at `at`: the occurrences of recurring series
+/// up to [`AHEAD`], then reminders, then starts, then ends, so that a window
+/// missed whole (the worker was down across it) still starts before it
+/// completes.
 pub async fn run_due(db: &DatabaseConnection, at: DateTime<Utc>) -> Result<Done, StoreError> {
-    let mut done = Done::default();
+    let mut done = Done {
+        created: materialize(db, at).await?,
+        ..Done::default()
+    };
     for id in candidates(db, &[IncidentStatus::Scheduled]).await? {
         if remind(db, id, at).await? {
             done.reminded.push(id);
@@ -481,4 +492,228 @@ pub fn planned_names(view: &IncidentView) -> Vec<String> {
         names = view.planned.clone();
     }
     names
+}
+
+// ---- recurring series ----------------------------------------------------------
+
+/// How far ahead a series' occurrences exist as maintenances: far enough to
+/// be on the page, in the calendar and in the reminders' reach, near enough
+/// that a rule without end makes a handful.
+pub const AHEAD: chrono::Duration = chrono::Duration::days(14);
+
+/// A recurring maintenance: what every occurrence is, and when.
+pub struct NewSeries {
+    pub title: IncidentTitle,
+    pub impact: Impact,
+    pub body: UpdateBody,
+    /// The first window, and what each occurrence plans.
+    pub plan: Plan,
+    /// Built from the plan's window, in `zone`.
+    pub recurrence: Recurrence,
+    pub zone: chrono_tz::Tz,
+    pub author_id: i32,
+    /// Whether the first occurrence's "scheduled" notifies; later ones are
+    /// made quietly and remind as any maintenance does.
+    pub notify: bool,
+}
+
+/// Saves the series with its first occurrence (one transaction: never a
+/// series without it), then makes the others that start within [`AHEAD`]
+/// of `at`. Answers the occurrences made, the first one first.
+pub async fn create_series(
+    db: &DatabaseConnection,
+    new: NewSeries,
+    at: DateTime<Utc>,
+) -> Result<Vec<i32>, StoreError> {
+    let txn = super::begin_write(db).await?;
+    for id in &new.plan.components {
+        live_component(&txn, *id)
+            .await?
+            .ok_or_else(|| StoreError::Conflict {
+                field: "components",
+                message: format!("Component {id} does not exist."),
+            })?;
+    }
+    let series =
+        maintenance_series::ActiveModel {
+            title: Set(new.title.as_str().to_owned()),
+            impact: Set(new.impact.as_str().to_owned()),
+            message: Set(new.body.as_str().to_owned()),
+            rule: Set(new.recurrence.as_str().to_owned()),
+            zone: Set(new.zone.name().to_owned()),
+            first_from: Set(new.plan.window.from),
+            first_until: Set(new.plan.window.until),
+            components: Set(
+                serde_json::to_string(&new.plan.components).unwrap_or_else(|_| "[]".into())
+            ),
+            remind_minutes: Set(new.plan.remind_minutes),
+            auto_in_progress: Set(new.plan.auto_in_progress),
+            auto_completed: Set(new.plan.auto_completed),
+            notify_start: Set(new.plan.notify_start),
+            notify_end: Set(new.plan.notify_end),
+            author_id: Set(new.author_id),
+            created_at: Set(super::now()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    let first = occur(&txn, &series, new.plan.window, new.notify)
+        .await?
+        .expect("a new series has no occurrence yet");
+    txn.commit().await?;
+    let mut made = vec![first];
+    made.extend(materialize_series(db, &series, at).await?);
+    Ok(made)
+}
+
+/// Makes every occurrence due by `at` + [`AHEAD`] that does not exist yet,
+/// for every series.
+async fn materialize(db: &DatabaseConnection, at: DateTime<Utc>) -> Result<Vec<i32>, StoreError> {
+    let mut made = Vec::new();
+    for series in maintenance_series::Entity::find()
+        .order_by_asc(maintenance_series::Column::Id)
+        .all(db)
+        .await?
+    {
+        made.extend(materialize_series(db, &series, at).await?);
+    }
+    Ok(made)
+}
+
+/// The series' rule as stored; a row that no longer reads (a zone renamed
+/// away, a rule this version refuses) makes nothing rather than stopping
+/// every other series.
+fn recurrence_of(series: &maintenance_series::Model) -> Option<Recurrence> {
+    let tz: chrono_tz::Tz = series.zone.parse().ok()?;
+    let first = Window::parse(series.first_from, series.first_until).ok()?;
+    match Recurrence::parse(&series.rule, first, tz) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            tracing::warn!(series = series.id, error = %e, "a maintenance series' rule does not read");
+            None
+        }
+    }
+}
+
+/// Each occurrence is its own transaction and is inserted only if its
+/// (series, start) pair is new: a second worker that raced to it finds it
+/// made (the unique index waits for the first one's commit) and moves on.
+async fn materialize_series(
+    db: &DatabaseConnection,
+    series: &maintenance_series::Model,
+    at: DateTime<Utc>,
+) -> Result<Vec<i32>, StoreError> {
+    let Some(rule) = recurrence_of(series) else {
+        return Ok(Vec::new());
+    };
+    let windows = rule.windows(at, at + AHEAD);
+    if windows.is_empty() {
+        return Ok(Vec::new());
+    }
+    use sea_orm::QuerySelect;
+    let made: Vec<DateTime<Utc>> = incident::Entity::find()
+        .select_only()
+        .column(incident::Column::SeriesStart)
+        .filter(incident::Column::SeriesId.eq(series.id))
+        .filter(incident::Column::SeriesStart.is_in(windows.iter().map(|w| w.from)))
+        .into_tuple::<Option<DateTime<Utc>>>()
+        .all(db)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut out = Vec::new();
+    for window in windows.into_iter().filter(|w| !made.contains(&w.from)) {
+        let txn = super::begin_write(db).await?;
+        if let Some(id) = occur(&txn, series, window, false).await? {
+            txn.commit().await?;
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
+async fn live_component(
+    txn: &DatabaseTransaction,
+    id: i32,
+) -> Result<Option<component::Model>, sea_orm::DbErr> {
+    component::Entity::find_by_id(id)
+        .filter(component::Column::DeletedAt.is_null())
+        .one(txn)
+        .await
+}
+
+/// One occurrence as a maintenance of its own, unless it exists already.
+/// Components deleted since the series was saved are left out.
+async fn occur(
+    txn: &DatabaseTransaction,
+    series: &maintenance_series::Model,
+    window: Window,
+    notify: bool,
+) -> Result<Option<i32>, StoreError> {
+    use sea_orm::sea_query::OnConflict;
+    use sea_orm::TryInsertResult;
+    let planned: Vec<i32> = serde_json::from_str(&series.components).unwrap_or_default();
+    let mut components = Vec::new();
+    for id in planned {
+        if live_component(txn, id).await?.is_some() {
+            components.push(id);
+        }
+    }
+    let at = super::now();
+    let row = incident::ActiveModel {
+        title: Set(series.title.clone()),
+        impact: Set(series.impact.clone()),
+        status: Set(IncidentStatus::Scheduled.as_str().to_owned()),
+        monitoring_at: Set(None),
+        resolved_at: Set(None),
+        author_id: Set(series.author_id),
+        seed_key: Set(None),
+        created_at: Set(at),
+        updated_at: Set(at),
+        series_id: Set(Some(series.id)),
+        series_start: Set(Some(window.from)),
+        ..Default::default()
+    };
+    let plan = Plan {
+        window,
+        components,
+        remind_minutes: series.remind_minutes,
+        auto_in_progress: series.auto_in_progress,
+        auto_completed: series.auto_completed,
+        notify_start: series.notify_start,
+        notify_end: series.notify_end,
+    };
+    let row = plan.apply(txn, row).await?;
+    let inserted = incident::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([incident::Column::SeriesId, incident::Column::SeriesStart])
+                .do_nothing()
+                .to_owned(),
+        )
+        .do_nothing()
+        .exec(txn)
+        .await?;
+    let TryInsertResult::Inserted(inserted) = inserted else {
+        return Ok(None);
+    };
+    let inc = incident::Entity::find_by_id(inserted.last_insert_id)
+        .one(txn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let body = UpdateBody::parse(&series.message).map_err(|e| StoreError::Conflict {
+        field: "message",
+        message: e.0,
+    })?;
+    let update = NewUpdate {
+        status: IncidentStatus::Scheduled,
+        body,
+        components: Vec::new(),
+        at,
+        author_id: series.author_id,
+        notify,
+        operational_on_resolve: false,
+    };
+    let published = super::incidents::append(txn, inc, update).await?;
+    Ok(Some(published.incident_id))
 }

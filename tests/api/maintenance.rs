@@ -178,6 +178,7 @@ async fn a_worker_down_across_the_whole_window_starts_and_completes_it_late_once
     assert_eq!(
         late,
         Done {
+            created: vec![],
             started: vec![id],
             completed: vec![id],
             reminded: vec![],

@@ -331,21 +331,49 @@ pub async fn create_maintenance(
                 },
             };
             let components = planned(&form);
+            let zone = state.page.zone().tz();
+            let recurrence = match (form.get("recurrence").trim(), window) {
+                ("", _) | (_, None) => None,
+                (rule, Some(w)) => errors.check(
+                    "recurrence",
+                    crate::domain::Recurrence::parse(rule, w, zone),
+                ),
+            };
             let (Some(title), Some(impact), Some(body), Some(window), true) =
                 (title, impact, body, window, errors.is_empty())
             else {
                 return Ok(None);
             };
+            let plan = store::maintenance::Plan {
+                window,
+                components,
+                remind_minutes: remind,
+                auto_in_progress: form.has("auto_in_progress"),
+                auto_completed: form.has("auto_completed"),
+                notify_start: form.has("notify_start"),
+                notify_end: form.has("notify_end"),
+            };
+            if let Some(recurrence) = recurrence {
+                let series = store::maintenance::NewSeries {
+                    title,
+                    impact,
+                    body,
+                    plan,
+                    recurrence,
+                    zone,
+                    author_id: me.id,
+                    notify: form.has("notify"),
+                };
+                let made = store::maintenance::create_series(&state.db, series, store::now()).await?;
+                tracing::info!(occurrences = ?made, staff = me.id, "recurring maintenance scheduled");
+                return Ok(Some(format!(
+                    "/admin/incidents/{}?done={}",
+                    made[0],
+                    Done::SeriesScheduled.key()
+                )));
+            }
             let new = NewIncident {
-                plan: Some(store::maintenance::Plan {
-                    window,
-                    components,
-                    remind_minutes: remind,
-                    auto_in_progress: form.has("auto_in_progress"),
-                    auto_completed: form.has("auto_completed"),
-                    notify_start: form.has("notify_start"),
-                    notify_end: form.has("notify_end"),
-                }),
+                plan: Some(plan),
                 title,
                 impact,
                 seed_key: None,

@@ -19,6 +19,7 @@ pub enum Done {
     MaintenanceScheduled,
     MaintenanceEdited,
     MaintenanceCancelled,
+    SeriesScheduled,
     UpdatePosted,
     DeliveriesRetried,
     TokenRevoked,
@@ -35,7 +36,7 @@ pub enum Done {
 }
 
 impl Done {
-    pub const ALL: [Done; 22] = [
+    pub const ALL: [Done; 23] = [
         Done::ComponentAdded,
         Done::ComponentSaved,
         Done::ComponentDeleted,
@@ -45,6 +46,7 @@ impl Done {
         Done::MaintenanceScheduled,
         Done::MaintenanceEdited,
         Done::MaintenanceCancelled,
+        Done::SeriesScheduled,
         Done::UpdatePosted,
         Done::DeliveriesRetried,
         Done::TokenRevoked,
@@ -71,6 +73,7 @@ impl Done {
             Done::MaintenanceScheduled => "maintenance-scheduled",
             Done::MaintenanceEdited => "maintenance-edited",
             Done::MaintenanceCancelled => "maintenance-cancelled",
+            Done::SeriesScheduled => "series-scheduled",
             Done::UpdatePosted => "update-posted",
             Done::DeliveriesRetried => "deliveries-retried",
             Done::TokenRevoked => "token-revoked",
@@ -105,6 +108,9 @@ impl Done {
             }
             Done::MaintenanceCancelled => {
                 "Maintenance cancelled. The page and the calendar show it cancelled; subscribers are being notified if you chose to."
+            }
+            Done::SeriesScheduled => {
+                "Recurring maintenance scheduled. This is its first window; the windows of the next 14 days are on the page, and each is edited or cancelled on its own."
             }
             Done::UpdatePosted => "Update posted. Subscribers are being notified if you chose to.",
             Done::DeliveriesRetried => "The dead deliveries are queued to be sent again.",

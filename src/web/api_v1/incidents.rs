@@ -74,6 +74,10 @@ pub struct NewIncidentBody {
     /// Notify subscribers of the automatic end (default true).
     #[serde(default)]
     pub auto_transition_deliver_notifications_at_end: Option<bool>,
+    /// Repeats the window: an RRULE such as `FREQ=WEEKLY;BYDAY=SU`, read on
+    /// the page zone's wall clock (see `POST /api/v1/incidents` in the README).
+    #[serde(default)]
+    pub scheduled_recurrence: Option<String>,
 }
 
 /// An update to post on an incident.
@@ -280,6 +284,9 @@ pub async fn create_incident(
                 operational_on_resolve: false,
             },
         };
+        if let Some(rule) = input.scheduled_recurrence.as_deref() {
+            return super::maintenance::create_series(&state, &caller, new, rule).await;
+        }
         let published = store::incidents::create(&state.db, new).await?;
         state.published();
         tracing::info!(

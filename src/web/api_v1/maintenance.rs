@@ -6,10 +6,16 @@ use utoipa::ToSchema;
 
 use super::incidents::{field, incident_json, instant};
 use super::responses::{BadBody, Forbidden, KeyReused, Unauthorized};
-use super::{idempotent, parse_json, path_id, read_body, written, ApiError, Caller, ErrorBody};
-use crate::domain::IncidentTitle;
+use super::{
+    idempotent, parse_json, path_id, read_body, written, ApiError, Caller, ErrorBody, Written,
+};
+use crate::domain::{IncidentStatus, IncidentTitle, Recurrence};
 use crate::state::AppState;
-use crate::store::{self, maintenance::Edit};
+use crate::store::{
+    self,
+    incidents::NewIncident,
+    maintenance::{Edit, NewSeries},
+};
 
 /// What to change on a scheduled maintenance; a field left out stays as it is.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -236,4 +242,50 @@ pub async fn cancel_maintenance(
         written(StatusCode::OK, &incident_json(&state, id).await?)
     })
     .await
+}
+
+/// `POST /api/v1/incidents` with `scheduled_recurrence`: the series, its
+/// first window as given and the occurrences of the next 14 days, each a
+/// maintenance of its own. Answers the first occurrence.
+pub(super) async fn create_series(
+    state: &AppState,
+    caller: &Caller,
+    new: NewIncident,
+    rule: &str,
+) -> Written {
+    let Some(plan) = new.plan else {
+        return Err(ApiError::invalid(
+            "scheduled_recurrence",
+            "A recurring maintenance needs its first window: give scheduled_for and scheduled_until.",
+        ));
+    };
+    if new.update.status != IncidentStatus::Scheduled {
+        return Err(ApiError::invalid(
+            "status",
+            "Each occurrence of a recurring maintenance starts as scheduled.",
+        ));
+    }
+    let zone = state.page.zone().tz();
+    let recurrence = field(
+        "scheduled_recurrence",
+        Recurrence::parse(rule, plan.window, zone),
+    )?;
+    let series = NewSeries {
+        title: new.title,
+        impact: new.impact,
+        body: new.update.body,
+        plan,
+        recurrence,
+        zone,
+        author_id: new.update.author_id,
+        notify: new.update.notify,
+    };
+    let made = store::maintenance::create_series(&state.db, series, store::now()).await?;
+    state.published();
+    tracing::info!(
+        occurrences = ?made,
+        token = caller.0.model.id,
+        "recurring maintenance scheduled through the API"
+    );
+    written(StatusCode::CREATED, &incident_json(state, made[0]).await?)
 }
