@@ -16,6 +16,9 @@ use super::{ParseError, Window};
 /// with a few windows a day, far beyond any plan of planned work.
 const MOST: u16 = 200;
 
+/// How many occurrences a rule may make in its first two weeks.
+const MOST_IN_A_FORTNIGHT: usize = 28;
+
 #[derive(Debug, Clone)]
 pub struct Recurrence {
     rule: String,
@@ -67,6 +70,19 @@ impl Recurrence {
         // Building it checks what parsing alone does not (BYxxx ranges, UNTIL).
         rule.build(this.floating(first.from))
             .map_err(|e| ParseError::new(format!("This rule cannot be used: {e}.")))?;
+        // Every occurrence becomes a maintenance: a rule that makes dozens a
+        // week, or windows that run into each other, is a slip, not a plan.
+        let fortnight = this.windows(first.from, first.from + Duration::days(14));
+        if fortnight.len() > MOST_IN_A_FORTNIGHT {
+            return Err(ParseError::new(
+                "This rule repeats more than twice a day: a maintenance window is not that frequent.",
+            ));
+        }
+        if fortnight.windows(2).any(|w| w[0].until > w[1].from) {
+            return Err(ParseError::new(
+                "Each window would run into the next: shorten the window or repeat less often.",
+            ));
+        }
         Ok(this)
     }
 
@@ -215,6 +231,18 @@ mod tests {
             r.windows(utc("2030-01-10T00:00:00Z"), utc("2030-02-01T00:00:00Z")),
             []
         );
+    }
+
+    #[test]
+    fn rules_that_make_too_many_or_overlapping_windows_are_refused() {
+        let first =
+            Window::parse(utc("2030-01-01T10:00:00Z"), utc("2030-01-01T11:00:00Z")).unwrap();
+        let e = Recurrence::parse("FREQ=DAILY;BYHOUR=1,5,9,13,17,21", first, Tz::UTC).unwrap_err();
+        assert!(e.0.contains("more than twice a day"), "{e}");
+        let long = Window::parse(utc("2030-01-01T10:00:00Z"), utc("2030-01-02T12:00:00Z")).unwrap();
+        let e = Recurrence::parse("FREQ=DAILY", long, Tz::UTC).unwrap_err();
+        assert!(e.0.contains("run into the next"), "{e}");
+        assert!(Recurrence::parse("FREQ=DAILY;BYHOUR=10,22", first, Tz::UTC).is_ok());
     }
 
     #[test]
