@@ -214,6 +214,10 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         ("maintenance", format!("/incidents/{maintenance}")),
         ("admin-new-maintenance", "/admin/maintenance/new".to_owned()),
         (
+            "admin-new-maintenance-from-template",
+            format!("/admin/maintenance/new?template={template}"),
+        ),
+        (
             "admin-maintenance",
             format!("/admin/incidents/{maintenance}"),
         ),

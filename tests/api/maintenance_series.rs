@@ -247,3 +247,57 @@ async fn staff_schedule_a_recurring_maintenance_from_the_admin_form() {
     assert_eq!(starts[8], "2030-03-10T03:00:00-04:00");
     assert_eq!(starts[9], "2030-03-11T02:00:00-04:00");
 }
+
+#[tokio::test]
+async fn staff_schedule_a_maintenance_from_a_template() {
+    let (app, token) = new_york().await;
+    let db = app.add_component("Database").await;
+    let (status, t) = call(
+        &app,
+        Method::POST,
+        "/api/v1/templates",
+        Some(&token),
+        Some(json!({
+            "name": "DB upgrade",
+            "title": "{component} upgrade",
+            "message": "We upgrade {component}; {{ 7*7 }} stays as written.",
+            "impact": "maintenance",
+            "components": { db.to_string(): "under_maintenance" },
+            "notify": false,
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{t:#}");
+    let id = t["id"].to_string().trim_matches('"').to_owned();
+    let form = app.get_html("/admin/maintenance/new").await;
+    assert_eq!(texts(&form, "#template option"), ["DB upgrade"]);
+    let form = app
+        .get_html(&format!("/admin/maintenance/new?template={id}"))
+        .await;
+    assert_eq!(
+        attr(&form, "#title", "value").as_deref(),
+        Some("Database upgrade")
+    );
+    assert_eq!(
+        texts(&form, "#message"),
+        ["We upgrade Database; {{ 7*7 }} stays as written."]
+    );
+    assert_eq!(
+        attr(&form, &format!("#mc-{db}"), "checked").as_deref(),
+        Some(""),
+        "the template's component is ticked"
+    );
+    assert_eq!(
+        attr(&form, "#notify", "checked"),
+        None,
+        "its notify default"
+    );
+    assert_eq!(
+        attr(&form, "#auto_in_progress", "checked").as_deref(),
+        Some(""),
+        "the edges keep the form's defaults"
+    );
+    assert_eq!(texts(&form, "#impact option[selected]"), ["Maintenance"]);
+    let res = app.get("/admin/maintenance/new?template=999999").await;
+    assert_eq!(res.status(), 404);
+}

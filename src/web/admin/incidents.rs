@@ -244,16 +244,36 @@ pub async fn new_maintenance_page(
     state: web::Data<AppState>,
     me: auth::Staff,
     token: csrf::CsrfToken,
+    used: web::Query<UseTemplate>,
 ) -> Result<HttpResponse, AppError> {
     let mut page = AdminPage::new(&state, "admin/new_maintenance.html", Some(&me.0), &token);
-    page.insert(
-        "form",
-        &serde_json::json!({
-            "impact": "maintenance", "remind": "60", "notify": "on",
-            "auto_in_progress": "on", "auto_completed": "on",
-            "notify_start": "on", "notify_end": "on",
-        }),
-    );
+    let mut form = serde_json::json!({
+        "impact": "maintenance", "remind": "60", "notify": "on",
+        "auto_in_progress": "on", "auto_completed": "on",
+        "notify_start": "on", "notify_end": "on",
+    });
+    let mut chosen_template = None;
+    if let Some(id) = used.template.as_deref() {
+        // A template's title, message, impact, notify default and components;
+        // its status is an incident's, and a maintenance starts scheduled.
+        let (id, filled) = templates::prefill(&state, id, None).await?;
+        chosen_template = Some(id);
+        for key in ["title", "message", "impact"] {
+            form[key] = filled[key].clone();
+        }
+        if let (None, Some(f)) = (filled.get("notify"), form.as_object_mut()) {
+            f.remove("notify");
+        }
+        let ticked: Vec<i32> = filled
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, _)| k.strip_prefix("component_")?.parse().ok())
+            .collect();
+        page.insert("chosen", &ticked);
+    }
+    page.insert("form", &form);
+    templates::picker(&state, &mut page, chosen_template).await?;
     maintenance_ctx(&mut page, &state);
     components_ctx(&state, &mut page).await?;
     page.render(StatusCode::OK)
