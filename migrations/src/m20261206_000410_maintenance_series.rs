@@ -36,6 +36,8 @@ impl MigrationTrait for Migration {
                     .col(boolean(MaintenanceSeries::NotifyEnd))
                     .col(integer(MaintenanceSeries::AuthorId))
                     .col(timestamp_with_time_zone(MaintenanceSeries::CreatedAt))
+                    // Set when staff stop it: no occurrence is made after.
+                    .col(timestamp_with_time_zone_null(MaintenanceSeries::StoppedAt))
                     .foreign_key(
                         ForeignKey::create()
                             .from(MaintenanceSeries::Table, MaintenanceSeries::AuthorId)
@@ -117,6 +119,7 @@ enum MaintenanceSeries {
     NotifyEnd,
     AuthorId,
     CreatedAt,
+    StoppedAt,
 }
 
 #[derive(DeriveIden)]

@@ -28,6 +28,8 @@ pub struct Model {
     pub notify_end: bool,
     pub author_id: i32,
     pub created_at: DateTimeUtc,
+    /// When staff stopped it; no occurrence is made after.
+    pub stopped_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -571,6 +571,7 @@ pub async fn create_series(
 async fn materialize(db: &DatabaseConnection, at: DateTime<Utc>) -> Result<Vec<i32>, StoreError> {
     let mut made = Vec::new();
     for series in maintenance_series::Entity::find()
+        .filter(maintenance_series::Column::StoppedAt.is_null())
         .order_by_asc(maintenance_series::Column::Id)
         .all(db)
         .await?
@@ -625,6 +626,14 @@ async fn materialize_series(
     let mut out = Vec::new();
     for window in windows.into_iter().filter(|w| !made.contains(&w.from)) {
         let txn = super::begin_write(db).await?;
+        // Read again under a lock that a stop waits for: none is made after it.
+        let mut q = maintenance_series::Entity::find_by_id(series.id);
+        if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            q = q.lock_shared();
+        }
+        if q.one(&txn).await?.is_none_or(|s| s.stopped_at.is_some()) {
+            break;
+        }
         if let Some(id) = occur(&txn, series, window, false).await? {
             txn.commit().await?;
             out.push(id);
@@ -716,4 +725,32 @@ async fn occur(
     };
     let published = super::incidents::append(txn, inc, update).await?;
     Ok(Some(published.incident_id))
+}
+
+pub async fn find_series(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<maintenance_series::Model>, sea_orm::DbErr> {
+    maintenance_series::Entity::find_by_id(id).one(db).await
+}
+
+/// Stops a series: no occurrence is made after this, and those already
+/// made stay as they are (each is cancelled on its own). Under the write
+/// lock, so a worker making occurrences either made one before or makes
+/// none after. Stopping a stopped series changes nothing.
+pub async fn stop_series(db: &DatabaseConnection, id: i32) -> Result<(), StoreError> {
+    let txn = super::begin_write(db).await?;
+    let mut q = maintenance_series::Entity::find_by_id(id);
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        use sea_orm::QuerySelect;
+        q = q.lock_exclusive();
+    }
+    let series = q.one(&txn).await?.ok_or(StoreError::NotFound)?;
+    if series.stopped_at.is_none() {
+        let mut row: maintenance_series::ActiveModel = series.into();
+        row.stopped_at = Set(Some(super::now()));
+        row.update(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(())
 }

@@ -301,3 +301,56 @@ async fn staff_schedule_a_maintenance_from_a_template() {
     let res = app.get("/admin/maintenance/new?template=999999").await;
     assert_eq!(res.status(), 404);
 }
+
+#[tokio::test]
+async fn staff_stop_a_series_after_a_confirmation_and_no_window_is_made_after() {
+    let (app, token) = new_york().await;
+    let (status, first) = saturday_nights(&app, &token, "FREQ=WEEKLY").await;
+    assert_eq!(status, 201, "{first:#}");
+    let admin = format!("/admin/incidents/{}", first["id"].as_str().unwrap());
+    let page = app.get_html(&admin).await;
+    let line = texts(&page, "p.series").join(" ");
+    assert!(
+        line.starts_with("Repeats FREQ=WEEKLY on the clock of America/New_York"),
+        "{line}"
+    );
+    let link = attr(&page, "p.series a", "href").expect("a Stop repeating link");
+    assert_eq!(link, format!("{admin}/stop-series"));
+    let confirm = app.get_html(&link).await;
+    assert_eq!(
+        texts(&confirm, "h1"),
+        ["Stop repeating “Weekly patching” (FREQ=WEEKLY in America/New_York)?"]
+    );
+    // Nothing stops until the button is pressed.
+    let day = at("2030-03-01T00:00:00Z");
+    assert_eq!(run_due(&app.db, day).await.unwrap().created.len(), 1);
+
+    let res = app.post_form(&link, &link, &[]).await;
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, format!("{admin}?done=series-stopped"));
+    let page = app.get_html(&location).await;
+    assert!(
+        texts(&page, "p.series").join(" ").contains("stopped"),
+        "{page}"
+    );
+    assert!(
+        run_due(&app.db, at("2030-03-20T00:00:00Z"))
+            .await
+            .unwrap()
+            .created
+            .is_empty(),
+        "no window is made after the stop"
+    );
+    assert_eq!(occurrences(&app).await, 2, "the windows made stay");
+    let res = app.get(&link).await;
+    assert_eq!(res.status(), 303, "stopped already: back to the page");
+    // A maintenance of no series has nothing to stop.
+    let single =
+        crate::maintenance::schedule(&app, &token, app.add_component("Web").await, Utc::now())
+            .await;
+    let res = app
+        .get(&format!("/admin/incidents/{single}/stop-series"))
+        .await;
+    assert_eq!(res.status(), 404);
+}

@@ -589,11 +589,7 @@ pub(super) async fn show_ctx(
         );
     choices(page, view.is_maintenance());
     if view.is_maintenance() {
-        page.insert(
-            "plan",
-            &super::maintenance::plan_now(&view, state.page.zone().tz()),
-        );
-        super::maintenance::plan_ctx(page, &view);
+        super::maintenance::page_ctx(state, page, &view).await?;
     }
     if let Some(d) = super::deliveries::context(state, &view).await? {
         page.insert("deliveries", &d);

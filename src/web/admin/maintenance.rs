@@ -21,8 +21,32 @@ use crate::web::{
     AppError,
 };
 
+/// What a maintenance's admin page shows of its plan: the edit form filled
+/// in as it stands, and the series it belongs to.
+pub(super) async fn page_ctx(
+    state: &AppState,
+    page: &mut AdminPage<'_>,
+    view: &IncidentView,
+) -> Result<(), AppError> {
+    page.insert("plan", &plan_now(view, state.page.zone().tz()));
+    plan_ctx(page, view);
+    if let Some(id) = view.model.series_id {
+        if let Some(s) = store::maintenance::find_series(&state.db, id).await? {
+            page.insert(
+                "series",
+                &serde_json::json!({
+                    "rule": s.rule,
+                    "zone": s.zone,
+                    "stopped": s.stopped_at.is_some(),
+                }),
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The plan as the edit form shows it now.
-pub(super) fn plan_now(view: &IncidentView, tz: Tz) -> serde_json::Value {
+fn plan_now(view: &IncidentView, tz: Tz) -> serde_json::Value {
     let m = &view.model;
     let mut plan = serde_json::json!({
         "title": m.title,
@@ -47,7 +71,7 @@ pub(super) fn plan_now(view: &IncidentView, tz: Tz) -> serde_json::Value {
 /// the reminder choices, with the one set now even when the form offers no
 /// such choice (an API client may have set any minutes), so that saving
 /// another field keeps it.
-pub(super) fn plan_ctx(page: &mut AdminPage<'_>, view: &IncidentView) {
+fn plan_ctx(page: &mut AdminPage<'_>, view: &IncidentView) {
     let mut choices: Vec<_> = REMIND_CHOICES
         .iter()
         .map(|(v, l)| serde_json::json!({ "value": v, "label": l }))
@@ -260,4 +284,71 @@ pub async fn cancel(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// What stopping a series means, said before it is done.
+const STOP_MEANS: [&str; 2] = [
+    "No window of this series is made after now. The windows already on the page stay, this one included: cancel each on its own if it is off too.",
+    "There is no undo: to repeat it again, schedule a new recurring maintenance.",
+];
+
+/// The series of the occurrence `id`, or 404.
+async fn series_of(
+    state: &AppState,
+    id: i32,
+) -> Result<(IncidentView, crate::entity::maintenance_series::Model), AppError> {
+    let view = maintenance(state, id).await?;
+    let series_id = view.model.series_id.ok_or(AppError::NotFound)?;
+    let series = store::maintenance::find_series(&state.db, series_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((view, series))
+}
+
+#[get("/incidents/{id}/stop-series")]
+pub async fn confirm_stop_series(
+    state: web::Data<AppState>,
+    me: auth::Staff,
+    token: csrf::CsrfToken,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
+    let (view, series) = series_of(&state, id.into_inner()).await?;
+    let back = format!("/admin/incidents/{}", view.model.id);
+    if series.stopped_at.is_some() {
+        return Ok(see_other(&back));
+    }
+    AdminPage::new(&state, "admin/confirm_delete.html", Some(&me.0), &token)
+        .insert("title", &format!("Stop repeating {}?", series.title))
+        .insert(
+            "heading",
+            &format!(
+                "Stop repeating “{}” ({} in {})?",
+                series.title, series.rule, series.zone
+            ),
+        )
+        .insert("meaning", &STOP_MEANS)
+        .insert("action", &format!("{back}/stop-series"))
+        .insert("button", "Stop repeating")
+        .insert("back", &back)
+        .render(StatusCode::OK)
+}
+
+#[post("/incidents/{id}/stop-series")]
+pub async fn stop_series(
+    state: web::Data<AppState>,
+    CheckedForm { who: me, fields }: CheckedForm<auth::Staff>,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
+    fields?;
+    let (view, series) = series_of(&state, id.into_inner()).await?;
+    store::maintenance::stop_series(&state.db, series.id).await?;
+    tracing::info!(
+        series = series.id,
+        staff = me.0.id,
+        "maintenance series stopped"
+    );
+    Ok(see_other_done(
+        &format!("/admin/incidents/{}", view.model.id),
+        Done::SeriesStopped,
+    ))
 }

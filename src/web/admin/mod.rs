@@ -45,6 +45,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(maintenance::edit)
             .service(maintenance::confirm_cancel)
             .service(maintenance::cancel)
+            .service(maintenance::confirm_stop_series)
+            .service(maintenance::stop_series)
             .service(postmortems::edit)
             .service(postmortems::save)
             .service(deliveries::retry_dead)

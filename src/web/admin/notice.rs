@@ -20,6 +20,7 @@ pub enum Done {
     MaintenanceEdited,
     MaintenanceCancelled,
     SeriesScheduled,
+    SeriesStopped,
     UpdatePosted,
     DeliveriesRetried,
     TokenRevoked,
@@ -36,7 +37,7 @@ pub enum Done {
 }
 
 impl Done {
-    pub const ALL: [Done; 23] = [
+    pub const ALL: [Done; 24] = [
         Done::ComponentAdded,
         Done::ComponentSaved,
         Done::ComponentDeleted,
@@ -47,6 +48,7 @@ impl Done {
         Done::MaintenanceEdited,
         Done::MaintenanceCancelled,
         Done::SeriesScheduled,
+        Done::SeriesStopped,
         Done::UpdatePosted,
         Done::DeliveriesRetried,
         Done::TokenRevoked,
@@ -74,6 +76,7 @@ impl Done {
             Done::MaintenanceEdited => "maintenance-edited",
             Done::MaintenanceCancelled => "maintenance-cancelled",
             Done::SeriesScheduled => "series-scheduled",
+            Done::SeriesStopped => "series-stopped",
             Done::UpdatePosted => "update-posted",
             Done::DeliveriesRetried => "deliveries-retried",
             Done::TokenRevoked => "token-revoked",
@@ -111,6 +114,9 @@ impl Done {
             }
             Done::SeriesScheduled => {
                 "Recurring maintenance scheduled. This is its first window; the windows of the next 14 days are on the page, and each is edited or cancelled on its own."
+            }
+            Done::SeriesStopped => {
+                "The series no longer repeats. The windows already made stay; cancel each on its own if it is off too."
             }
             Done::UpdatePosted => "Update posted. Subscribers are being notified if you chose to.",
             Done::DeliveriesRetried => "The dead deliveries are queued to be sent again.",
