@@ -145,6 +145,24 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         .unwrap()
         .parse()
         .unwrap();
+    // A weekly one: its occurrence's page names the series, with a way to stop it.
+    maintenance_form[0] = ("title", "Weekly patching");
+    maintenance_form.push(("recurrence", "FREQ=WEEKLY"));
+    let res = app
+        .post_form(
+            "/admin/maintenance/new",
+            "/admin/maintenance",
+            &maintenance_form,
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let occurrence = res.headers()["location"]
+        .to_str()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
     // Its edit form refused, with the text as typed beside the errors.
     let admin_maintenance = format!("/admin/incidents/{maintenance}");
     let res = app
@@ -225,6 +243,8 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
             "admin-cancel-maintenance",
             format!("/admin/incidents/{maintenance}/cancel"),
         ),
+        ("admin-maintenance-occurrence", occurrence.clone()),
+        ("admin-stop-series", format!("{occurrence}/stop-series")),
         ("not-found", "/no/such/page".to_owned()),
         ("admin-incidents", "/admin".to_owned()),
         ("admin-new-incident", "/admin/incidents/new".to_owned()),
