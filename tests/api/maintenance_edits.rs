@@ -625,3 +625,45 @@ async fn staff_cancel_a_maintenance_after_a_confirmation() {
         2
     );
 }
+
+#[tokio::test]
+async fn subscribers_hear_of_a_cancellation_as_such_in_the_maintenance_thread() {
+    use crate::notify_support::{email_subscriber, STEPPED};
+    let smtp = crate::smtp_server::SmtpServer::start().await;
+    let url = smtp.url();
+    let mut settings = vec![("SMTP_URL", url.as_str())];
+    settings.extend_from_slice(&STEPPED);
+    let app = crate::helpers::spawn_app_with(&settings).await;
+    app.sign_in_admin().await;
+    let token = crate::api_v1::api_token(&app, "write").await;
+    let db = app.add_component("Database").await;
+    email_subscriber(&app.db, "reader@example.com", &[]).await;
+    let id = schedule(&app, &token, db, Utc::now()).await;
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/incidents/{id}/cancel"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(app.deliver().await, 2);
+    let mails = smtp.wait_for(2).await;
+    assert_eq!(
+        mails[1].subject(),
+        "[Acme Status] Cancelled: Database upgrade"
+    );
+    assert!(
+        mails[1]
+            .text()
+            .contains("This scheduled maintenance has been cancelled."),
+        "{}",
+        mails[1].text()
+    );
+    assert_eq!(
+        mails[1].header("In-Reply-To"),
+        mails[0].header("Message-ID"),
+        "in the maintenance's thread"
+    );
+}
