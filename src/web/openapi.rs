@@ -26,6 +26,7 @@ use crate::web::{api_v1, api_v2, uptime};
         api_v1::incidents::post_update,
         api_v1::maintenance::edit_maintenance,
         api_v1::maintenance::cancel_maintenance,
+        api_v1::maintenance::stop_series,
         api_v1::components::list_components,
         api_v1::components::create_component,
         api_v1::components::update_component,

@@ -354,3 +354,44 @@ async fn staff_stop_a_series_after_a_confirmation_and_no_window_is_made_after() 
         .await;
     assert_eq!(res.status(), 404);
 }
+
+#[tokio::test]
+async fn a_series_stopped_through_the_api_makes_no_window_after() {
+    let (app, token) = new_york().await;
+    let (status, first) = saturday_nights(&app, &token, "FREQ=WEEKLY").await;
+    assert_eq!(status, 201, "{first:#}");
+    let id = first["id"].as_str().unwrap();
+    let stop = |id: String| {
+        let (app, token) = (&app, &token);
+        async move {
+            call(
+                app,
+                Method::POST,
+                &format!("/api/v1/incidents/{id}/stop-series"),
+                Some(token),
+                None,
+            )
+            .await
+        }
+    };
+    let (status, m) = stop(id.to_owned()).await;
+    assert_eq!(status, 200, "{m:#}");
+    assert_eq!(m["status"], "scheduled", "the windows made stay");
+    let (status, _) = stop(id.to_owned()).await;
+    assert_eq!(status, 200, "stopping again changes nothing");
+    assert!(run_due(&app.db, at("2030-03-01T00:00:00Z"))
+        .await
+        .unwrap()
+        .created
+        .is_empty());
+    assert_eq!(occurrences(&app).await, 1);
+    // A single maintenance has no series.
+    let single =
+        crate::maintenance::schedule(&app, &token, app.add_component("Web").await, Utc::now())
+            .await;
+    let (status, e) = stop(single).await;
+    assert_eq!(status, 422, "{e:#}");
+    assert_eq!(e["error"]["field"], "id");
+    let (status, _) = stop("999999".into()).await;
+    assert_eq!(status, 404);
+}

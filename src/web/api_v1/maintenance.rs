@@ -289,3 +289,49 @@ pub(super) async fn create_series(
     );
     written(StatusCode::CREATED, &incident_json(state, made[0]).await?)
 }
+
+/// Stops the recurring series this occurrence belongs to: no window of it is
+/// made after this; the windows already made stay, each cancelled on its
+/// own. Stopping a stopped series changes nothing.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/stop-series", tag = "v1", security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "An occurrence of the series"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first result"),
+    ),
+    responses(
+        (status = 200, description = "Stopped; the occurrence as it reads", body = crate::render::statuspage::Incident),
+        (status = 404, description = "No such incident", body = ErrorBody),
+        (status = 422, description = "Not an occurrence of a recurring maintenance", body = ErrorBody),
+        Unauthorized, Forbidden, KeyReused,
+    ))]
+#[post("/incidents/{id}/stop-series")]
+pub async fn stop_series(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_write()?;
+    let id = path_id(&id)?;
+    let body = read_body(payload).await?;
+    idempotent(&req, &state, &caller, &body, || async {
+        let view = store::incidents::load(&state.db, id)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        let Some(series) = view.model.series_id else {
+            return Err(ApiError::invalid(
+                "id",
+                "This is not an occurrence of a recurring maintenance: there is no series to stop.",
+            ));
+        };
+        store::maintenance::stop_series(&state.db, series).await?;
+        tracing::info!(
+            series,
+            token = caller.0.model.id,
+            "maintenance series stopped through the API"
+        );
+        written(StatusCode::OK, &incident_json(&state, id).await?)
+    })
+    .await
+}

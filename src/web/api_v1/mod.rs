@@ -39,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(incidents::post_update)
             .service(maintenance::edit_maintenance)
             .service(maintenance::cancel_maintenance)
+            .service(maintenance::stop_series)
             .service(components::list_components)
             .service(components::create_component)
             .service(components::update_component)
