@@ -18,6 +18,8 @@ mod m20261205_000610_create_staff_reminders;
 mod m20261205_000620_hold_notifications;
 mod m20261205_000630_update_corrections;
 mod m20261205_000640_create_audit_log;
+mod m20261206_000400_maintenance_edits;
+mod m20261206_000410_maintenance_series;
 
 pub struct Migrator;
 
@@ -43,6 +45,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000620_hold_notifications::Migration),
             Box::new(m20261205_000630_update_corrections::Migration),
             Box::new(m20261205_000640_create_audit_log::Migration),
+            Box::new(m20261206_000400_maintenance_edits::Migration),
+            Box::new(m20261206_000410_maintenance_series::Migration),
         ]
     }
 }

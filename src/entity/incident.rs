@@ -42,6 +42,12 @@ pub struct Model {
     /// JSON list of the recovery's milestones (`domain::Milestone`).
     #[sea_orm(column_type = "Text", nullable)]
     pub milestones: Option<String>,
+    /// Edits of the plan after scheduling: the calendar's SEQUENCE counts them.
+    pub scheduled_edits: i32,
+    /// The recurring series that made this occurrence, and the start its
+    /// rule gave it (kept when the occurrence is moved).
+    pub series_id: Option<i32>,
+    pub series_start: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

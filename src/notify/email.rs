@@ -135,6 +135,14 @@ fn update_letter(
         .map(|u| u.model.id)
         .min()
         .ok_or_else(gone)?;
+    // The update that called a maintenance off reads as what it did: a
+    // "Completed" mail for work that never happened would mislead.
+    let (status_label, status_short) =
+        if view.is_cancelled() && update.status == crate::domain::IncidentStatus::Completed {
+            ("Cancelled", "Cancelled")
+        } else {
+            (update.status.label(), update.status.short_label())
+        };
     let mut ctx = base_context(page);
     ctx.insert(
         "incident",
@@ -174,8 +182,8 @@ fn update_letter(
         "update",
         &serde_json::json!({
             "first": update_id == first,
-            "status_label": update.status.label(),
-            "status_short": update.status.short_label(),
+            "status_label": status_label,
+            "status_short": status_short,
             "at": time::date_time(update.model.display_at, tz),
             "body_text": update.model.body,
             "body_html": markdown::to_safe_html(&update.model.body),

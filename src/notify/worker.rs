@@ -375,12 +375,14 @@ pub async fn run_once(ctx: &Context) -> Result<usize, sea_orm::DbErr> {
 /// transition is at most this late.
 const EDGES_EVERY: Duration = Duration::from_secs(5);
 
-/// Makes the maintenance transitions due at `at` (reminders, starts, ends);
+/// Makes the maintenance transitions due at `at` (recurring occurrences,
+/// reminders, starts, ends);
 /// their notices go through the outbox like any update's.
 pub async fn maintenance_edges(ctx: &Context, at: chrono::DateTime<chrono::Utc>) {
     match store::maintenance::run_due(&ctx.db, at).await {
         Ok(done) if done.is_empty() => {}
         Ok(done) => tracing::info!(
+            created = ?done.created,
             started = ?done.started,
             completed = ?done.completed,
             reminded = ?done.reminded,

@@ -1,6 +1,6 @@
 //! `/maintenance.ics`: every scheduled maintenance as an RFC 5545 event that
 //! calendar applications subscribe to. An event's UID is stable across edits,
-//! its SEQUENCE counts the updates, so a moved or cancelled window replaces
+//! its SEQUENCE counts the updates and the edits, so a moved or cancelled window replaces
 //! the one a calendar holds instead of adding another.
 use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
 
@@ -36,7 +36,7 @@ pub fn maintenance_calendar(info: &PageInfo, maintenances: &[IncidentView]) -> S
                 EventStatus::Confirmed
             })
             .timestamp(m.model.updated_at)
-            .add_property("SEQUENCE", m.updates.len().saturating_sub(1).to_string())
+            .add_property("SEQUENCE", sequence(m).to_string())
             .add_property(
                 "LAST-MODIFIED",
                 m.model.updated_at.format("%Y%m%dT%H%M%SZ").to_string(),
@@ -44,4 +44,10 @@ pub fn maintenance_calendar(info: &PageInfo, maintenances: &[IncidentView]) -> S
         calendar.push(event.done());
     }
     calendar.done().to_string()
+}
+
+/// Grows with every change a calendar should pick up: each update after the
+/// first (cancelling posts one) and each edit of the plan (which posts none).
+fn sequence(m: &IncidentView) -> usize {
+    m.updates.len().saturating_sub(1) + usize::try_from(m.model.scheduled_edits).unwrap_or(0)
 }

@@ -186,6 +186,40 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         .unwrap()
         .parse()
         .unwrap();
+    // A weekly one: its occurrence's page names the series, with a way to stop it.
+    maintenance_form[0] = ("title", "Weekly patching");
+    maintenance_form.push(("recurrence", "FREQ=WEEKLY"));
+    let res = app
+        .post_form(
+            "/admin/maintenance/new",
+            "/admin/maintenance",
+            &maintenance_form,
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let occurrence = res.headers()["location"]
+        .to_str()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    // Its edit form refused, with the text as typed beside the errors.
+    let admin_maintenance = format!("/admin/incidents/{maintenance}");
+    let res = app
+        .post_form(
+            &admin_maintenance,
+            &format!("{admin_maintenance}/maintenance"),
+            &[
+                ("title", "Database upgrade"),
+                ("scheduled_for", "2030-03-08T05:00"),
+                ("scheduled_until", "2030-03-08T04:00"),
+                ("remind", "60"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    pages.push(fetch("admin-maintenance-edit-errors", res).await);
     app.deliver().await;
     let all = crate::notify_support::all_deliveries(&app.db).await;
     assert!(all.len() == 6 && all.iter().all(|d| d.status != "pending"));
@@ -239,9 +273,19 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         ("maintenance", format!("/incidents/{maintenance}")),
         ("admin-new-maintenance", "/admin/maintenance/new".to_owned()),
         (
+            "admin-new-maintenance-from-template",
+            format!("/admin/maintenance/new?template={template}"),
+        ),
+        (
             "admin-maintenance",
             format!("/admin/incidents/{maintenance}"),
         ),
+        (
+            "admin-cancel-maintenance",
+            format!("/admin/incidents/{maintenance}/cancel"),
+        ),
+        ("admin-maintenance-occurrence", occurrence.clone()),
+        ("admin-stop-series", format!("{occurrence}/stop-series")),
         ("not-found", "/no/such/page".to_owned()),
         ("admin-incidents", "/admin".to_owned()),
         ("admin-new-incident", "/admin/incidents/new".to_owned()),
@@ -564,7 +608,8 @@ async fn every_page_is_accessible_and_valid_html5() {
         "setup-errors"
         | "admin-new-incident-errors"
         | "admin-component-errors"
-        | "admin-new-maintenance-errors" => 422,
+        | "admin-new-maintenance-errors"
+        | "admin-maintenance-edit-errors" => 422,
         "admin-postmortem-errors" | "admin-templates-errors" => 422,
         "login-failed" => 401,
         "subscribe-errors" | "subscribe-webhook-errors" | "admin-subscribers-errors" => 422,

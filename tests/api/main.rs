@@ -20,6 +20,8 @@ mod layers;
 mod mail_headers;
 mod mailer;
 mod maintenance;
+mod maintenance_edits;
+mod maintenance_series;
 mod notify_email;
 mod notify_support;
 mod notify_webhook;

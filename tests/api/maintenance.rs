@@ -13,12 +13,17 @@ use crate::notify_support::{email_subscriber, STEPPED};
 use crate::smtp_server::SmtpServer;
 use statuspost::store::maintenance::{run_due, Done};
 
-fn iso(t: DateTime<Utc>) -> String {
+pub(crate) fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// A maintenance on `component` two hours from `now`, for two hours.
-async fn schedule(app: &TestApp, token: &str, component: i32, now: DateTime<Utc>) -> String {
+pub(crate) async fn schedule(
+    app: &TestApp,
+    token: &str,
+    component: i32,
+    now: DateTime<Utc>,
+) -> String {
     let (status, m) = call(
         app,
         Method::POST,
@@ -37,7 +42,7 @@ async fn schedule(app: &TestApp, token: &str, component: i32, now: DateTime<Utc>
     m["id"].as_str().unwrap().to_owned()
 }
 
-async fn v2(app: &TestApp, path: &str) -> Value {
+pub(crate) async fn v2(app: &TestApp, path: &str) -> Value {
     app.get(path).await.json().await.unwrap()
 }
 
@@ -173,6 +178,7 @@ async fn a_worker_down_across_the_whole_window_starts_and_completes_it_late_once
     assert_eq!(
         late,
         Done {
+            created: vec![],
             started: vec![id],
             completed: vec![id],
             reminded: vec![],

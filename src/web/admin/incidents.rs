@@ -287,7 +287,7 @@ pub async fn create(
 }
 
 /// How long before the start the reminder goes, as the form offers it.
-const REMIND_CHOICES: [(&str, &str); 6] = [
+pub(super) const REMIND_CHOICES: [(&str, &str); 6] = [
     ("", "No reminder"),
     ("15", "15 minutes before"),
     ("30", "30 minutes before"),
@@ -312,16 +312,36 @@ pub async fn new_maintenance_page(
     state: web::Data<AppState>,
     me: auth::Staff,
     token: csrf::CsrfToken,
+    used: web::Query<UseTemplate>,
 ) -> Result<HttpResponse, AppError> {
     let mut page = AdminPage::new(&state, "admin/new_maintenance.html", Some(&me.0), &token);
-    page.insert(
-        "form",
-        &serde_json::json!({
-            "impact": "maintenance", "remind": "60", "notify": "on",
-            "auto_in_progress": "on", "auto_completed": "on",
-            "notify_start": "on", "notify_end": "on",
-        }),
-    );
+    let mut form = serde_json::json!({
+        "impact": "maintenance", "remind": "60", "notify": "on",
+        "auto_in_progress": "on", "auto_completed": "on",
+        "notify_start": "on", "notify_end": "on",
+    });
+    let mut chosen_template = None;
+    if let Some(id) = used.template.as_deref() {
+        // A template's title, message, impact, notify default and components;
+        // its status is an incident's, and a maintenance starts scheduled.
+        let (id, filled) = templates::prefill(&state, id, None).await?;
+        chosen_template = Some(id);
+        for key in ["title", "message", "impact"] {
+            form[key] = filled[key].clone();
+        }
+        if let (None, Some(f)) = (filled.get("notify"), form.as_object_mut()) {
+            f.remove("notify");
+        }
+        let ticked: Vec<i32> = filled
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, _)| k.strip_prefix("component_")?.parse().ok())
+            .collect();
+        page.insert("chosen", &ticked);
+    }
+    page.insert("form", &form);
+    templates::picker(&state, &mut page, chosen_template).await?;
     maintenance_ctx(&mut page, &state);
     components_ctx(&state, &mut page).await?;
     page.render(StatusCode::OK)
@@ -399,21 +419,59 @@ pub async fn create_maintenance(
                 },
             };
             let components = planned(&form);
+            let zone = state.page.zone().tz();
+            let recurrence = match (form.get("recurrence").trim(), window) {
+                ("", _) | (_, None) => None,
+                (rule, Some(w)) => errors.check(
+                    "recurrence",
+                    crate::domain::Recurrence::parse(rule, w, zone),
+                ),
+            };
             let (Some(title), Some(impact), Some(body), Some(window), true) =
                 (title, impact, body, window, errors.is_empty())
             else {
                 return Ok(None);
             };
+            let plan = store::maintenance::Plan {
+                window,
+                components,
+                remind_minutes: remind,
+                auto_in_progress: form.has("auto_in_progress"),
+                auto_completed: form.has("auto_completed"),
+                notify_start: form.has("notify_start"),
+                notify_end: form.has("notify_end"),
+            };
+            if let Some(recurrence) = recurrence {
+                let series = store::maintenance::NewSeries {
+                    title,
+                    impact,
+                    body,
+                    plan,
+                    recurrence,
+                    zone,
+                    author_id: me.id,
+                    notify: form.has("notify"),
+                };
+                let made = store::maintenance::create_series(&state.db, series, store::now()).await?;
+                tracing::info!(occurrences = ?made, staff = me.id, "recurring maintenance scheduled");
+                audit::record(
+                    &state,
+                    &Actor::staff(me),
+                    "maintenance.create_series",
+                    Subject::new("incident", made[0]),
+                    format!("Scheduled a recurring maintenance ({} windows so far)", made.len()),
+                    None,
+                    audit::incident(&state, made[0]).await,
+                )
+                .await;
+                return Ok(Some(format!(
+                    "/admin/incidents/{}?done={}",
+                    made[0],
+                    Done::SeriesScheduled.key()
+                )));
+            }
             let new = NewIncident {
-                plan: Some(store::maintenance::Plan {
-                    window,
-                    components,
-                    remind_minutes: remind,
-                    auto_in_progress: form.has("auto_in_progress"),
-                    auto_completed: form.has("auto_completed"),
-                    notify_start: form.has("notify_start"),
-                    notify_end: form.has("notify_end"),
-                }),
+                plan: Some(plan),
                 title,
                 impact,
                 seed_key: None,
@@ -462,7 +520,7 @@ pub async fn create_maintenance(
 /// fields into `errors` and writes. Whatever goes wrong, `page` comes back
 /// with every field as typed, saying `not_saved` when fields need fixing; on
 /// success the staff member is sent to the saved page.
-async fn submit(
+pub(super) async fn submit(
     req: &HttpRequest,
     state: &AppState,
     checked: Gate,
@@ -687,6 +745,9 @@ pub(super) async fn show_ctx(
             },
         );
     choices(page, view.is_maintenance());
+    if view.is_maintenance() {
+        super::maintenance::page_ctx(state, page, &view).await?;
+    }
     if let Some(d) = super::deliveries::context(state, &view).await? {
         page.insert("deliveries", &d);
     }

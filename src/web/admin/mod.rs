@@ -5,6 +5,7 @@ mod components;
 mod corrections;
 mod deliveries;
 mod incidents;
+mod maintenance;
 pub mod notice;
 mod postmortems;
 mod recovery;
@@ -45,6 +46,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(incidents::post_update)
             .service(incidents::new_maintenance_page)
             .service(incidents::create_maintenance)
+            .service(maintenance::edit)
+            .service(maintenance::confirm_cancel)
+            .service(maintenance::cancel)
+            .service(maintenance::confirm_stop_series)
+            .service(maintenance::stop_series)
             .service(postmortems::edit)
             .service(postmortems::save)
             .service(deliveries::retry_dead)

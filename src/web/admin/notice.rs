@@ -17,6 +17,10 @@ pub enum Done {
     SubscriberRemoved,
     IncidentPublished,
     MaintenanceScheduled,
+    MaintenanceEdited,
+    MaintenanceCancelled,
+    SeriesScheduled,
+    SeriesStopped,
     UpdatePosted,
     DeliveriesRetried,
     TokenRevoked,
@@ -39,7 +43,7 @@ pub enum Done {
 }
 
 impl Done {
-    pub const ALL: [Done; 26] = [
+    pub const ALL: [Done; 30] = [
         Done::ComponentAdded,
         Done::ComponentSaved,
         Done::ComponentDeleted,
@@ -47,6 +51,10 @@ impl Done {
         Done::SubscriberRemoved,
         Done::IncidentPublished,
         Done::MaintenanceScheduled,
+        Done::MaintenanceEdited,
+        Done::MaintenanceCancelled,
+        Done::SeriesScheduled,
+        Done::SeriesStopped,
         Done::UpdatePosted,
         Done::DeliveriesRetried,
         Done::TokenRevoked,
@@ -77,6 +85,10 @@ impl Done {
             Done::SubscriberRemoved => "subscriber-removed",
             Done::IncidentPublished => "incident-published",
             Done::MaintenanceScheduled => "maintenance-scheduled",
+            Done::MaintenanceEdited => "maintenance-edited",
+            Done::MaintenanceCancelled => "maintenance-cancelled",
+            Done::SeriesScheduled => "series-scheduled",
+            Done::SeriesStopped => "series-stopped",
             Done::UpdatePosted => "update-posted",
             Done::DeliveriesRetried => "deliveries-retried",
             Done::TokenRevoked => "token-revoked",
@@ -111,6 +123,18 @@ impl Done {
             }
             Done::MaintenanceScheduled => {
                 "Maintenance scheduled. It is on the page; subscribers are being notified if you chose to."
+            }
+            Done::MaintenanceEdited => {
+                "Maintenance saved. The page and the calendar show the change; subscribers are not told unless you post an update."
+            }
+            Done::MaintenanceCancelled => {
+                "Maintenance cancelled. The page and the calendar show it cancelled; subscribers are being notified if you chose to."
+            }
+            Done::SeriesScheduled => {
+                "Recurring maintenance scheduled. This is its first window; the windows of the next 14 days are on the page, and each is edited or cancelled on its own."
+            }
+            Done::SeriesStopped => {
+                "The series no longer repeats. The windows already made stay; cancel each on its own if it is off too."
             }
             Done::UpdatePosted => "Update posted. Subscribers are being notified if you chose to.",
             Done::DeliveriesRetried => "The dead deliveries are queued to be sent again.",

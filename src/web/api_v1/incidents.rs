@@ -89,6 +89,10 @@ pub struct NewIncidentBody {
     /// The recovery's steps, named ahead (20 at most).
     #[serde(default)]
     pub milestones: Option<Vec<super::recovery::NewMilestoneBody>>,
+    /// Repeats the window: an RRULE such as `FREQ=WEEKLY;BYDAY=SU`, read on
+    /// the page zone's wall clock (see `POST /api/v1/incidents` in the README).
+    #[serde(default)]
+    pub scheduled_recurrence: Option<String>,
 }
 
 /// An update to post on an incident.
@@ -331,6 +335,9 @@ pub async fn create_incident(
                 )?,
             },
         };
+        if let Some(rule) = input.scheduled_recurrence.as_deref() {
+            return super::maintenance::create_series(&state, &caller, new, rule).await;
+        }
         let published = store::incidents::create(&state.db, new).await?;
         state.published();
         tracing::info!(

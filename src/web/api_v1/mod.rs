@@ -4,6 +4,7 @@ pub mod components;
 pub mod corrections;
 mod error;
 pub mod incidents;
+pub mod maintenance;
 pub mod recovery;
 pub mod responses;
 pub mod subscribers;
@@ -42,6 +43,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(recovery::put_data_integrity)
             .service(recovery::add_milestone)
             .service(recovery::complete_milestone)
+            .service(maintenance::edit_maintenance)
+            .service(maintenance::cancel_maintenance)
+            .service(maintenance::stop_series)
             .service(components::list_components)
             .service(components::create_component)
             .service(components::update_component)
