@@ -58,6 +58,8 @@ pub struct Settings {
     pub remind_silent_after: Option<chrono::Duration>,
     /// How long an incident update's notifications wait before they go.
     pub send_delay: chrono::Duration,
+    /// At most one email per subscriber and incident this often; `None`: every update at once.
+    pub email_coalesce: Option<chrono::Duration>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +155,7 @@ impl Settings {
             uptime_partial_weight,
             remind_silent_after_minutes,
             send_delay_seconds,
+            email_coalesce_minutes,
         } = raw;
         let base_url_from_bind = base_url.is_none();
         let base_url_text = base_url.unwrap_or_else(|| format!("http://{bind}"));
@@ -239,6 +242,13 @@ impl Settings {
             )));
         }
         let send_delay = chrono::Duration::seconds(send_delay_seconds.into());
+        if email_coalesce_minutes > 1440 {
+            return Err(ConfigError(format!(
+                "STATUSPOST_EMAIL_COALESCE_MINUTES={email_coalesce_minutes} must be at most 1440 (a day), or 0 for off"
+            )));
+        }
+        let email_coalesce = (email_coalesce_minutes > 0)
+            .then(|| chrono::Duration::minutes(email_coalesce_minutes.into()));
         let secure_cookies = base_url.scheme() == "https";
         let host = base_url.host_str().unwrap_or("localhost").to_owned();
         Ok(Self {
@@ -264,6 +274,7 @@ impl Settings {
             uptime_weights,
             remind_silent_after,
             send_delay,
+            email_coalesce,
             base_url,
             base_url_from_bind,
         })

@@ -49,6 +49,7 @@ impl AppState {
             wake: self.wake_worker.clone(),
             remind_silent_after: self.settings.remind_silent_after,
             send_delay: self.settings.send_delay,
+            email_coalesce: self.settings.email_coalesce,
         }
     }
 

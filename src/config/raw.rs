@@ -77,6 +77,9 @@ pub(super) struct Raw {
     /// the update or hold them; 0 sends at once.
     #[default = 60]
     pub send_delay_seconds: u32,
+    /// A subscriber gets at most one email per incident this many minutes
+    /// apart; faster updates wait and go together. 0 turns it off.
+    pub email_coalesce_minutes: u32,
 }
 
 /// Settings whose variables keep the name other tools give them, without our prefix.

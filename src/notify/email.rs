@@ -101,7 +101,19 @@ pub fn incident_update(
     view: &IncidentView,
     update_id: i32,
 ) -> Result<Rendered, String> {
-    update_letter(page, tera, view, update_id, false)
+    update_letter(page, tera, view, update_id, false, &[])
+}
+
+/// One email carrying several updates of an incident, `ids` in the order
+/// posted (coalescing): it stands for the newest, in the incident's thread.
+pub fn incident_updates(
+    page: &PageInfo,
+    tera: &Tera,
+    view: &IncidentView,
+    ids: &[i32],
+) -> Result<Rendered, String> {
+    let newest = *ids.last().ok_or("no update to send")?;
+    update_letter(page, tera, view, newest, false, ids)
 }
 
 /// The email telling that update `update_id` was corrected: its new text,
@@ -112,7 +124,7 @@ pub fn correction(
     view: &IncidentView,
     update_id: i32,
 ) -> Result<Rendered, String> {
-    update_letter(page, tera, view, update_id, true)
+    update_letter(page, tera, view, update_id, true, &[])
 }
 
 fn update_letter(
@@ -121,8 +133,29 @@ fn update_letter(
     view: &IncidentView,
     update_id: i32,
     correction: bool,
+    batch: &[i32],
 ) -> Result<Rendered, String> {
     let tz = page.zone().tz();
+    let mut batch_vm = None;
+    if batch.len() > 1 {
+        let updates = batch
+            .iter()
+            .map(|id| {
+                let u = view
+                    .updates
+                    .iter()
+                    .find(|u| u.model.id == *id)
+                    .ok_or_else(|| format!("update {id} is gone"))?;
+                Ok(serde_json::json!({
+                    "status_label": u.status.label(),
+                    "at": time::date_time(u.model.display_at, tz),
+                    "body_text": u.model.body,
+                    "body_html": markdown::to_safe_html(&u.model.body),
+                }))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        batch_vm = Some(updates);
+    }
     let gone = || format!("update {update_id} is gone");
     let update = view
         .updates
@@ -144,6 +177,8 @@ fn update_letter(
             (update.status.label(), update.status.short_label())
         };
     let mut ctx = base_context(page);
+    // Several updates in one email: each in order, under its time and status.
+    ctx.insert("batch", &batch_vm);
     ctx.insert(
         "incident",
         &serde_json::json!({

@@ -49,6 +49,8 @@ pub struct Context {
     pub remind_silent_after: Option<chrono::Duration>,
     /// How long an incident update's notifications wait (`store::sending`).
     pub send_delay: chrono::Duration,
+    /// At most one email per subscriber and incident this often (`store::coalescing`).
+    pub email_coalesce: Option<chrono::Duration>,
 }
 
 /// An endpoint failing for this long without a success is disabled.
@@ -174,12 +176,18 @@ enum Outcome {
     Dead(String),
     /// The webhook endpoint answered 410 Gone: stop sending to it at all.
     Gone(String),
+    /// Coalescing: this subscriber had an email about the incident lately;
+    /// wait, then send every update since in one.
+    Defer(chrono::DateTime<chrono::Utc>),
 }
 
 /// One event's notices, made once from one read of what it tells of and
 /// shared by all its deliveries; each `Err` says why its deliveries die.
 struct EventContent {
     event_id: i32,
+    /// The incident and update an incident update's event tells of: its
+    /// emails may be coalesced.
+    update: Option<(i32, i32)>,
     /// Rendered once; each delivery adds the address and the subscriber's links.
     email: Result<Rendered, String>,
     /// What the webhook tells of (all but the per-subscriber `meta`).
@@ -229,10 +237,10 @@ pub async fn run(ctx: Context, stop: CancellationToken) {
             remind_staff(&ctx, store::now()).await;
             next_edges = tokio::time::Instant::now() + EDGES_EVERY;
         }
-        expand(&ctx).await;
+        expand(&ctx, store::now()).await;
         let free = slots.available_permits();
         if free >= refill_at || free == concurrency {
-            match claim(&ctx, free).await {
+            match claim(&ctx, free, store::now()).await {
                 Ok(claimed) => {
                     let full = claimed.len() == free;
                     for (c, sub) in claimed {
@@ -240,7 +248,7 @@ pub async fn run(ctx: Context, stop: CancellationToken) {
                         held.take(c.id);
                         let (ctx, cache, done) = (ctx.clone(), cache.clone(), done.clone());
                         tokio::spawn(async move {
-                            let attempted = deliver(&ctx, &cache, c, sub).await;
+                            let attempted = deliver(&ctx, &cache, c, sub, store::now()).await;
                             // The slot is free once the send is over; the
                             // recorder writes the outcome, with others at once.
                             drop(permit);
@@ -352,11 +360,23 @@ pub async fn run_until_idle(ctx: &Context) -> Result<usize, sea_orm::DbErr> {
 /// concurrency) and sends it, recording each outcome before returning the
 /// number of attempts made.
 pub async fn run_once(ctx: &Context) -> Result<usize, sea_orm::DbErr> {
+    run_once_at(ctx, store::now()).await
+}
+
+/// [`run_once`] as it would run at `at`: what is due then is expanded,
+/// claimed and sent (the sends themselves are real). Tests move time so.
+pub async fn run_once_at(
+    ctx: &Context,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, sea_orm::DbErr> {
     let cache = ContentCache::default();
-    maintenance_edges(ctx, store::now()).await;
-    remind_staff(ctx, store::now()).await;
-    expand(ctx).await;
-    let claimed = claim(ctx, ctx.concurrency).await?;
+    maintenance_edges(ctx, at).await;
+    remind_staff(ctx, at).await;
+    expand(ctx, at).await;
+    // What expanding just made is due from the moment it was made, which a
+    // pass at the present has passed.
+    let at = at.max(store::now());
+    let claimed = claim(ctx, ctx.concurrency, at).await?;
     let attempts = claimed.len();
     let held = Arc::new(Held::default());
     for (c, _) in &claimed {
@@ -365,7 +385,7 @@ pub async fn run_once(ctx: &Context) -> Result<usize, sea_orm::DbErr> {
     let _heartbeat = Heartbeat::start(ctx, held, None);
     let sends = claimed
         .into_iter()
-        .map(|(c, sub)| deliver(ctx, &cache, c, sub));
+        .map(|(c, sub)| deliver(ctx, &cache, c, sub, at));
     let attempted = futures_util::future::join_all(sends).await;
     record_all(ctx, attempted).await;
     Ok(attempts)
@@ -459,8 +479,8 @@ async fn send_reminder(
     Ok(Some(()))
 }
 
-async fn expand(ctx: &Context) {
-    match store::deliveries::expand_pending(&ctx.db, 20, store::now(), ctx.send_delay).await {
+async fn expand(ctx: &Context, at: chrono::DateTime<chrono::Utc>) {
+    match store::deliveries::expand_pending(&ctx.db, 20, at, ctx.send_delay).await {
         Ok(0) => {}
         Ok(n) => tracing::debug!(events = n, "events expanded"),
         Err(e) => tracing::warn!(error = %e, "expanding events failed"),
@@ -472,8 +492,12 @@ type Reader = Result<Option<subscriber::Model>, String>;
 
 /// Claims up to `limit` due deliveries, with their subscribers read in one
 /// query for the whole batch, not one each.
-async fn claim(ctx: &Context, limit: usize) -> Result<Vec<(Claimed, Reader)>, sea_orm::DbErr> {
-    let claimed = store::deliveries::claim(&ctx.db, limit as u64, ctx.lease).await?;
+async fn claim(
+    ctx: &Context,
+    limit: usize,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<(Claimed, Reader)>, sea_orm::DbErr> {
+    let claimed = store::deliveries::claim(&ctx.db, limit as u64, ctx.lease, at).await?;
     if claimed.is_empty() {
         return Ok(Vec::new());
     }
@@ -504,7 +528,13 @@ struct Attempted {
     span: tracing::Span,
 }
 
-async fn deliver(ctx: &Context, cache: &ContentCache, c: Claimed, sub: Reader) -> Attempted {
+async fn deliver(
+    ctx: &Context,
+    cache: &ContentCache,
+    c: Claimed,
+    sub: Reader,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Attempted {
     let span = tracing::info_span!(
         "delivery",
         id = c.id,
@@ -512,7 +542,9 @@ async fn deliver(ctx: &Context, cache: &ContentCache, c: Claimed, sub: Reader) -
         subscriber = c.subscriber_id,
         attempt = c.attempts + 1
     );
-    let (outcome, sub) = attempt(ctx, cache, &c, sub).instrument(span.clone()).await;
+    let (outcome, sub) = attempt(ctx, cache, &c, sub, at)
+        .instrument(span.clone())
+        .await;
     Attempted {
         claimed: c,
         outcome,
@@ -544,6 +576,7 @@ fn outcome_label(outcome: &Outcome) -> &'static str {
         Outcome::Retry { .. } => "failed",
         Outcome::Dead(_) => "dead",
         Outcome::Gone(_) => "gone",
+        Outcome::Defer(_) => "deferred",
     }
 }
 
@@ -582,6 +615,7 @@ async fn attempt(
     cache: &ContentCache,
     c: &Claimed,
     sub: Reader,
+    at: chrono::DateTime<chrono::Utc>,
 ) -> (Outcome, Option<subscriber::Model>) {
     let sub = match sub {
         Ok(Some(s)) => s,
@@ -620,7 +654,12 @@ async fn attempt(
         manage: &manage,
     };
     let outcome = match store::subscribers::kind_of(&sub) {
-        Ok(SubscriberKind::Email) => send_email(ctx, &content, &sub, links).await,
+        Ok(SubscriberKind::Email) => match (ctx.email_coalesce, content.update) {
+            (Some(window), Some(update)) => {
+                send_coalesced(ctx, &content, c, &sub, links, (window, at), update).await
+            }
+            _ => send_email(ctx, &content, &sub, links).await,
+        },
         Ok(SubscriberKind::Webhook) => send_webhook(ctx, &content, &sub, &unsubscribe).await,
         // The delivery dies with the reason (logged as given up), never guessed.
         Err(e) => Outcome::Dead(e.to_string()),
@@ -644,6 +683,71 @@ async fn send_email(
     };
     match ctx.mailer.send(message).await {
         Ok(()) => Outcome::Sent,
+        Err(e) if e.is_transient() => Outcome::Retry {
+            error: format!("SMTP: {e}"),
+            retry_after: None,
+        },
+        Err(e) => Outcome::Dead(format!("SMTP: {e}")),
+    }
+}
+
+/// An incident update's email when coalescing: it waits while the
+/// subscriber's last email about the incident is younger than `window`; then
+/// it carries every later update of the incident still waiting for them, in
+/// the order posted, and those deliveries are marked sent with it.
+async fn send_coalesced(
+    ctx: &Context,
+    content: &EventContent,
+    c: &Claimed,
+    sub: &subscriber::Model,
+    links: email::SubscriberLinks<'_>,
+    (window, at): (chrono::Duration, chrono::DateTime<chrono::Utc>),
+    (incident_id, update_id): (i32, i32),
+) -> Outcome {
+    let retry = |e: sea_orm::DbErr| Outcome::Retry {
+        error: format!("database: {e}"),
+        retry_after: None,
+    };
+    match store::coalescing::last_email(&ctx.db, sub.id, incident_id).await {
+        Ok(Some(last)) if at < last + window => return Outcome::Defer(last + window),
+        Ok(_) => {}
+        Err(e) => return retry(e),
+    }
+    let later =
+        match store::coalescing::pending_later(&ctx.db, sub.id, incident_id, c.event_id).await {
+            Ok(l) => l,
+            Err(e) => return retry(e),
+        };
+    if later.is_empty() {
+        return send_email(ctx, content, sub, links).await;
+    }
+    let view = match store::incidents::load(&ctx.db, incident_id).await {
+        Ok(Some(v)) => v,
+        Ok(None) => return Outcome::Dead(format!("incident {incident_id} is gone")),
+        Err(e) => return retry(e),
+    };
+    let ids: Vec<i32> = std::iter::once(update_id)
+        .chain(later.iter().map(|l| l.update_id))
+        .collect();
+    let rendered = match email::incident_updates(&ctx.page, &ctx.tera, &view, &ids) {
+        Ok(r) => r,
+        Err(why) => return Outcome::Dead(why),
+    };
+    let message = match rendered.message(ctx.mailer.from(), &sub.email, Some(links)) {
+        Ok(m) => m,
+        Err(e) => return Outcome::Dead(e),
+    };
+    match ctx.mailer.send(message).await {
+        Ok(()) => {
+            let carried: Vec<i32> = later.iter().map(|l| l.delivery_id).collect();
+            // Before this delivery is recorded sent: until then no worker can
+            // claim the later ones, so none of them is sent twice.
+            if let Err(e) = store::coalescing::mark_carried(&ctx.db, &carried, c.id).await {
+                tracing::warn!(error = %e, "marking the updates an email carried failed");
+            }
+            tracing::info!(updates = ids.len(), "one email carried several updates");
+            Outcome::Sent
+        }
         Err(e) if e.is_transient() => Outcome::Retry {
             error: format!("SMTP: {e}"),
             retry_after: None,
@@ -724,6 +828,10 @@ async fn record(
             tracing::warn!(error = %error, "delivery given up");
             store::deliveries::mark_failed(db, c.id, &error, None).await?;
         }
+        Outcome::Defer(until) => {
+            tracing::debug!(%until, "email waits to be sent with later updates");
+            store::coalescing::defer(db, c.id, until).await?;
+        }
         Outcome::Gone(error) => {
             store::deliveries::mark_failed(db, c.id, &error, None).await?;
             if store::deliveries::disable_subscriber(
@@ -797,8 +905,13 @@ async fn load_content(ctx: &Context, event_id: i32) -> Result<Arc<EventContent>,
             loaded.created_at,
         ),
     };
+    let update = match &loaded.told {
+        Ok(Told::Incident { view, update_id }) => Some((view.model.id, *update_id)),
+        _ => None,
+    };
     Ok(Arc::new(EventContent {
         event_id,
+        update,
         email,
         webhook: Notice::new(&ctx.page, &loaded),
     }))

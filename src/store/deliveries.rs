@@ -197,12 +197,12 @@ pub async fn claim(
     db: &DatabaseConnection,
     limit: u64,
     lease: std::time::Duration,
+    at: DateTime<Utc>,
 ) -> Result<Vec<Claimed>, DbErr> {
     if limit == 0 {
         return Ok(Vec::new());
     }
     let backend = db.get_database_backend();
-    let at = now();
     let until = at + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(2));
     let lock = if backend == DatabaseBackend::Postgres {
         "FOR UPDATE OF d SKIP LOCKED"

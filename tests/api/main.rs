@@ -8,6 +8,7 @@ mod audit;
 mod backup;
 mod chromium;
 mod cli;
+mod coalescing;
 mod corrections;
 mod crash;
 mod demo;
