@@ -11,6 +11,42 @@ use crate::store::incidents::IncidentView;
 fn post_html(post: &PostVm) -> String {
     let esc = tera::escape_html;
     let mut out = String::new();
+    // What a reader of the page sees first reads first in the feed too.
+    if let Some(w) = &post.window {
+        out.push_str(&format!(
+            "<p><strong>{}:</strong> {} to {}</p>\n",
+            if w.cancelled {
+                "Cancelled maintenance"
+            } else {
+                "Scheduled maintenance"
+            },
+            esc(&w.from.date_time),
+            esc(&w.until.date_time)
+        ));
+    }
+    if let Some(d) = &post.integrity {
+        out.push_str("<p><strong>Your data</strong></p>\n<ul>\n");
+        if let Some(l) = d.loss_label {
+            out.push_str(&format!("<li>{}</li>\n", esc(l)));
+        }
+        if let (Some(f), Some(u)) = (&d.from, &d.until) {
+            out.push_str(&format!(
+                "<li>Affected data: from {} to {}</li>\n",
+                esc(&f.date_time),
+                esc(&u.date_time)
+            ));
+        }
+        if let Some(r) = &d.restored_to {
+            out.push_str(&format!(
+                "<li>Restored to the backup of {}</li>\n",
+                esc(&r.date_time)
+            ));
+        }
+        for a in &d.actions {
+            out.push_str(&format!("<li>What you need to do: {}</li>\n", esc(a)));
+        }
+        out.push_str("</ul>\n");
+    }
     for u in &post.updates {
         let heading = if u.first {
             format!("{} - {}", u.at.date_time, u.status_label)
@@ -19,6 +55,12 @@ fn post_html(post: &PostVm) -> String {
         };
         out.push_str(&format!("<p><strong>{}</strong></p>\n", esc(&heading)));
         out.push_str(&u.body_html);
+        if let Some(c) = &u.corrected {
+            out.push_str(&format!(
+                "<p><em>Corrected {}</em></p>\n",
+                esc(&c.at.date_time)
+            ));
+        }
         if !u.components.is_empty() {
             let list: Vec<String> = u
                 .components

@@ -162,3 +162,66 @@ async fn every_public_page_links_its_feeds() {
         assert_eq!(rss, Some(format!("{}/feed.rss", app.address)), "{page}");
     }
 }
+
+#[tokio::test]
+async fn a_maintenance_and_a_data_incident_read_in_the_feeds_and_the_history_as_on_the_page() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let res = app
+        .post_form(
+            "/admin/maintenance/new",
+            "/admin/maintenance",
+            &[
+                ("title", "Database upgrade"),
+                ("scheduled_for", "2030-03-08T05:00"),
+                ("scheduled_until", "2030-03-08T09:00"),
+                ("impact", "maintenance"),
+                ("message", "We upgrade the database."),
+                ("action", "publish"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    app.publish(
+        "Orders missing",
+        "identified",
+        "We restore from a backup.",
+        &[
+            ("data_loss", "confirmed"),
+            ("reader_actions", "Resend the downloads."),
+        ],
+    )
+    .await;
+    let atom = fetch(&app, "/feed.atom", "application/atom+xml").await;
+    let feed = atom_syndication::Feed::read_from(atom.as_bytes()).unwrap();
+    let content = |title: &str| {
+        feed.entries()
+            .iter()
+            .find(|e| e.title().as_str().starts_with(title))
+            .and_then(|e| e.content().and_then(|c| c.value()).map(str::to_owned))
+            .unwrap_or_else(|| panic!("no entry {title} in {atom}"))
+    };
+    let maintenance = content("Database upgrade");
+    assert!(
+        maintenance.contains("<strong>Scheduled maintenance:</strong> Mar 8, 2030"),
+        "{maintenance}"
+    );
+    let data = content("Orders missing");
+    assert!(data.contains("<li>Data loss confirmed</li>"), "{data}");
+    assert!(
+        data.contains("What you need to do: Resend the downloads."),
+        "{data}"
+    );
+    let rss = fetch(&app, "/feed.rss", "application/rss+xml").await;
+    assert!(rss.contains("Database upgrade"), "{rss}");
+    let history = app.get_html("/history").await;
+    let titles = crate::helpers::texts(&history, "article h3");
+    assert!(
+        titles.iter().any(|t| t.starts_with("Database upgrade")),
+        "{titles:?}"
+    );
+    assert!(
+        titles.iter().any(|t| t.starts_with("Orders missing")),
+        "{titles:?}"
+    );
+}
