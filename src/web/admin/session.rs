@@ -4,7 +4,9 @@ use actix_web::{get, http::StatusCode, post, web, HttpRequest, HttpResponse};
 use super::{see_other, AdminPage};
 use crate::domain::{DisplayName, EmailAddress, PageZone, Password};
 use crate::state::AppState;
+use crate::store::audit::{Actor, Subject};
 use crate::store::{self, staff::NewStaff, StoreError};
+use crate::web::audit;
 use crate::web::{
     auth, csrf,
     form::{CheckedForm, FieldErrors},
@@ -65,6 +67,16 @@ pub async fn login(
             let session =
                 store::staff::open_session(&state.db, staff.id, state.settings.session_hours)
                     .await?;
+            audit::record(
+                &state,
+                &Actor::staff(&staff),
+                "staff.sign_in",
+                Subject::new("staff", staff.id),
+                "Signed in",
+                None,
+                None,
+            )
+            .await;
             Ok(HttpResponse::SeeOther()
                 .cookie(auth::session_cookie(&state, session))
                 .insert_header(("Location", next))
@@ -98,7 +110,20 @@ pub async fn logout(
 ) -> Result<HttpResponse, AppError> {
     form.fields?;
     if let Some(c) = req.cookie(auth::COOKIE) {
+        let who = store::staff::session_staff(&state.db, c.value()).await?;
         store::staff::close_session(&state.db, c.value()).await?;
+        if let Some(staff) = who {
+            audit::record(
+                &state,
+                &Actor::staff(&staff),
+                "staff.sign_out",
+                Subject::new("staff", staff.id),
+                "Signed out",
+                None,
+                None,
+            )
+            .await;
+        }
     }
     Ok(HttpResponse::SeeOther()
         .cookie(auth::cleared_session_cookie())
@@ -185,6 +210,16 @@ pub async fn setup(
         .await
         {
             Ok(staff) => {
+                audit::record(
+                    &state,
+                    &Actor::staff(&staff),
+                    "staff.setup",
+                    Subject::new("staff", staff.id),
+                    "Created the account from a setup link",
+                    None,
+                    audit::staff(&state, staff.id).await,
+                )
+                .await;
                 if let Some(zone) = zone {
                     store::settings::set_page_zone(&state.db, zone).await?;
                     state.page.zone.set(zone);
