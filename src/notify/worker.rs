@@ -417,7 +417,14 @@ pub async fn maintenance_edges(ctx: &Context, at: chrono::DateTime<chrono::Utc>)
 /// to the incident's author (the active admins when the author cannot be
 /// reached); the admin's banner shows them meanwhile. Returns the mails sent.
 pub async fn remind_staff(ctx: &Context, at: chrono::DateTime<chrono::Utc>) -> usize {
-    if let Err(e) = store::reminders::arm(&ctx.db, at, ctx.remind_silent_after).await {
+    let open = match store::reminders::open(&ctx.db).await {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading open incidents for staff reminders failed");
+            return 0;
+        }
+    };
+    if let Err(e) = store::reminders::arm(&ctx.db, &open, at, ctx.remind_silent_after).await {
         tracing::warn!(error = %e, "arming staff reminders failed");
         return 0;
     }
@@ -430,7 +437,10 @@ pub async fn remind_staff(ctx: &Context, at: chrono::DateTime<chrono::Utc>) -> u
     };
     let mut sent = 0;
     for r in claimed {
-        let outcome = send_reminder(ctx, &r).await;
+        let outcome = match store::reminders::standing(&open, &r) {
+            Some(standing) => send_reminder(ctx, &r, standing).await.map(Some),
+            None => Ok(None),
+        };
         let written = match &outcome {
             Ok(Some(())) => {
                 sent += 1;
@@ -451,32 +461,26 @@ pub async fn remind_staff(ctx: &Context, at: chrono::DateTime<chrono::Utc>) -> u
     sent
 }
 
-/// Mails one reminder; `Ok(None)` when an update has answered it meanwhile.
+/// Mails one reminder of the incident it still stands for.
 async fn send_reminder(
     ctx: &Context,
     r: &crate::entity::staff_reminder::Model,
-) -> Result<Option<()>, String> {
-    let db_err = |e: sea_orm::DbErr| format!("database: {e}");
-    let Some((incident, latest)) = store::reminders::standing(&ctx.db, r)
-        .await
-        .map_err(db_err)?
-    else {
-        return Ok(None);
-    };
+    (incident, latest): &store::reminders::Open,
+) -> Result<(), String> {
     let to = store::staff::reminded_for(&ctx.db, incident.author_id)
         .await
-        .map_err(db_err)?;
+        .map_err(|e| format!("database: {e}"))?;
     if to.is_empty() {
         return Err("no active staff member to remind".into());
     }
     let rendered =
-        email::staff_reminder(&ctx.page, &ctx.tera, &incident, &latest, &r.kind, r.due_at)?;
+        email::staff_reminder(&ctx.page, &ctx.tera, incident, latest, &r.kind, r.due_at)?;
     for address in to {
         let message = rendered.message(ctx.mailer.from(), &address, None)?;
         ctx.mailer.send(message).await.map_err(|e| e.to_string())?;
     }
     tracing::info!(incident = incident.id, kind = %r.kind, "staff reminded");
-    Ok(Some(()))
+    Ok(())
 }
 
 async fn expand(ctx: &Context, at: chrono::DateTime<chrono::Utc>) {
@@ -673,10 +677,19 @@ async fn send_email(
     sub: &subscriber::Model,
     links: email::SubscriberLinks<'_>,
 ) -> Outcome {
-    let rendered = match &content.email {
-        Ok(r) => r,
-        Err(why) => return Outcome::Dead(why.clone()),
-    };
+    match &content.email {
+        Ok(rendered) => send_rendered(ctx, rendered, sub, links).await,
+        Err(why) => Outcome::Dead(why.clone()),
+    }
+}
+
+/// Sends one subscriber's copy of a rendered email.
+async fn send_rendered(
+    ctx: &Context,
+    rendered: &Rendered,
+    sub: &subscriber::Model,
+    links: email::SubscriberLinks<'_>,
+) -> Outcome {
     let message = match rendered.message(ctx.mailer.from(), &sub.email, Some(links)) {
         Ok(m) => m,
         Err(e) => return Outcome::Dead(e),
@@ -733,27 +746,17 @@ async fn send_coalesced(
         Ok(r) => r,
         Err(why) => return Outcome::Dead(why),
     };
-    let message = match rendered.message(ctx.mailer.from(), &sub.email, Some(links)) {
-        Ok(m) => m,
-        Err(e) => return Outcome::Dead(e),
-    };
-    match ctx.mailer.send(message).await {
-        Ok(()) => {
-            let carried: Vec<i32> = later.iter().map(|l| l.delivery_id).collect();
-            // Before this delivery is recorded sent: until then no worker can
-            // claim the later ones, so none of them is sent twice.
-            if let Err(e) = store::coalescing::mark_carried(&ctx.db, &carried, c.id).await {
-                tracing::warn!(error = %e, "marking the updates an email carried failed");
-            }
-            tracing::info!(updates = ids.len(), "one email carried several updates");
-            Outcome::Sent
+    let outcome = send_rendered(ctx, &rendered, sub, links).await;
+    if matches!(outcome, Outcome::Sent) {
+        let carried: Vec<i32> = later.iter().map(|l| l.delivery_id).collect();
+        // Before this delivery is recorded sent: until then no worker can
+        // claim the later ones, so none of them is sent twice.
+        if let Err(e) = store::coalescing::mark_carried(&ctx.db, &carried, c.id).await {
+            tracing::warn!(error = %e, "marking the updates an email carried failed");
         }
-        Err(e) if e.is_transient() => Outcome::Retry {
-            error: format!("SMTP: {e}"),
-            retry_after: None,
-        },
-        Err(e) => Outcome::Dead(format!("SMTP: {e}")),
+        tracing::info!(updates = ids.len(), "one email carried several updates");
     }
+    outcome
 }
 
 /// The `webhook-id` of an event: the same on every retry and every resend.

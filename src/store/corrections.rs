@@ -4,7 +4,7 @@
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use super::incidents::lock_incident;
-use super::outbox::{self, Event, EventKind};
+use super::outbox::{self, Event};
 use super::{now, StoreError};
 use crate::domain::{correction, Revision, UpdateBody};
 use crate::entity::{incident_update, notification_event};
@@ -60,9 +60,7 @@ pub async fn correct(
         field: "message",
         message: e.0,
     })?;
-    let unsent = notification_event::Entity::find()
-        .filter(notification_event::Column::UpdateId.eq(update_id))
-        .filter(notification_event::Column::Kind.eq(EventKind::IncidentUpdate.as_str()))
+    let unsent = super::sending::event_of(update_id)
         .filter(notification_event::Column::ExpandedAt.is_null())
         .one(&txn)
         .await?

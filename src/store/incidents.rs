@@ -599,18 +599,21 @@ pub async fn started_since(
     views_of(db, list).await
 }
 
-pub async fn unresolved(db: &impl ConnectionTrait) -> Result<Vec<IncidentView>, sea_orm::DbErr> {
-    use sea_orm::sea_query::Expr;
-    // The value is written into the SQL, not bound: only then can both
-    // planners see that the partial index of open incidents
-    // (`idx_incidents_open`) answers it, instead of reading every incident.
-    let over = Expr::cust(format!(
+/// The condition "still open" (neither resolved nor completed). The values
+/// are written into the SQL, not bound: only then can both planners see that
+/// the partial index of open incidents (`idx_incidents_open`) answers it,
+/// instead of reading every incident.
+pub(super) fn open_condition() -> sea_orm::sea_query::SimpleExpr {
+    sea_orm::sea_query::Expr::cust(format!(
         "status NOT IN ('{}', '{}')",
         IncidentStatus::Resolved.as_str(),
         IncidentStatus::Completed.as_str()
-    ));
+    ))
+}
+
+pub async fn unresolved(db: &impl ConnectionTrait) -> Result<Vec<IncidentView>, sea_orm::DbErr> {
     let list = incident::Entity::find()
-        .filter(over)
+        .filter(open_condition())
         .order_by_desc(incident::Column::StartedAt)
         .all(db)
         .await?;

@@ -16,7 +16,6 @@ use sea_orm::{
     FromQueryResult, QueryFilter, QueryOrder, Set, Statement, Value,
 };
 
-use crate::domain::IncidentStatus;
 use crate::entity::{incident, incident_update, staff_reminder};
 
 /// The promised next update passed with none posted.
@@ -31,19 +30,14 @@ const RETRY: Duration = Duration::minutes(5);
 /// After this many tries the reminder stays in the banner only.
 const MAX_ATTEMPTS: i32 = 5;
 
+/// An open incident and its latest update.
+pub type Open = (incident::Model, incident_update::Model);
+
 /// The open incidents (not maintenances: their windows speak for them) with
-/// their latest update, read by both arming and the banner.
-async fn open_latest(
-    db: &impl ConnectionTrait,
-) -> Result<Vec<(incident::Model, incident_update::Model)>, DbErr> {
-    // Written into the SQL so the partial index of open incidents answers it.
-    let open = Expr::cust(format!(
-        "status NOT IN ('{}', '{}')",
-        IncidentStatus::Resolved.as_str(),
-        IncidentStatus::Completed.as_str()
-    ));
+/// their latest update, read once per pass by arming, sending and the banner.
+pub async fn open(db: &impl ConnectionTrait) -> Result<Vec<Open>, DbErr> {
     let incidents = incident::Entity::find()
-        .filter(open)
+        .filter(super::incidents::open_condition())
         .filter(incident::Column::ScheduledFor.is_null())
         .all(db)
         .await?;
@@ -85,16 +79,17 @@ pub fn due(
     }
 }
 
-/// Records every reminder due at `at` that is not yet recorded; returns how
-/// many it added. Safe to run from every worker at once.
+/// Records every reminder of the `open` incidents due at `at` that is not
+/// yet recorded; returns how many it added. Safe to run from every worker at once.
 pub async fn arm(
     db: &DatabaseConnection,
+    open: &[Open],
     at: DateTime<Utc>,
     silent_after: Option<Duration>,
 ) -> Result<u64, DbErr> {
     let mut added = 0;
-    for (inc, latest) in open_latest(db).await? {
-        let Some((kind, due_at)) = due(&latest, at, silent_after) else {
+    for (inc, latest) in open {
+        let Some((kind, due_at)) = due(latest, at, silent_after) else {
             continue;
         };
         let row = staff_reminder::ActiveModel {
@@ -206,16 +201,12 @@ pub async fn mark_failed(
     Ok(())
 }
 
-/// The incident and its latest update while reminder `r` still stands: the
-/// incident is open and has had no update since; `None` once answered.
-pub async fn standing(
-    db: &DatabaseConnection,
-    r: &staff_reminder::Model,
-) -> Result<Option<(incident::Model, incident_update::Model)>, DbErr> {
-    Ok(open_latest(db)
-        .await?
-        .into_iter()
-        .find(|(i, u)| i.id == r.incident_id && u.id == r.update_id))
+/// The incident and its latest update, among `open`, while reminder `r`
+/// still stands: the incident is open and has had no update since; `None`
+/// once answered.
+pub fn standing<'a>(open: &'a [Open], r: &staff_reminder::Model) -> Option<&'a Open> {
+    open.iter()
+        .find(|(i, u)| i.id == r.incident_id && u.id == r.update_id)
 }
 
 /// An open incident that owes its readers an update, as the admin's banner shows it.
@@ -230,7 +221,7 @@ pub struct Owed {
 /// Every open incident with a standing reminder: armed and not answered by a
 /// newer update. The banner shows them until someone posts.
 pub async fn owed(db: &DatabaseConnection) -> Result<Vec<Owed>, DbErr> {
-    let open = open_latest(db).await?;
+    let open = open(db).await?;
     if open.is_empty() {
         return Ok(Vec::new());
     }

@@ -48,6 +48,13 @@ pub async fn unsent(
         .collect())
 }
 
+/// The event that tells subscribers of update `update_id`, if it notifies.
+pub(super) fn event_of(update_id: i32) -> sea_orm::Select<notification_event::Entity> {
+    notification_event::Entity::find()
+        .filter(notification_event::Column::UpdateId.eq(update_id))
+        .filter(notification_event::Column::Kind.eq(EventKind::IncidentUpdate.as_str()))
+}
+
 const SENT: &str =
     "Its notifications have gone out already: post a new update to say what changed.";
 
@@ -58,10 +65,7 @@ async fn lock_unsent(
     incident_id: i32,
     update_id: i32,
 ) -> Result<notification_event::Model, StoreError> {
-    let mut q = notification_event::Entity::find()
-        .filter(notification_event::Column::IncidentId.eq(incident_id))
-        .filter(notification_event::Column::UpdateId.eq(update_id))
-        .filter(notification_event::Column::Kind.eq(EventKind::IncidentUpdate.as_str()));
+    let mut q = event_of(update_id).filter(notification_event::Column::IncidentId.eq(incident_id));
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         // Waits for a worker expanding it right now, then sees that it did.
         q = q.lock_exclusive();

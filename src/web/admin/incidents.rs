@@ -669,30 +669,27 @@ async fn unsent_ctx(
 ) -> Result<(), AppError> {
     let tz = state.page.zone().tz();
     let now = store::now();
-    let unsent: Vec<_> = store::sending::unsent(
-        &state.db,
-        view.model.id,
-        state.settings.send_delay,
-    )
-    .await?
-    .into_iter()
-    .filter_map(|u| {
-        let update = view.updates.iter().find(|x| x.model.id == u.update_id)?;
-        Some(serde_json::json!({
-            "update_id": u.update_id,
-            "heading": views::update_heading(update.model.display_at, tz, update.status.label()),
-            "sends_at": time::iso(u.sends_at, tz),
-            "sends_clock": u.sends_at.with_timezone(&tz).format("%-I:%M:%S %p %Z").to_string(),
-            "seconds_left": (u.sends_at - now).num_seconds().max(0),
-            "body": update.model.body,
-        }))
-    })
-    .collect();
+    let waiting =
+        store::sending::unsent(&state.db, view.model.id, state.settings.send_delay).await?;
+    let unsent: Vec<_> = waiting
+        .iter()
+        .filter_map(|u| {
+            let update = view.updates.iter().find(|x| x.model.id == u.update_id)?;
+            Some(serde_json::json!({
+                "update_id": u.update_id,
+                "heading": views::update_heading(update.model.display_at, tz, update.status.label()),
+                "sends_at": time::iso(u.sends_at, tz),
+                "sends_clock": u.sends_at.with_timezone(&tz).format("%-I:%M:%S %p %Z").to_string(),
+                "seconds_left": (u.sends_at - now).num_seconds().max(0),
+                "body": update.model.body,
+            }))
+        })
+        .collect();
     // The others have been told: they are corrected, not edited.
     let correctable: Vec<_> = view
         .updates
         .iter()
-        .filter(|u| !unsent.iter().any(|x| x["update_id"] == u.model.id))
+        .filter(|u| !waiting.iter().any(|w| w.update_id == u.model.id))
         .map(|u| {
             serde_json::json!({
                 "update_id": u.model.id,
@@ -755,13 +752,10 @@ pub(super) async fn show_ctx(
         "public_url",
         &state.settings.link(&format!("incidents/{id}")),
     );
+    let now = store::now();
     page.insert(
         "promise",
-        &views::promise_vm(
-            &view,
-            store::now(),
-            &time::Today::new(store::now(), state.page.zone().tz()),
-        ),
+        &views::promise_vm(&view, now, &time::Today::new(now, state.page.zone().tz())),
     );
     components_ctx(state, page).await?;
     owed_ctx(state, page).await?;

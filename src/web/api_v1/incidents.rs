@@ -190,6 +190,18 @@ fn promise(by: Option<&str>, in_minutes: Option<i64>) -> Result<Option<DateTime<
     }
 }
 
+/// How long before a maintenance's start its reminder goes: 1 minute to 7 days.
+pub(super) fn remind_minutes(minutes: i32) -> Result<i32, ApiError> {
+    if (1..=10_080).contains(&minutes) {
+        Ok(minutes)
+    } else {
+        Err(ApiError::invalid(
+            "scheduled_remind_minutes",
+            "Remind between 1 minute and 7 days (10080) before the start.",
+        ))
+    }
+}
+
 /// The maintenance a new incident's body asks for, if any.
 fn plan(
     input: &NewIncidentBody,
@@ -211,13 +223,7 @@ fn plan(
             ))
         }
     };
-    let minutes = input.scheduled_remind_minutes.unwrap_or(60);
-    if !(1..=10_080).contains(&minutes) {
-        return Err(ApiError::invalid(
-            "scheduled_remind_minutes",
-            "Remind between 1 minute and 7 days (10080) before the start.",
-        ));
-    }
+    let minutes = remind_minutes(input.scheduled_remind_minutes.unwrap_or(60))?;
     Ok(Some(store::maintenance::Plan {
         window: field("scheduled_until", Window::parse(from, until))?,
         components: changes.iter().map(|(id, _)| *id).collect(),

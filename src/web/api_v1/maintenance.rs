@@ -4,10 +4,11 @@ use actix_web::{http::StatusCode, patch, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::incidents::{field, incident_json, instant};
+use super::incidents::{field, incident_json, instant, remind_minutes};
 use super::responses::{BadBody, Forbidden, KeyReused, Unauthorized};
 use super::{
-    idempotent, parse_json, path_id, read_body, written, ApiError, Caller, ErrorBody, Written,
+    idempotent, parse_json, parse_optional_json, path_id, read_body, written, ApiError, Caller,
+    ErrorBody, Written,
 };
 use crate::domain::{IncidentStatus, IncidentTitle, Recurrence};
 use crate::state::AppState;
@@ -105,12 +106,7 @@ pub struct CancelBody {
 /// The reminder a patch asks for, against the one set now.
 fn remind(p: &MaintenancePatch, now: Option<i32>) -> Result<Option<Option<i32>>, ApiError> {
     if let Some(m) = p.scheduled_remind_minutes {
-        if !(1..=10_080).contains(&m) {
-            return Err(ApiError::invalid(
-                "scheduled_remind_minutes",
-                "Remind between 1 minute and 7 days (10080) before the start.",
-            ));
-        }
+        remind_minutes(m)?;
     }
     Ok(
         match (p.scheduled_remind_prior, p.scheduled_remind_minutes) {
@@ -233,11 +229,7 @@ pub async fn cancel_maintenance(
     let id = path_id(&id)?;
     let body = read_body(payload).await?;
     idempotent(&req, &state, &caller, &body, || async {
-        let input: CancelBody = if body.iter().all(u8::is_ascii_whitespace) {
-            CancelBody::default()
-        } else {
-            parse_json(&body)?
-        };
+        let input: CancelBody = parse_optional_json(&body)?;
         let published = store::maintenance::cancel(
             &state.db,
             id,

@@ -180,6 +180,15 @@ fn nul_in(v: &serde_json::Value, at: &str) -> Option<String> {
     }
 }
 
+/// Parses a body that may be left out: an empty one is `T::default()`.
+pub fn parse_optional_json<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        parse_json(body)
+    }
+}
+
 /// Parses a path id; anything but a positive integer names nothing.
 pub fn path_id(raw: &str) -> Result<i32, ApiError> {
     raw.parse::<i32>()

@@ -6,7 +6,10 @@ use utoipa::ToSchema;
 
 use super::incidents::{field, incident_json, instant};
 use super::responses::{BadBody, Forbidden, KeyReused, Unauthorized};
-use super::{idempotent, parse_json, path_id, read_body, written, ApiError, Caller, ErrorBody};
+use super::{
+    idempotent, parse_json, parse_optional_json, path_id, read_body, written, ApiError, Caller,
+    ErrorBody,
+};
 use crate::domain::{DataIntegrity, DataLoss, MilestoneTitle, ReaderAction};
 use crate::render::statuspage as sp;
 use crate::state::AppState;
@@ -204,11 +207,7 @@ pub async fn complete_milestone(
     let (id, key) = path.into_inner();
     let id = path_id(&id)?;
     let body = read_body(payload).await?;
-    let input: CompleteBody = if body.iter().all(u8::is_ascii_whitespace) {
-        CompleteBody::default()
-    } else {
-        parse_json(&body)?
-    };
+    let input: CompleteBody = parse_optional_json(&body)?;
     let now = store::now();
     let at = match input.done_at.as_deref() {
         Some(raw) => field(
