@@ -74,9 +74,38 @@ impl Promise {
     }
 }
 
+/// How a promise was answered, once a later update came: in time, or late.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Kept,
+    /// The next update came at this time, after the promise.
+    Late(DateTime<Utc>),
+}
+
+impl Answer {
+    /// A promise of `by`, answered by an update shown at `next`. The page shows
+    /// minutes, so an update within the promised minute keeps it.
+    pub fn of(by: DateTime<Utc>, next: DateTime<Utc>) -> Self {
+        if next < by + Duration::minutes(1) {
+            Self::Kept
+        } else {
+            Self::Late(next)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_promise_is_kept_by_an_update_within_its_minute_and_late_after() {
+        let by = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        assert_eq!(Answer::of(by, by - Duration::hours(1)), Answer::Kept);
+        assert_eq!(Answer::of(by, by + Duration::seconds(59)), Answer::Kept);
+        let late = by + Duration::minutes(1);
+        assert_eq!(Answer::of(by, late), Answer::Late(late));
+    }
 
     #[test]
     fn a_promise_is_for_a_time_to_come_within_a_week() {

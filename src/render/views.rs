@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::markdown;
 use super::time::{self, Today};
+use crate::domain::promise;
 use crate::store::components::ComponentView;
 use crate::store::incidents::{ComponentChange, IncidentView, UpdateView};
 
@@ -161,9 +162,27 @@ pub struct RevisionVm {
     pub by: String,
 }
 
+/// A promise an update made, told once a later update answered it, so the
+/// record shows whether readers heard when they were told they would.
+#[derive(Debug, Serialize)]
+pub struct PromisedVm {
+    pub by: TimeVm,
+    pub when: String,
+    /// When the next update came, if after the promise.
+    pub late: Option<LateVm>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LateVm {
+    pub at: TimeVm,
+    pub when: String,
+}
+
 #[derive(Debug, Serialize)]
 pub struct UpdateVm {
     pub id: i32,
+    /// Only when a later update answered it: the standing promise is the page's own line.
+    pub promised: Option<PromisedVm>,
     pub corrected: Option<CorrectedVm>,
     /// The earlier texts, oldest first: the original is kept and shown.
     pub revisions: Vec<RevisionVm>,
@@ -213,11 +232,33 @@ fn change_vm(c: &ComponentChange) -> ChangeVm {
     }
 }
 
-/// One update, its time read against `day`, the day the reader already knows.
-fn update_vm(u: &UpdateView, first: bool, tz: Tz, day: NaiveDate) -> UpdateVm {
+/// One update, its time read against `day`, the day the reader already knows;
+/// `next` is the update after it, if any.
+fn update_vm(
+    u: &UpdateView,
+    next: Option<&UpdateView>,
+    first: bool,
+    tz: Tz,
+    day: NaiveDate,
+) -> UpdateVm {
     // A row whose revisions cannot be read still shows its text as it reads now.
     let revisions = crate::store::corrections::revisions_of(&u.model).unwrap_or_default();
+    let promised = u.model.next_update_by.zip(next).map(|(by, next)| {
+        let late = match promise::Answer::of(by, next.model.display_at) {
+            promise::Answer::Kept => None,
+            promise::Answer::Late(at) => Some(LateVm {
+                at: time_vm(at, tz),
+                when: time::on_day(at, tz, day),
+            }),
+        };
+        PromisedVm {
+            by: time_vm(by, tz),
+            when: time::on_day(by, tz, day),
+            late,
+        }
+    });
     UpdateVm {
+        promised,
         corrected: u.model.corrected_at.map(|t| CorrectedVm {
             at: time_vm(t, tz),
             when: time::on_day(t, tz, day),
@@ -268,7 +309,7 @@ pub fn post(view: &IncidentView, tz: Tz) -> PostVm {
         .updates
         .iter()
         .enumerate()
-        .map(|(i, u)| update_vm(u, i == 0, tz, day))
+        .map(|(i, u)| update_vm(u, view.updates.get(i + 1), i == 0, tz, day))
         .collect();
     PostVm {
         id: view.model.id,
@@ -363,7 +404,7 @@ pub fn in_progress(view: &IncidentView, now: DateTime<Utc>, today: &Today) -> Op
         status_label: view.status.label(),
         impact: view.impact.as_str(),
         components: view.affected_components().iter().map(change_vm).collect(),
-        latest: update_vm(latest, first, today.tz, today.date),
+        latest: update_vm(latest, None, first, today.tz, today.date),
         updates: view.updates.len(),
         started: time_vm(view.model.started_at, today.tz),
         started_when: today.when(view.model.started_at),

@@ -4,6 +4,7 @@
 //! (what the action changed is already committed). Entries are never updated
 //! or deleted by the app, and name their actor and subject as they were, so
 //! they still read after either is gone.
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect, Set,
 };
@@ -75,9 +76,14 @@ pub struct Entry<'a> {
 
 /// Records `entry` now. Never fails the caller: see the module's note.
 pub async fn record(db: &DatabaseConnection, entry: Entry<'_>) {
+    record_at(db, entry, now()).await
+}
+
+/// Records `entry` as done at `at`: the demo replays the seed's day at its own times.
+pub async fn record_at(db: &DatabaseConnection, entry: Entry<'_>, at: DateTime<Utc>) {
     let (kind, id, name) = entry.actor.parts();
     let row = audit_entry::ActiveModel {
-        at: Set(now()),
+        at: Set(at),
         actor_kind: Set(kind.to_owned()),
         actor_id: Set(Some(id)),
         actor_name: Set(name.to_owned()),
@@ -101,7 +107,9 @@ pub async fn page(
     per_page: u64,
 ) -> Result<(Vec<audit_entry::Model>, u64), sea_orm::DbErr> {
     let total = audit_entry::Entity::find().count(db).await?;
+    // By time, not id: the demo writes its entries at the seed's own times.
     let rows = audit_entry::Entity::find()
+        .order_by_desc(audit_entry::Column::At)
         .order_by_desc(audit_entry::Column::Id)
         .offset(page.saturating_sub(1) * per_page)
         .limit(per_page)
@@ -113,6 +121,7 @@ pub async fn page(
 /// Every entry, oldest first, for the export.
 pub async fn all(db: &DatabaseConnection) -> Result<Vec<audit_entry::Model>, sea_orm::DbErr> {
     audit_entry::Entity::find()
+        .order_by_asc(audit_entry::Column::At)
         .order_by_asc(audit_entry::Column::Id)
         .all(db)
         .await

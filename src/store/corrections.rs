@@ -5,13 +5,15 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 
 use super::incidents::lock_incident;
 use super::outbox::{self, Event};
-use super::{now, StoreError};
+use super::StoreError;
 use crate::domain::{correction, Revision, UpdateBody};
 use crate::entity::{incident_update, notification_event};
 
 /// Who corrects, as the page names them beside the earlier text.
 pub struct Corrector<'a> {
     pub name: &'a str,
+    /// When: now, but for the demo, which replays the seed's day as it went.
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 /// What a correction came to.
@@ -48,7 +50,7 @@ pub async fn correct(
         .one(&txn)
         .await?
         .ok_or(StoreError::NotFound)?;
-    let at = now();
+    let at = who.at;
     let revisions = correction::correct(
         &revisions_of(&update)?,
         &update.body,

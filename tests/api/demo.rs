@@ -61,6 +61,53 @@ async fn the_demo_reads_as_the_seed_does() {
         texts(&html, ".milestones li.done time")[2],
         "Feb 28, 2008 12:10 PM EST"
     );
+    // The day as our features tell it: the promise the first message made and
+    // the late update that answered it, and the slip in the resolution,
+    // corrected to the seed's words with what it first said kept.
+    assert_eq!(
+        texts(&html, ".promised"),
+        vec!["Next update promised by 11:00 AM EST; it came at 12:38 PM EST"]
+    );
+    assert!(body[1].contains("earlier today 6:00 AM EST had the proper data"));
+    assert_eq!(texts(&html, ".corrected"), vec!["Corrected 1:05 PM EST"]);
+    let original = texts(&html, ".revisions .revision");
+    assert_eq!(original.len(), 1, "{original:?}");
+    assert!(
+        original[0]
+            .starts_with("As first posted, until Feb 28, 2008 1:05 PM EST (corrected by Shannon):"),
+        "{original:?}"
+    );
+    assert!(original[0].contains("earlier today 6:00 PM EST had the proper data"));
+    // And the staff's record of that day, at its own times, in the audit log.
+    app.sign_in_admin().await;
+    let audit = app.get_html("/admin/audit").await;
+    let whats = texts(&audit, "td[data-label=What]");
+    let whens = texts(&audit, "td[data-label=When]");
+    let demo: Vec<(&str, &str)> = whens
+        .iter()
+        .zip(&whats)
+        .filter(|(w, _)| w.contains("2008"))
+        .map(|(w, s)| (w.as_str(), s.as_str()))
+        .collect();
+    assert_eq!(demo.len(), 7, "{whens:?} {whats:?}");
+    assert!(demo[0].1.starts_with("Corrected update"), "{demo:?}");
+    assert!(
+        demo[1].1.starts_with("Posted an update (Issue Resolved)"),
+        "{demo:?}"
+    );
+    assert!(
+        demo[2]
+            .1
+            .starts_with("Marked the milestone Verify downloads and file names done"),
+        "{demo:?}"
+    );
+    assert!(
+        demo[6].1.starts_with("Published the incident, promising"),
+        "{demo:?}"
+    );
+    assert!(texts(&audit, "td[data-label=Who]")
+        .iter()
+        .any(|w| w == "Shannon"));
     // A post of 2008 is history, not one of the front page's past days.
     let front = app.get_html("/").await;
     assert!(!front.contains("Live Site Issue"), "{front}");

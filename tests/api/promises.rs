@@ -144,6 +144,15 @@ async fn a_promise_is_shown_turns_due_and_reminds_the_author_once_across_two_wor
     let (page, _) = page_at(&app, id, later).await;
     let promise = texts(&page, ".promise");
     assert!(promise[0].starts_with("Next update by "), "{promise:?}");
+    // The answered promise stays on the record under the update that made it:
+    // the staff answered within the 30 minutes, so it was kept.
+    let kept = texts(&page, ".update.first .promised");
+    assert_eq!(kept.len(), 1, "{page}");
+    assert!(
+        kept[0].starts_with("Next update promised by ") && kept[0].ends_with(": kept"),
+        "{kept:?}"
+    );
+    assert!(texts(&page, ".update:not(.first) .promised").is_empty());
     assert_eq!(smtp.count(), 2, "answering sends no reminder");
 }
 

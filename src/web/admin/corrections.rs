@@ -47,7 +47,10 @@ pub async fn correct(
             ) else {
                 return Ok(None);
             };
-            let who = Corrector { name: &me.name };
+            let who = Corrector {
+                name: &me.name,
+                at: store::now(),
+            };
             let notify = form.has("correction_notify");
             let before = audit::incident(&state, id).await;
             let done =

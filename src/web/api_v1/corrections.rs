@@ -55,6 +55,7 @@ pub async fn correct_update(
         let text = field("message", UpdateBody::parse(&input.message))?;
         let who = Corrector {
             name: &caller.0.model.name,
+            at: store::now(),
         };
         let before = audit::incident(&state, id).await;
         let done = store::corrections::correct(
