@@ -6,8 +6,9 @@
 //! for the one render of it instead of each running their own. Nothing ages
 //! out on a timer; only a page that says when its content turns with the clock
 //! expires, then. The whole is bounded by bytes, least recently used first out.
+use std::any::{Any, TypeId};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use actix_web::web::Bytes;
@@ -21,6 +22,8 @@ pub const DEFAULT_MAX_BYTES: u64 = 32 * 1024 * 1024;
 /// small and repetitive, so higher levels gain little (see the README).
 const GZIP_LEVEL: u32 = 6;
 const BROTLI_QUALITY: u32 = 4;
+/// The largest window; a smaller body gets the smallest window that holds it,
+/// since the encoder clears tables sized by the window for every page.
 const BROTLI_WINDOW: u32 = 20;
 
 /// What moka, the `Arc`, the key's `String` and the `Page` cost beside the
@@ -79,12 +82,18 @@ pub struct Variant {
     pub etag: String,
 }
 
-/// A page and its encoded variants, each made once, when it was stored.
+/// A page and its encoded variants. The plain body is kept as rendered; each
+/// encoding is made once, when a reader first asks for it: a miss pays for the
+/// one its reader takes, not for both encoders.
 pub struct Page {
     pub content_type: &'static str,
-    variants: Vec<Variant>,
-    /// How long after it was made the page stops being true.
-    lifetime: Option<Duration>,
+    identity: Variant,
+    brotli: OnceLock<Variant>,
+    gzip: OnceLock<Variant>,
+    /// The digest every variant's tag is made of.
+    tag: String,
+    /// When the page stops being true.
+    expires: Option<Instant>,
 }
 
 impl Page {
@@ -98,51 +107,64 @@ impl Page {
             &base64::engine::general_purpose::URL_SAFE_NO_PAD,
             &digest[..12],
         );
-        // Even a tiny body gets both: served plain to a reader who accepts
-        // gzip, it would be compressed again on the way out by actix's
-        // `Compress`, under the plain body's ETag.
-        let mut variants = Vec::with_capacity(3);
-        for (coding, suffix) in [(Coding::Brotli, "br"), (Coding::Gzip, "gz")] {
-            variants.push(Variant {
-                coding,
-                body: exact(compress(coding, &body)),
-                etag: format!("\"{tag}.{suffix}\""),
-            });
-        }
-        variants.push(Variant {
-            coding: Coding::Identity,
-            body,
-            etag: format!("\"{tag}\""),
-        });
         Self {
             content_type,
-            variants,
-            lifetime: rendered
+            identity: Variant {
+                coding: Coding::Identity,
+                body,
+                etag: format!("\"{tag}\""),
+            },
+            brotli: OnceLock::new(),
+            gzip: OnceLock::new(),
+            tag,
+            expires: rendered
                 .changes_at
-                .map(|at| (at - now).to_std().unwrap_or(Duration::ZERO)),
+                .map(|at| Instant::now() + (at - now).to_std().unwrap_or(Duration::ZERO)),
         }
     }
 
+    /// The variant in `coding`, encoded now if no reader asked for it before.
+    /// Even a tiny body is encoded: served plain to a reader who accepts
+    /// gzip, it would be compressed again on the way out by actix's
+    /// `Compress`, under the plain body's ETag.
     pub fn variant(&self, coding: Coding) -> &Variant {
-        self.variants
-            .iter()
-            .find(|v| v.coding == coding)
-            .unwrap_or_else(|| self.identity())
+        self.variant_made(coding).0
+    }
+
+    /// [`Page::variant`], and whether this call encoded it.
+    fn variant_made(&self, coding: Coding) -> (&Variant, bool) {
+        let (cell, suffix) = match coding {
+            Coding::Identity => return (&self.identity, false),
+            Coding::Brotli => (&self.brotli, "br"),
+            Coding::Gzip => (&self.gzip, "gz"),
+        };
+        let mut made = false;
+        let v = cell.get_or_init(|| {
+            made = true;
+            Variant {
+                coding,
+                body: exact(compress(coding, &self.identity.body)),
+                etag: format!("\"{}.{suffix}\"", self.tag),
+            }
+        });
+        (v, made)
     }
 
     pub fn identity(&self) -> &Variant {
-        self.variants
-            .last()
-            .expect("a page always has its plain body")
+        &self.identity
     }
 
     fn weight(&self, key: &str) -> u32 {
-        let bytes: usize = self
-            .variants
-            .iter()
+        let bytes: usize = [Some(&self.identity), self.brotli.get(), self.gzip.get()]
+            .into_iter()
+            .flatten()
             .map(|v| v.body.len() + v.etag.len())
             .sum();
         u32::try_from(bytes + key.len() + ENTRY_OVERHEAD).unwrap_or(u32::MAX)
+    }
+
+    fn time_left(&self, now: Instant) -> Option<Duration> {
+        self.expires.map(|e| e.saturating_duration_since(now))
     }
 }
 
@@ -161,8 +183,8 @@ fn compress(coding: Coding, body: &[u8]) -> Vec<u8> {
             enc.finish().expect("writing to memory");
         }
         Coding::Brotli => {
-            let mut enc =
-                brotli::CompressorWriter::new(&mut out, 4096, BROTLI_QUALITY, BROTLI_WINDOW);
+            let fits = (usize::BITS - body.len().leading_zeros()).clamp(10, BROTLI_WINDOW);
+            let mut enc = brotli::CompressorWriter::new(&mut out, 4096, BROTLI_QUALITY, fits);
             enc.write_all(body).expect("writing to memory");
             enc.flush().expect("writing to memory");
         }
@@ -177,23 +199,48 @@ type Key = (u64, String);
 struct ClockExpiry;
 
 impl moka::Expiry<Key, Arc<Page>> for ClockExpiry {
-    fn expire_after_create(&self, _: &Key, page: &Arc<Page>, _: Instant) -> Option<Duration> {
-        page.lifetime
+    fn expire_after_create(&self, _: &Key, page: &Arc<Page>, now: Instant) -> Option<Duration> {
+        page.time_left(now)
     }
 
+    /// A page is stored again when a new variant of it is made (to weigh it
+    /// anew); it still stops being true when it did.
     fn expire_after_update(
         &self,
         _: &Key,
         page: &Arc<Page>,
-        _: Instant,
+        now: Instant,
         _: Option<Duration>,
     ) -> Option<Duration> {
-        page.lifetime
+        page.time_left(now)
     }
 }
 
+/// What several pages are rendered from (the front page in each reader's
+/// zone reads the same components, incidents and bars), kept as a page is:
+/// under the generation it was read in, until the clock would change it.
+struct Shared {
+    value: Arc<dyn Any + Send + Sync>,
+    lifetime: Option<Duration>,
+}
+
+/// The generation, the data's type and its name: a name read as two types is two entries.
+type SharedKey = (u64, TypeId, &'static str);
+
+struct SharedExpiry;
+
+impl moka::Expiry<SharedKey, Arc<Shared>> for SharedExpiry {
+    fn expire_after_create(&self, _: &SharedKey, s: &Arc<Shared>, _: Instant) -> Option<Duration> {
+        s.lifetime
+    }
+}
+
+/// A few kinds of shared data, each small: what one page shows.
+const SHARED_ENTRIES: u64 = 16;
+
 pub struct PageCache {
     pages: moka::future::Cache<Key, Arc<Page>>,
+    shared: moka::future::Cache<SharedKey, Arc<Shared>>,
     generation: AtomicU64,
     /// Renders run, readable by tests and the benchmark; also a metric.
     renders: AtomicU64,
@@ -214,8 +261,13 @@ impl PageCache {
             .eviction_policy(EvictionPolicy::lru())
             .expire_after(ClockExpiry)
             .build();
+        let shared = moka::future::Cache::builder()
+            .max_capacity(SHARED_ENTRIES)
+            .expire_after(SharedExpiry)
+            .build();
         Self {
             pages,
+            shared,
             generation: AtomicU64::new(0),
             renders: AtomicU64::new(0),
             max_bytes,
@@ -225,10 +277,14 @@ impl PageCache {
     /// The page under `key`, rendering it on a miss. Concurrent callers for a
     /// key being rendered wait for that one render; an error is handed to each
     /// of them and is not kept.
+    ///
+    /// The page comes back with its variant in `coding` made; when this call
+    /// made it, the entry is stored again so that the bound counts its bytes.
     pub async fn get_or_render<Fut, E>(
         &self,
         key: String,
         content_type: &'static str,
+        coding: Coding,
         render: Fut,
     ) -> Result<Arc<Page>, Arc<E>>
     where
@@ -247,11 +303,47 @@ impl PageCache {
             .await?;
         if entry.is_fresh() {
             metrics::counter!("statuspost_page_cache_misses_total").increment(1);
-            metrics::gauge!("statuspost_page_cache_bytes").set(self.pages.weighted_size() as f64);
         } else {
             metrics::counter!("statuspost_page_cache_hits_total").increment(1);
         }
-        Ok(entry.into_value())
+        let fresh = entry.is_fresh();
+        let key = entry.key().clone();
+        let page = entry.into_value();
+        let (_, made) = page.variant_made(coding);
+        // A page of a generation gone by is never asked for again: not stored anew.
+        if made && self.generation.load(Ordering::Acquire) == generation {
+            self.pages.insert(key, Arc::clone(&page)).await;
+        }
+        if fresh || made {
+            metrics::gauge!("statuspost_page_cache_bytes").set(self.pages.weighted_size() as f64);
+        }
+        Ok(page)
+    }
+
+    /// The data under `key` for this generation, read by `load` on a miss
+    /// (once, however many renders ask meanwhile). `load` gives the value and
+    /// when the clock alone would change it.
+    pub async fn shared<T, Fut, E>(&self, key: &'static str, load: Fut) -> Result<Arc<T>, Arc<E>>
+    where
+        T: Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(T, Option<DateTime<Utc>>), E>>,
+        E: Send + Sync + 'static,
+    {
+        let generation = self.generation.load(Ordering::Acquire);
+        let entry = self
+            .shared
+            .try_get_with((generation, TypeId::of::<T>(), key), async {
+                let (value, changes_at) = load.await?;
+                Ok(Arc::new(Shared {
+                    value: Arc::new(value),
+                    lifetime: changes_at
+                        .map(|at| (at - Utc::now()).to_std().unwrap_or(Duration::ZERO)),
+                }))
+            })
+            .await?;
+        Ok(Arc::clone(&entry.value)
+            .downcast::<T>()
+            .expect("keyed by its type"))
     }
 
     /// Forgets every page: something readers see has changed.
@@ -260,6 +352,7 @@ impl PageCache {
         // Keys of older generations are never asked for again; this frees
         // their bytes now rather than when the LRU reaches them.
         self.pages.invalidate_all();
+        self.shared.invalidate_all();
     }
 
     pub fn generation(&self) -> u64 {
@@ -292,9 +385,11 @@ mod tests {
 
     async fn get(c: &PageCache, key: &str, body: &str) -> Arc<Page> {
         let body = body.to_owned();
-        c.get_or_render::<_, ()>(key.into(), "text/html", async move { Ok(page(&body)) })
-            .await
-            .unwrap()
+        c.get_or_render::<_, ()>(key.into(), "text/html", Coding::Identity, async move {
+            Ok(page(&body))
+        })
+        .await
+        .unwrap()
     }
 
     #[tokio::test]
@@ -315,7 +410,7 @@ mod tests {
         let slow = {
             let c = c.clone();
             tokio::spawn(async move {
-                c.get_or_render::<_, ()>("/".into(), "text/html", async move {
+                c.get_or_render::<_, ()>("/".into(), "text/html", Coding::Identity, async move {
                     started_tx.send(()).unwrap();
                     finish_rx.await.unwrap();
                     Ok(page("before the write"))
@@ -343,11 +438,16 @@ mod tests {
                 let c = c.clone();
                 let mut go = go_rx.clone();
                 tokio::spawn(async move {
-                    c.get_or_render::<_, ()>("/".into(), "text/html", async move {
-                        // Hold the render open until every reader has asked.
-                        go.wait_for(|g| *g).await.unwrap();
-                        Ok(page("one"))
-                    })
+                    c.get_or_render::<_, ()>(
+                        "/".into(),
+                        "text/html",
+                        Coding::Identity,
+                        async move {
+                            // Hold the render open until every reader has asked.
+                            go.wait_for(|g| *g).await.unwrap();
+                            Ok(page("one"))
+                        },
+                    )
                     .await
                     .unwrap()
                 })
@@ -365,12 +465,34 @@ mod tests {
     async fn errors_are_not_kept() {
         let c = PageCache::default();
         let failed = c
-            .get_or_render("/".into(), "text/html", async {
+            .get_or_render("/".into(), "text/html", Coding::Brotli, async {
                 Err::<Rendered, _>("down")
             })
             .await;
         assert!(failed.is_err());
         assert_eq!(&get(&c, "/", "back").await.identity().body[..], b"back");
+    }
+
+    #[tokio::test]
+    async fn an_encoding_is_made_when_first_asked_for_and_counted_against_the_bound() {
+        let c = PageCache::default();
+        let body = "<p>an incident page of a few kilobytes</p>\n".repeat(100);
+        let plain = get(&c, "/", &body).await;
+        assert!(plain.brotli.get().is_none() && plain.gzip.get().is_none());
+        let before = c.weighed_bytes().await;
+        let br = c
+            .get_or_render::<_, ()>("/".into(), "text/html", Coding::Brotli, async {
+                Ok(page("x"))
+            })
+            .await
+            .unwrap();
+        assert!(Arc::ptr_eq(&plain, &br), "the same page, not a render");
+        assert_eq!(c.renders(), 1);
+        let v = br.brotli.get().expect("made for its reader");
+        assert_eq!(v.etag, format!("\"{}.br\"", br.tag));
+        assert!(br.gzip.get().is_none(), "no reader asked for gzip");
+        let after = c.weighed_bytes().await;
+        assert_eq!(after, before + (v.body.len() + v.etag.len()) as u64);
     }
 
     #[tokio::test]
@@ -417,15 +539,27 @@ mod tests {
         use moka::Expiry;
         let now = Utc::now();
         let key: Key = (0, "/".into());
-        let at = Instant::now();
         let turning = Arc::new(Page::new(
             Rendered::until("today".into(), now + chrono::Duration::minutes(90)),
             "text/html",
             now,
         ));
-        assert_eq!(
-            ClockExpiry.expire_after_create(&key, &turning, at),
-            Some(Duration::from_secs(90 * 60))
+        let at = Instant::now();
+        let left = ClockExpiry.expire_after_create(&key, &turning, at).unwrap();
+        let ninety = Duration::from_secs(90 * 60);
+        assert!(
+            left <= ninety && left > ninety - Duration::from_secs(1),
+            "{left:?}"
+        );
+        // Stored again half an hour on, for a new encoding: an hour left, not 90 minutes.
+        let later = at + Duration::from_secs(30 * 60);
+        let left = ClockExpiry
+            .expire_after_update(&key, &turning, later, Some(ninety))
+            .unwrap();
+        let hour = Duration::from_secs(60 * 60);
+        assert!(
+            left <= hour && left > hour - Duration::from_secs(1),
+            "{left:?}"
         );
         let past = Arc::new(Page::new(
             Rendered::until("stale".into(), now - chrono::Duration::seconds(1)),
@@ -433,10 +567,14 @@ mod tests {
             now,
         ));
         assert_eq!(
-            ClockExpiry.expire_after_create(&key, &past, at),
+            ClockExpiry.expire_after_create(&key, &past, Instant::now()),
             Some(Duration::ZERO)
         );
         let steady = Arc::new(Page::new(page("steady"), "text/html", now));
         assert_eq!(ClockExpiry.expire_after_create(&key, &steady, at), None);
+        assert_eq!(
+            ClockExpiry.expire_after_update(&key, &steady, later, None),
+            None
+        );
     }
 }

@@ -480,11 +480,12 @@ pub struct PastVm {
 
 /// Every one of `days` (newest first) under its heading, with the incidents of
 /// `incidents` that started on it, newest first.
-pub fn past_days(incidents: &[IncidentView], days: &[NaiveDate], tz: Tz) -> Vec<PastDayVm> {
+pub fn past_days(incidents: &[&IncidentView], days: &[NaiveDate], tz: Tz) -> Vec<PastDayVm> {
     days.iter()
         .map(|day| {
             let mut on_day: Vec<&IncidentView> = incidents
                 .iter()
+                .copied()
                 .filter(|i| time::local_date(i.model.started_at, tz) == *day)
                 .collect();
             on_day.sort_by_key(|i| std::cmp::Reverse((i.model.started_at, i.model.id)));

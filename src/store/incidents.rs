@@ -431,6 +431,33 @@ impl IncidentView {
     }
 }
 
+/// The names a view shows beside ids: components' and staff's. Small, and
+/// the same for every incident, so the public pages read them once per
+/// generation (see `web::public`) instead of once per render.
+#[derive(Debug, Default)]
+pub struct Names {
+    components: HashMap<i32, String>,
+    staff: HashMap<i32, String>,
+}
+
+impl Names {
+    pub async fn read(db: &impl ConnectionTrait) -> Result<Self, sea_orm::DbErr> {
+        let components = component::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.name))
+            .collect();
+        let staff = staff::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect();
+        Ok(Self { components, staff })
+    }
+}
+
 /// Loads views for these incidents, keeping their order, in a fixed number of queries.
 pub(super) async fn views_of(
     db: &impl ConnectionTrait,
@@ -439,6 +466,22 @@ pub(super) async fn views_of(
     if incidents.is_empty() {
         return Ok(Vec::new());
     }
+    views_named(db, incidents, &Names::read(db).await?).await
+}
+
+/// [`views_of`] with the names already read.
+async fn views_named(
+    db: &impl ConnectionTrait,
+    incidents: Vec<incident::Model>,
+    names: &Names,
+) -> Result<Vec<IncidentView>, sea_orm::DbErr> {
+    if incidents.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Names {
+        components: names,
+        staff: authors,
+    } = names;
     let ids: Vec<i32> = incidents.iter().map(|i| i.id).collect();
     let mut postmortems: HashMap<i32, super::postmortems::Postmortem> =
         super::postmortems::of_incidents(db, ids.clone())
@@ -461,18 +504,6 @@ pub(super) async fn views_of(
             .all(db)
             .await?
     };
-    let names: HashMap<i32, String> = component::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect();
-    let authors: HashMap<i32, String> = staff::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect();
     let mut by_incident: HashMap<i32, Vec<UpdateView>> = HashMap::new();
     for u in updates {
         let components = changes
@@ -541,10 +572,19 @@ pub async fn load(
     db: &impl ConnectionTrait,
     id: i32,
 ) -> Result<Option<IncidentView>, sea_orm::DbErr> {
+    load_named(db, id, &Names::read(db).await?).await
+}
+
+/// [`load`] with the names already read.
+pub async fn load_named(
+    db: &impl ConnectionTrait,
+    id: i32,
+    names: &Names,
+) -> Result<Option<IncidentView>, sea_orm::DbErr> {
     let Some(i) = incident::Entity::find_by_id(id).one(db).await? else {
         return Ok(None);
     };
-    Ok(views_of(db, vec![i]).await?.pop())
+    Ok(views_named(db, vec![i], names).await?.pop())
 }
 
 pub async fn load_update(
@@ -627,6 +667,7 @@ pub async fn history(
     db: &DatabaseConnection,
     page: u64,
     per_page: u64,
+    names: &Names,
 ) -> Result<(Vec<IncidentView>, u64), sea_orm::DbErr> {
     use sea_orm::sea_query::Expr;
     let total: i64 = incident::Entity::find()
@@ -655,7 +696,7 @@ pub async fn history(
         .all(db)
         .await?;
     list.sort_by_key(|i| ids.iter().position(|id| *id == i.id));
-    Ok((views_of(db, list).await?, pages))
+    Ok((views_named(db, list, names).await?, pages))
 }
 
 /// What a row says of its data, read back through the domain's rules.

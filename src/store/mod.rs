@@ -49,12 +49,17 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         // SQLite has one writer at a time; WAL keeps readers from waiting on it,
         // and a busy timeout makes writers queue instead of failing. FULL sync:
         // a committed update survives a power cut, not only a crash.
-        opts.max_connections(8).map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
-                .busy_timeout(std::time::Duration::from_secs(10))
-                .foreign_keys(true)
-        });
+        // No ping before each use: a connection to a local file does not go
+        // stale, and the ping is a second trip to the connection's thread for
+        // every statement (half a page render's task switches).
+        opts.max_connections(8)
+            .test_before_acquire(false)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
+                    .busy_timeout(std::time::Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
     } else {
         opts.max_connections(20);
     }

@@ -73,10 +73,11 @@ where
     Fut: std::future::Future<Output = Result<T, AppError>>,
     T: Into<Rendered>,
 {
-    let _ = req;
     state
         .cache
-        .get_or_render(key, content_type, async { render().await.map(Into::into) })
+        .get_or_render(key, content_type, negotiate(req), async {
+            render().await.map(Into::into)
+        })
         .await
         .map_err(shared_error)
 }
@@ -175,18 +176,84 @@ fn updated_vm(at: Option<chrono::DateTime<chrono::Utc>>, today: &Today) -> serde
 pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let (zone, cookie) = reader_zone(&req, &state)?;
     let key = format!("/|{}", zone.name());
-    let page = cached(&req, &state, key, "text/html; charset=utf-8", || {
-        front_page(&state, &state.db, zone, store::now())
+    let page = cached(&req, &state, key, "text/html; charset=utf-8", || async {
+        let now = store::now();
+        // Read once for every reader's zone: a render of another zone is then
+        // the template's work alone, however long the history.
+        let data = state
+            .cache
+            .shared("front", async {
+                let data = FrontData::read(&state, &state.db, now).await?;
+                let until = data.until;
+                Ok((data, Some(until)))
+            })
+            .await
+            .map_err(shared_error)?;
+        render_front(&state, &data, zone, now)
     })
     .await?;
     Ok(respond(&req, page, cookie))
 }
 
-/// The front page from `db` as it reads at `now`: what `/` serves, and what
-/// a backup's digest is taken of (from its snapshot, at its time).
+/// What the front page shows that is the same in every reader's zone.
+pub struct FrontData {
+    components: Vec<store::components::ComponentView>,
+    open: Vec<store::incidents::IncidentView>,
+    /// Started since the first past day any zone shows: each zone's page
+    /// keeps those of its own days.
+    recent: Vec<store::incidents::IncidentView>,
+    bars: Vec<crate::render::uptime::BarsVm>,
+    /// When the bars turn (a day passes in the page's zone, a running
+    /// outage's bar grows), or the window of `recent` would fall short.
+    until: chrono::DateTime<chrono::Utc>,
+}
+
+/// How far `recent` reaches back beyond the past days, and how long it is
+/// used: every zone's first past day starts within `past_days` days and 25
+/// hours of now (its today began at most a day ago, a DST change adds one),
+/// so a margin of 48 hours covers every zone for the next 23.
+const RECENT_MARGIN_HOURS: i64 = 48;
+const RECENT_LASTS_HOURS: i64 = 12;
+
+impl FrontData {
+    pub async fn read(
+        state: &AppState,
+        db: &impl sea_orm::ConnectionTrait,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Self, AppError> {
+        let days = i64::from(state.settings.past_days);
+        let since =
+            now - chrono::Duration::days(days) - chrono::Duration::hours(RECENT_MARGIN_HOURS);
+        let components = store::components::list(db).await?;
+        let open = store::incidents::unresolved(db).await?;
+        let recent = store::incidents::started_since(db, since).await?;
+        let (bars, bars_change) = super::uptime::bars(state, db, &components, now).await?;
+        let lasts = now + chrono::Duration::hours(RECENT_LASTS_HOURS);
+        Ok(Self {
+            components,
+            open,
+            recent,
+            bars,
+            until: bars_change.map_or(lasts, |at| at.min(lasts)),
+        })
+    }
+}
+
+/// The front page from `db` as it reads at `now`: what a backup's digest is
+/// taken of (from its snapshot, at its time); `/` renders the same from data
+/// it shares between zones.
 pub async fn front_page(
     state: &AppState,
     db: &impl sea_orm::ConnectionTrait,
+    zone: PageZone,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Rendered, AppError> {
+    render_front(state, &FrontData::read(state, db, now).await?, zone, now)
+}
+
+fn render_front(
+    state: &AppState,
+    data: &FrontData,
     zone: PageZone,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Rendered, AppError> {
@@ -194,14 +261,13 @@ pub async fn front_page(
     let today = Today::new(now, tz);
     let days = today.and_days_before(state.settings.past_days);
     let since = time::day_start(days.last().copied().unwrap_or(today.date), tz);
-    let components = store::components::list(db).await?;
+    let components = &data.components;
     let overall = OverallStatus::from_components(components.iter().map(|c| c.status));
-    let open = store::incidents::unresolved(db).await?;
-    let past = store::incidents::started_since(db, since).await?;
+    let open = &data.open;
     let mut ctx = layout_context(state, zone);
     ctx.insert("overall", overall.description());
     ctx.insert("overall_slug", overall.slug());
-    let listed = views::components(&components);
+    let listed = views::components(components);
     // What the banner names: every component that is not operational.
     let down: Vec<_> = listed
         .iter()
@@ -222,7 +288,7 @@ pub async fn front_page(
         .iter()
         .filter_map(|i| i.promise(now).and_then(|p| p.changes_at()))
         .min();
-    let maintenances: Vec<_> = store::maintenance::not_over(&open)
+    let maintenances: Vec<_> = store::maintenance::not_over(open)
         .into_iter()
         .filter_map(|i| views::maintenance(i, &today))
         .collect();
@@ -234,21 +300,25 @@ pub async fn front_page(
             .filter(|m| m.status != crate::domain::IncidentStatus::Scheduled.as_str())
             .collect::<Vec<_>>(),
     );
-    let past: Vec<_> = past.into_iter().filter(views::listed_as_past).collect();
+    let past: Vec<_> = data
+        .recent
+        .iter()
+        .filter(|i| i.model.started_at >= since)
+        .filter(|i| views::listed_as_past(i))
+        .collect();
     ctx.insert("past", &views::past_days(&past, &days, tz));
     ctx.insert(
         "updated",
         &updated_vm(
-            views::last_changed(&components, open.iter().chain(&past)),
+            views::last_changed(components, open.iter().chain(past.iter().copied())),
             &today,
         ),
     );
     ctx.insert("path", "");
-    let (bars, bars_change) = super::uptime::bars(state, db, &components, now).await?;
-    ctx.insert("uptime", &bars);
+    ctx.insert("uptime", &data.bars);
     let body = state.tera.render("public/index.html", &ctx)?;
-    // Whichever turns first: the reader's day, or a running outage's bar.
-    let changes_at = [bars_change, promise_turns]
+    // Whichever turns first: the reader's day, a promise, or the shared data.
+    let changes_at = [Some(data.until), promise_turns]
         .into_iter()
         .flatten()
         .fold(today.ends_at(), |a, b| a.min(b));
@@ -266,11 +336,24 @@ pub async fn incident(
     let id: i32 = id.parse().map_err(|_| AppError::NotFound)?;
     let (zone, cookie) = reader_zone(&req, &state)?;
     let key = format!("/incidents/{id}|{}", zone.name());
-    let page = cached(&req, &state, key, "text/html; charset=utf-8", || {
-        incident_page(&state, &state.db, zone, id, store::now())
+    let page = cached(&req, &state, key, "text/html; charset=utf-8", || async {
+        let names = shared_names(&state).await?;
+        let view = store::incidents::load_named(&state.db, id, &names).await?;
+        render_incident(&state, view, zone, store::now())
     })
     .await?;
     Ok(respond(&req, page, cookie))
+}
+
+/// The names beside ids on every page, read once per generation.
+async fn shared_names(state: &AppState) -> Result<Arc<store::incidents::Names>, AppError> {
+    state
+        .cache
+        .shared("names", async {
+            Ok((store::incidents::Names::read(&state.db).await?, None))
+        })
+        .await
+        .map_err(shared_error)
 }
 
 /// Incident `id`'s page from `db` as it reads at `now`.
@@ -281,9 +364,17 @@ pub async fn incident_page(
     id: i32,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Rendered, AppError> {
-    let view = store::incidents::load(db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    render_incident(state, store::incidents::load(db, id).await?, zone, now)
+}
+
+fn render_incident(
+    state: &AppState,
+    view: Option<store::incidents::IncidentView>,
+    zone: PageZone,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Rendered, AppError> {
+    let view = view.ok_or(AppError::NotFound)?;
+    let id = view.model.id;
     let today = Today::new(now, zone.tz());
     let mut ctx = layout_context(state, zone);
     ctx.insert("post", &views::post(&view, zone.tz()));
@@ -315,8 +406,9 @@ pub async fn history(
     let key = format!("/history?{page}|{}", zone.name());
     let page = cached(&req, &state, key, "text/html; charset=utf-8", || async {
         let tz = zone.tz();
+        let names = shared_names(&state).await?;
         let (list, pages) =
-            store::incidents::history(&state.db, page - 1, HISTORY_PER_PAGE).await?;
+            store::incidents::history(&state.db, page - 1, HISTORY_PER_PAGE, &names).await?;
         if page > 1 && list.is_empty() {
             return Err(AppError::NotFound);
         }
