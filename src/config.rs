@@ -60,6 +60,12 @@ pub struct Settings {
     pub send_delay: chrono::Duration,
     /// At most one email per subscriber and incident this often; `None`: every update at once.
     pub email_coalesce: Option<chrono::Duration>,
+    /// Where scheduled backups go.
+    pub backup_dir: PathBuf,
+    /// How often `serve` takes a backup; `None`: never.
+    pub backup_every: Option<std::time::Duration>,
+    /// How many scheduled backups are kept.
+    pub backup_keep: crate::domain::retention::Keep,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -156,6 +162,10 @@ impl Settings {
             remind_silent_after_minutes,
             send_delay_seconds,
             email_coalesce_minutes,
+            backup_dir,
+            backup_every,
+            backup_keep_hourly,
+            backup_keep_daily,
         } = raw;
         let base_url_from_bind = base_url.is_none();
         let base_url_text = base_url.unwrap_or_else(|| format!("http://{bind}"));
@@ -249,6 +259,23 @@ impl Settings {
         }
         let email_coalesce = (email_coalesce_minutes > 0)
             .then(|| chrono::Duration::minutes(email_coalesce_minutes.into()));
+        let backup_every = match backup_every.trim() {
+            "off" | "0" => None,
+            every => {
+                let d = crate::domain::retry_schedule::parse_duration(every)
+                    .map_err(|e| ConfigError(format!("STATUSPOST_BACKUP_EVERY: {e}, or off")))?;
+                if d < std::time::Duration::from_secs(1) {
+                    return Err(ConfigError(
+                        "STATUSPOST_BACKUP_EVERY must be at least 1s, or off".into(),
+                    ));
+                }
+                Some(d)
+            }
+        };
+        let backup_keep = crate::domain::retention::Keep {
+            hourly: backup_keep_hourly,
+            daily: backup_keep_daily,
+        };
         let secure_cookies = base_url.scheme() == "https";
         let host = base_url.host_str().unwrap_or("localhost").to_owned();
         Ok(Self {
@@ -275,6 +302,9 @@ impl Settings {
             remind_silent_after,
             send_delay,
             email_coalesce,
+            backup_dir,
+            backup_every,
+            backup_keep,
             base_url,
             base_url_from_bind,
         })

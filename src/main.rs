@@ -80,6 +80,15 @@ enum BackupCommand {
     /// from it, compared with what they were when the backup was taken.
     /// Touches no database of yours.
     Verify { file: PathBuf },
+    /// List the backups in the backup folder, newest first: when, name, size,
+    /// whether it verified, and what changed since the one before. A line
+    /// starting with `!` follows an unusual change (rows removed or rewritten
+    /// in bulk): the backup before it is the last good one.
+    List {
+        /// The folder (default: STATUSPOST_BACKUP_DIR).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -269,6 +278,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .await?
                     .summary()
             ),
+            Some(BackupCommand::List { dir }) => {
+                use statuspost::recovery::catalogue;
+                let dir = dir.unwrap_or_else(|| settings.backup_dir.clone());
+                let listed = catalogue::list(&dir)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.display()))?;
+                if listed.is_empty() {
+                    anyhow::bail!("no backups in {}", dir.display());
+                }
+                for l in &listed {
+                    println!("{}", l.line());
+                }
+                if let Some(good) = catalogue::last_good(&listed) {
+                    eprintln!(
+                        "the newest verified backup before the latest unusual change: {}",
+                        good.path.display()
+                    );
+                }
+            }
             Some(BackupCommand::Verify { file }) => {
                 let verified = statuspost::recovery::verify(&settings, &file).await?;
                 for line in &verified.lines {

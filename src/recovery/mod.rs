@@ -1,6 +1,8 @@
 //! `statuspost backup`, `restore` and `backup verify`: the files and the
 //! words around `store::backup`, which reads and writes the tables.
+pub mod catalogue;
 pub mod pages;
+pub mod scheduled;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -100,7 +102,12 @@ fn database_url(settings: &Settings) -> &str {
 /// The name a backup taken now gets by default in `dir`: one not taken yet
 /// (a second backup within the same second gets `-2`).
 pub fn default_name(dir: &Path, prefix: &str) -> PathBuf {
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    name_at(dir, prefix, chrono::Utc::now())
+}
+
+/// The name of a backup of the moment `at` in `dir`: one not taken yet.
+pub fn name_at(dir: &Path, prefix: &str, at: chrono::DateTime<chrono::Utc>) -> PathBuf {
+    let stamp = at.format("%Y%m%dT%H%M%SZ");
     let mut path = dir.join(format!("{prefix}-{stamp}.tar"));
     let mut n = 1;
     while path.exists() {
@@ -138,7 +145,7 @@ impl Written {
     }
 }
 
-fn human_bytes(n: u64) -> String {
+pub fn human_bytes(n: u64) -> String {
     match n {
         n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64),
         n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
