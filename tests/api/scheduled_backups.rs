@@ -277,3 +277,102 @@ async fn backup_list_says_when_there_is_nothing_to_list() {
         "statuspost: no backups in nowhere"
     );
 }
+
+#[tokio::test]
+async fn admins_see_the_backups_and_download_them_no_one_else_does() {
+    let mut app = app_backing_up("1h", "24", "30").await;
+    let dir = backups(&app);
+    eventually("serve's first scheduled backup is recorded", || async {
+        !scheduled_in(&dir).is_empty()
+    })
+    .await;
+    let first = scheduled_in(&dir).remove(0);
+    let link = format!("/admin/backups/{}", first.name);
+
+    // Signed out: to the sign-in; signed in but not an admin: refused.
+    assert_eq!(app.get("/admin/backups").await.status(), 303);
+    assert_eq!(app.get(&link).await.status(), 303);
+    app.add_staff("ops@example.com", "Ops", "a long enough passphrase", false)
+        .await;
+    let res = app
+        .sign_in("ops@example.com", "a long enough passphrase")
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(app.get("/admin/backups").await.status(), 403);
+    assert_eq!(app.get(&link).await.status(), 403);
+
+    // A bad change between two backups, to stand out.
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let email = EmailAddress::parse(&format!("reader{i}@example.com")).unwrap();
+        ids.push(
+            store::subscribers::add_confirmed_email(&app.db, &email, &[])
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let settings = app.state.settings.clone();
+    let at = Utc::now() + Duration::days(1);
+    let good = scheduled::run_due(&settings, &app.db, at, "test")
+        .await
+        .unwrap()
+        .unwrap();
+    for id in ids {
+        store::subscribers::remove(&app.db, id).await.unwrap();
+    }
+    scheduled::run_due(&settings, &app.db, at + Duration::hours(1), "test")
+        .await
+        .unwrap()
+        .unwrap();
+
+    // Signed out (a fresh client), then in as an admin.
+    app.client = crate::helpers::client();
+    app.sign_in_admin().await;
+    let html = app.get_html("/admin/backups").await;
+    let good_name = good.path.file_name().unwrap().to_str().unwrap().to_owned();
+    assert!(html.contains(&link), "a download link for each");
+    assert_eq!(
+        crate::helpers::texts(&html, "tr.unusual td[data-label=Changed] strong"),
+        vec!["Unusual: 5 of 5 subscribers removed."]
+    );
+    let alert = crate::helpers::texts(&html, "div.alert[role=alert]").join(" ");
+    assert!(alert.contains(&good_name), "{alert}");
+    assert_eq!(
+        crate::helpers::texts(&html, "tbody tr").len(),
+        3,
+        "three backups listed"
+    );
+
+    let res = app.get(&link).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/x-tar");
+    assert_eq!(
+        res.headers()["content-disposition"],
+        format!("attachment; filename=\"{}\"", first.name).as_str()
+    );
+    let body = res.bytes().await.unwrap();
+    assert_eq!(&body[..], &std::fs::read(&first.path).unwrap()[..]);
+    let log = app.get_html("/admin/audit").await;
+    assert!(
+        log.contains(&format!("Downloaded the backup {}", first.name)),
+        "the download is in the audit log"
+    );
+
+    // Only a backup's own name, of a file in the folder, is handed out.
+    std::fs::write(app.dir.0.join("secret.txt"), "not for download").unwrap();
+    for crafted in [
+        "..%2Fsecret.txt".to_owned(),
+        "%2E%2E%2Fstatuspost.db".to_owned(),
+        "statuspost.db".to_owned(),
+        format!("{}.json", first.name),
+        format!("{}.rows.zst", first.name),
+        "statuspost-backup-20200101T000000Z.tar".to_owned(),
+        format!("..%2Fbackups%2F{}", first.name),
+    ] {
+        let res = app.get(&format!("/admin/backups/{crafted}")).await;
+        assert_eq!(res.status(), 404, "{crafted}");
+    }
+    let res = app.get("/admin/backups/../secret.txt").await;
+    assert_ne!(res.status(), 200);
+}
