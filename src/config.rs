@@ -66,11 +66,30 @@ pub struct Settings {
     pub backup_every: Option<std::time::Duration>,
     /// How many scheduled backups are kept.
     pub backup_keep: crate::domain::retention::Keep,
+    /// How often a point for `restore --at` is written; `None`: never (also
+    /// when scheduled backups are off).
+    pub backup_points_every: Option<std::time::Duration>,
+    pub backup_points_keep_hours: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct ConfigError(String);
+
+/// A schedule's interval: a duration of at least a second, or `off` (or 0).
+fn every_or_off(name: &str, value: &str) -> Result<Option<std::time::Duration>, ConfigError> {
+    match value.trim() {
+        "off" | "0" => Ok(None),
+        every => {
+            let d = crate::domain::retry_schedule::parse_duration(every)
+                .map_err(|e| ConfigError(format!("{name}: {e}, or off")))?;
+            if d < std::time::Duration::from_secs(1) {
+                return Err(ConfigError(format!("{name} must be at least 1s, or off")));
+            }
+            Ok(Some(d))
+        }
+    }
+}
 
 /// Each past day is a heading on the front page, and all their incidents are
 /// read for every render: a quarter is as far back as the page goes, the
@@ -166,6 +185,8 @@ impl Settings {
             backup_every,
             backup_keep_hourly,
             backup_keep_daily,
+            backup_points_every,
+            backup_points_keep_hours,
         } = raw;
         let base_url_from_bind = base_url.is_none();
         let base_url_text = base_url.unwrap_or_else(|| format!("http://{bind}"));
@@ -259,19 +280,11 @@ impl Settings {
         }
         let email_coalesce = (email_coalesce_minutes > 0)
             .then(|| chrono::Duration::minutes(email_coalesce_minutes.into()));
-        let backup_every = match backup_every.trim() {
-            "off" | "0" => None,
-            every => {
-                let d = crate::domain::retry_schedule::parse_duration(every)
-                    .map_err(|e| ConfigError(format!("STATUSPOST_BACKUP_EVERY: {e}, or off")))?;
-                if d < std::time::Duration::from_secs(1) {
-                    return Err(ConfigError(
-                        "STATUSPOST_BACKUP_EVERY must be at least 1s, or off".into(),
-                    ));
-                }
-                Some(d)
-            }
-        };
+        let backup_every = every_or_off("STATUSPOST_BACKUP_EVERY", &backup_every)?;
+        let backup_points_every = backup_every.and(every_or_off(
+            "STATUSPOST_BACKUP_POINTS_EVERY",
+            &backup_points_every,
+        )?);
         let backup_keep = crate::domain::retention::Keep {
             hourly: backup_keep_hourly,
             daily: backup_keep_daily,
@@ -305,6 +318,8 @@ impl Settings {
             backup_dir,
             backup_every,
             backup_keep,
+            backup_points_every,
+            backup_points_keep_hours,
             base_url,
             base_url_from_bind,
         })

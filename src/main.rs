@@ -65,7 +65,17 @@ enum Command {
     /// transaction: stopped half-way, it leaves the database as it was. Stop
     /// `serve` and `worker` first.
     Restore {
-        file: PathBuf,
+        /// The backup to restore (or --at TIME instead).
+        #[arg(required_unless_present = "at", conflicts_with = "at")]
+        file: Option<PathBuf>,
+        /// Restore the data as it was at TIME (RFC 3339, or "YYYY-MM-DD
+        /// HH:MM:SS" in UTC): the newest scheduled backup or point in the
+        /// backup folder taken at or before it.
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// The backup folder --at looks in (default: STATUSPOST_BACKUP_DIR).
+        #[arg(long, requires = "at")]
+        dir: Option<PathBuf>,
         /// Restore over a database that holds data, after writing a backup of
         /// it beside FILE (statuspost-before-restore-...tar).
         #[arg(long)]
@@ -310,11 +320,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         },
-        Command::Restore { file, force } => {
-            println!(
-                "{}",
-                statuspost::recovery::restore(&settings, &file, force).await?
-            );
+        Command::Restore {
+            file,
+            at,
+            dir,
+            force,
+        } => {
+            let done = match (file, at) {
+                (_, Some(at)) => {
+                    let at = statuspost::recovery::points::parse_time(&at)?;
+                    statuspost::recovery::restore_at(&settings, dir, at, force).await?
+                }
+                (Some(file), None) => {
+                    statuspost::recovery::restore(&settings, &file, force).await?
+                }
+                (None, None) => anyhow::bail!("name a backup file, or --at TIME"),
+            };
+            println!("{done}");
         }
         Command::Demo => {
             let db = startup::open_database(&settings).await?;

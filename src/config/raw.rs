@@ -92,6 +92,13 @@ pub(super) struct Raw {
     /// ...and of this many latest days.
     #[default = 30]
     pub backup_keep_daily: u32,
+    /// Between backups, a snapshot this often when the data changed, for
+    /// `restore --at`; "off" for none.
+    #[default = "30s"]
+    pub backup_points_every: String,
+    /// Hours those snapshots are kept.
+    #[default = 24]
+    pub backup_points_keep_hours: u32,
 }
 
 /// Settings whose variables keep the name other tools give them, without our prefix.

@@ -131,23 +131,52 @@ pub fn spawn(settings: Settings) -> anyhow::Result<Option<Scheduler>> {
                         return;
                     }
                 };
-                loop {
-                    let run = run_due(&settings, &db, Utc::now(), &me);
-                    tokio::select! {
-                        _ = token.cancelled() => break,
-                        taken = run => log(taken, &settings),
+                let backups = async {
+                    loop {
+                        let run = run_due(&settings, &db, Utc::now(), &me);
+                        tokio::select! {
+                            _ = token.cancelled() => break,
+                            taken = run => log(taken, &settings),
+                        }
+                        if !wait_for_next(every, &token).await {
+                            break;
+                        }
                     }
-                    let next = retention::next_slot(Utc::now(), every);
-                    let wait = (next - Utc::now()).to_std().unwrap_or_default();
-                    tokio::select! {
-                        _ = token.cancelled() => break,
-                        _ = tokio::time::sleep(wait) => {}
+                };
+                let points = async {
+                    let Some(every) = settings.backup_points_every else {
+                        return;
+                    };
+                    let mut last = super::points::Last::read(&settings);
+                    loop {
+                        let run =
+                            super::points::run_due(&settings, &db, Utc::now(), &me, &mut last);
+                        tokio::select! {
+                            _ = token.cancelled() => break,
+                            written = run => if let Err(e) = written {
+                                tracing::error!("writing a point for restore --at failed: {e:#}");
+                            },
+                        }
+                        if !wait_for_next(every, &token).await {
+                            break;
+                        }
                     }
-                }
+                };
+                tokio::join!(backups, points);
                 db.close().await.ok();
             })
         })?;
     Ok(Some(Scheduler { stop, thread }))
+}
+
+/// Sleeps until the next slot starts; false when stopped first.
+async fn wait_for_next(every: std::time::Duration, token: &CancellationToken) -> bool {
+    let next = retention::next_slot(Utc::now(), every);
+    let wait = (next - Utc::now()).to_std().unwrap_or_default();
+    tokio::select! {
+        _ = token.cancelled() => false,
+        _ = tokio::time::sleep(wait) => true,
+    }
 }
 
 fn log(taken: anyhow::Result<Option<Taken>>, settings: &Settings) {

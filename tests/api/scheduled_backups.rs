@@ -36,6 +36,15 @@ fn scheduled_in(dir: &Path) -> Vec<catalogue::Listed> {
 }
 
 async fn app_backing_up(every: &str, keep_hourly: &str, keep_daily: &str) -> TestApp {
+    app_with_points(every, keep_hourly, keep_daily, "30s").await
+}
+
+async fn app_with_points(
+    every: &str,
+    keep_hourly: &str,
+    keep_daily: &str,
+    points: &str,
+) -> TestApp {
     let dir = crate::helpers::TempDir::new();
     let backups = dir.0.join("backups");
     let backups = backups.display().to_string();
@@ -48,6 +57,7 @@ async fn app_backing_up(every: &str, keep_hourly: &str, keep_daily: &str) -> Tes
             ("STATUSPOST_BACKUP_EVERY", every),
             ("STATUSPOST_BACKUP_KEEP_HOURLY", keep_hourly),
             ("STATUSPOST_BACKUP_KEEP_DAILY", keep_daily),
+            ("STATUSPOST_BACKUP_POINTS_EVERY", points),
             ("STATUSPOST_RUN_WORKER", "false"),
         ],
     )
@@ -375,4 +385,132 @@ async fn admins_see_the_backups_and_download_them_no_one_else_does() {
     }
     let res = app.get("/admin/backups/../secret.txt").await;
     assert_ne!(res.status(), 200);
+}
+
+/// The moment the newest point in `dir` holds, if there is one.
+fn newest_point(dir: &Path) -> Option<DateTime<Utc>> {
+    std::fs::read_dir(dir.join("points"))
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("statuspost-point-")
+        })
+        .filter_map(|e| {
+            let mut tar = tar::Archive::new(std::fs::File::open(e.path()).ok()?);
+            let mut first = tar.entries().ok()?.next()?.ok()?;
+            let mut json = String::new();
+            std::io::Read::read_to_string(&mut first, &mut json).ok()?;
+            let m: serde_json::Value = serde_json::from_str(&json).ok()?;
+            DateTime::parse_from_rfc3339(m["created_at"].as_str()?)
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
+        })
+        .max()
+}
+
+async fn titles(url: &str) -> Vec<String> {
+    use sea_orm::EntityTrait;
+    let db = store::connect(url).await.unwrap();
+    let mut titles: Vec<String> = statuspost::entity::incident::Entity::find()
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.title)
+        .collect();
+    titles.sort();
+    db.close().await.ok();
+    titles
+}
+
+#[tokio::test]
+async fn restore_at_a_time_brings_back_what_was_before_it_and_nothing_after() {
+    let app = app_with_points("1h", "24", "30", "1s").await;
+    let dir = backups(&app);
+    app.sign_in_admin().await;
+
+    app.publish("Before the cut", "investigating", "One.", &[])
+        .await;
+    let after_a = Utc::now();
+    eventually("a point holds the first incident", || async {
+        newest_point(&dir).is_some_and(|t| t > after_a)
+    })
+    .await;
+    let cut = Utc::now();
+    app.publish("After the cut", "investigating", "Two.", &[])
+        .await;
+    let after_b = Utc::now();
+    eventually("a point holds the second incident", || async {
+        newest_point(&dir).is_some_and(|t| t > after_b)
+    })
+    .await;
+    // The loss window: from the write's answer to a point that holds it.
+    let window = Utc::now() - after_b;
+    assert!(window < Duration::seconds(60), "{window}");
+    let disaster = Utc::now();
+
+    let at = |t: DateTime<Utc>, name: &str| {
+        let target = crate::helpers::TestDatabase::on_sqlite(&app.dir, name);
+        let out = statuspost(&target, &app.dir)
+            .args(["restore", "--at", &t.to_rfc3339(), "--dir"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let said = String::from_utf8(out.stdout).unwrap();
+        assert!(said.contains("it holds the data as at"), "{said}");
+        target
+    };
+    let before = at(cut, "at-the-cut.db");
+    assert_eq!(titles(&before.url).await, ["Before the cut"]);
+    let last = at(disaster, "at-the-disaster.db");
+    assert_eq!(titles(&last.url).await, ["After the cut", "Before the cut"]);
+
+    // A time before every backup, or not a time: one line, nothing touched.
+    let target = crate::helpers::TestDatabase::on_sqlite(&app.dir, "untouched.db");
+    for (when, says) in [
+        ("2001-01-01 00:00:00", "no backup or point in"),
+        ("yesterday", "is not a time like"),
+    ] {
+        let out = statuspost(&target, &app.dir)
+            .args(["restore", "--at", when, "--dir"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says) && err.lines().count() == 1, "{err}");
+    }
+    assert!(!app.dir.0.join("untouched.db").exists());
+}
+
+#[tokio::test]
+async fn a_point_is_written_only_when_the_data_changed() {
+    let app = app_with_points("1h", "24", "30", "1h").await;
+    let dir = backups(&app);
+    eventually("serve writes a point at start", || async {
+        newest_point(&dir).is_some()
+    })
+    .await;
+    use statuspost::recovery::points;
+    let settings = &app.state.settings;
+    let mut last = points::Last::read(settings);
+    let day = Utc::now() + Duration::days(1);
+    let written = points::run_due(settings, &app.db, day, "test", &mut last).await;
+    assert!(written.unwrap().is_none(), "nothing changed");
+    app.sign_in_admin().await;
+    app.publish("Queue delays", "investigating", "Looking.", &[])
+        .await;
+    let at = day + Duration::hours(1);
+    let written = points::run_due(settings, &app.db, at, "test", &mut last).await;
+    assert!(written.unwrap().is_some_and(|p| p.exists()));
+    let at = day + Duration::hours(2);
+    let written = points::run_due(settings, &app.db, at, "test", &mut last).await;
+    assert!(written.unwrap().is_none(), "nothing changed since");
 }
