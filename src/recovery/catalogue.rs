@@ -81,12 +81,22 @@ impl Listed {
         }
     }
 
-    /// One line of `statuspost backup list`; an unusual change starts with `!`.
+    /// Whether `serve` took it and it did not restore as it should.
+    pub fn failed(&self) -> bool {
+        self.record.as_ref().is_some_and(|r| !r.verified.ok)
+    }
+
+    /// One line of `statuspost backup list`; one that failed its
+    /// verification, or follows an unusual change, starts with `!`.
     pub fn line(&self) -> String {
         let unusual = self.unusual();
         format!(
             "{} {}  {}  {}  {}  {}{}",
-            if unusual.is_empty() { ' ' } else { '!' },
+            if unusual.is_empty() && !self.failed() {
+                ' '
+            } else {
+                '!'
+            },
             self.at.format("%Y-%m-%d %H:%M:%S UTC"),
             self.name,
             super::human_bytes(self.bytes),
@@ -274,7 +284,63 @@ pub fn count_changes(dir: &Path) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::stamp_of;
+    use super::*;
+
+    fn listed(name: &str, ok: bool, changes: Option<Changes>) -> Listed {
+        let at = stamp_of(name).unwrap();
+        Listed {
+            name: name.to_owned(),
+            path: PathBuf::from(name),
+            bytes: 2048,
+            at,
+            record: Some(Record {
+                slot: at,
+                created_at: at,
+                bytes: 2048,
+                verified: Verification {
+                    ok,
+                    at,
+                    lines: vec![],
+                },
+                since: changes.as_ref().map(|_| "before".to_owned()),
+                changes,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_failed_verification_stands_out_and_is_never_the_last_good() {
+        use crate::domain::backup_changes::TableChange;
+        let removed = Changes {
+            tables: vec![TableChange {
+                table: "incidents".into(),
+                before: 3,
+                removed: 3,
+                ..Default::default()
+            }],
+        };
+        let list = [
+            listed(
+                "statuspost-backup-20261206T230000Z.tar",
+                true,
+                Some(removed),
+            ),
+            listed(
+                "statuspost-backup-20261206T220000Z.tar",
+                false,
+                Some(Changes::default()),
+            ),
+            listed("statuspost-backup-20261206T210000Z.tar", true, None),
+        ];
+        assert!(list[0].line().starts_with("! "), "{}", list[0].line());
+        assert!(list[1].line().starts_with("! "), "{}", list[1].line());
+        assert!(list[1].line().contains("FAILED verification"));
+        assert!(list[2].line().starts_with("  "), "{}", list[2].line());
+        assert_eq!(
+            last_good(&list).map(|l| l.name.as_str()),
+            Some("statuspost-backup-20261206T210000Z.tar")
+        );
+    }
 
     #[test]
     fn only_our_names_are_backups() {

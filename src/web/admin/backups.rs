@@ -40,7 +40,7 @@ pub async fn index(
                 "iso": time::iso(l.at, tz),
                 "size": crate::recovery::human_bytes(l.bytes),
                 "verified": l.verified(),
-                "ok": l.record.as_ref().is_some_and(|r| r.verified.ok),
+                "failed": l.failed(),
                 "checked": l.record.as_ref().map(|r| r.verified.lines.join("\n")),
                 "unusual": l.unusual(),
                 "changes": l.changes(),
@@ -56,13 +56,13 @@ pub async fn index(
             &state
                 .settings
                 .backup_every
-                .map(|d| humantime_like(d.as_secs())),
+                .map(|d| interval_text(d.as_secs())),
         )
         .render(StatusCode::OK)
 }
 
 /// "1h", "15m", "30s": how often, as the setting is written.
-fn humantime_like(secs: u64) -> String {
+fn interval_text(secs: u64) -> String {
     match secs {
         s if s % 3600 == 0 => format!("{}h", s / 3600),
         s if s % 60 == 0 => format!("{}m", s / 60),
