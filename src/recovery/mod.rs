@@ -384,7 +384,7 @@ pub async fn restore_at(
     let (file, manifest) = points::at_or_before(&backups, &backups.join("points"), at)?;
     let restored = restore(settings, &file, force).await?;
     Ok(format!(
-        "{restored}; it holds the data as at {}, {:.1} s before {}",
+        "{restored}; it holds what had been written by {}, {:.1} s before {}",
         manifest.created_at.format("%Y-%m-%d %H:%M:%S%.3f UTC"),
         (at - manifest.created_at).num_milliseconds() as f64 / 1000.0,
         at.format("%Y-%m-%d %H:%M:%S UTC"),

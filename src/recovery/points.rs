@@ -75,7 +75,7 @@ pub async fn run_due(
         return Ok(None);
     };
     let slot = retention::slot(at, every);
-    if !store::backup_schedule::claim(db, "points", slot, me).await? {
+    if !store::backup_schedule::claim(db, store::backup_schedule::POINTS, slot, me).await? {
         return Ok(None);
     }
     let dir = dir(settings);
@@ -104,8 +104,11 @@ pub async fn run_due(
     }))
 }
 
-/// The newest backup or point in `settings`' backup folder (or `dir`) that
-/// holds the data as at `at` or before: the file `restore --at` restores.
+/// The newest backup or point in `backups` or `points` that holds the data
+/// as at `at` or before: the file `restore --at` restores. A manifest's
+/// `created_at` is taken after its snapshot began, so all a file holds was
+/// committed by then; names are only to the second (a point's is its slot,
+/// before it began), so every file named at or before `at` is read.
 pub fn at_or_before(
     backups: &Path,
     points: &Path,
@@ -117,24 +120,20 @@ pub fn at_or_before(
             .into_iter()
             .map(|l| (l.at, l.path)),
     );
-    candidates.sort_by(|a, b| b.cmp(a));
-    for (stamp, path) in candidates {
-        // Names are to the second; the manifest says the very moment.
-        if stamp > at {
-            continue;
-        }
-        if let Some(m) = manifest_of(&path) {
-            if m.created_at <= at {
-                return Ok((path, m));
-            }
-        }
-    }
-    anyhow::bail!(
-        "no backup or point in {} or {} holds the data as at {}",
-        backups.display(),
-        points.display(),
-        at.format("%Y-%m-%d %H:%M:%S UTC")
-    )
+    let best = candidates
+        .into_iter()
+        .filter(|(stamp, _)| *stamp <= at)
+        .filter_map(|(_, path)| manifest_of(&path).map(|m| (path, m)))
+        .filter(|(_, m)| m.created_at <= at)
+        .max_by_key(|(_, m)| m.created_at);
+    best.ok_or_else(|| {
+        anyhow::anyhow!(
+            "no backup or point in {} or {} holds the data as at {}",
+            backups.display(),
+            points.display(),
+            at.format("%Y-%m-%d %H:%M:%S UTC")
+        )
+    })
 }
 
 /// `TIME` as `restore --at` takes it: RFC 3339 (`2026-12-06T22:40:00Z`,

@@ -12,6 +12,9 @@ use crate::entity::backup_schedule::{ActiveModel, Column, Entity};
 /// The row of `serve`'s backup schedule.
 pub const SCHEDULED: &str = "scheduled";
 
+/// The row of the points between backups (`restore --at`).
+pub const POINTS: &str = "points";
+
 /// Takes `slot` for `me` when no one has taken it (or a later one) yet.
 pub async fn claim(
     db: &DatabaseConnection,
