@@ -457,6 +457,30 @@ mod tests {
     }
 
     #[test]
+    fn the_backup_schedule_is_a_duration_or_off() {
+        let s = Settings::from_sources(None, &env(&[])).unwrap();
+        assert_eq!(s.backup_every, Some(std::time::Duration::from_secs(3600)));
+        assert_eq!(
+            s.backup_points_every,
+            Some(std::time::Duration::from_secs(30))
+        );
+        let s = Settings::from_sources(None, &env(&[("STATUSPOST_BACKUP_EVERY", "off")])).unwrap();
+        assert_eq!((s.backup_every, s.backup_points_every), (None, None));
+        let s = Settings::from_sources(None, &env(&[("STATUSPOST_BACKUP_POINTS_EVERY", "off")]))
+            .unwrap();
+        assert!(s.backup_every.is_some() && s.backup_points_every.is_none());
+        for (name, value, says) in [
+            ("STATUSPOST_BACKUP_EVERY", "500ms", "STATUSPOST_BACKUP_EVERY must be at least 1s, or off"),
+            ("STATUSPOST_BACKUP_POINTS_EVERY", "soon", "STATUSPOST_BACKUP_POINTS_EVERY: \"soon\" is not a duration like 5s, 5m or 2h, or off"),
+        ] {
+            let e = Settings::from_sources(None, &env(&[(name, value)]))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(e, says);
+        }
+    }
+
+    #[test]
     fn a_derived_base_url_follows_the_bind() {
         let mut s = Settings::from_sources(None, &env(&[])).unwrap();
         s.set_bind("127.0.0.1:9999");
