@@ -60,11 +60,36 @@ pub struct Settings {
     pub send_delay: chrono::Duration,
     /// At most one email per subscriber and incident this often; `None`: every update at once.
     pub email_coalesce: Option<chrono::Duration>,
+    /// Where scheduled backups go.
+    pub backup_dir: PathBuf,
+    /// How often `serve` takes a backup; `None`: never.
+    pub backup_every: Option<std::time::Duration>,
+    /// How many scheduled backups are kept.
+    pub backup_keep: crate::domain::retention::Keep,
+    /// How often a point for `restore --at` is written; `None`: never (also
+    /// when scheduled backups are off).
+    pub backup_points_every: Option<std::time::Duration>,
+    pub backup_points_keep_hours: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct ConfigError(String);
+
+/// A schedule's interval: a duration of at least a second, or `off` (or 0).
+fn every_or_off(name: &str, value: &str) -> Result<Option<std::time::Duration>, ConfigError> {
+    match value.trim() {
+        "off" | "0" => Ok(None),
+        every => {
+            let d = crate::domain::retry_schedule::parse_duration(every)
+                .map_err(|e| ConfigError(format!("{name}: {e}, or off")))?;
+            if d < std::time::Duration::from_secs(1) {
+                return Err(ConfigError(format!("{name} must be at least 1s, or off")));
+            }
+            Ok(Some(d))
+        }
+    }
+}
 
 /// Each past day is a heading on the front page, and all their incidents are
 /// read for every render: a quarter is as far back as the page goes, the
@@ -156,6 +181,12 @@ impl Settings {
             remind_silent_after_minutes,
             send_delay_seconds,
             email_coalesce_minutes,
+            backup_dir,
+            backup_every,
+            backup_keep_hourly,
+            backup_keep_daily,
+            backup_points_every,
+            backup_points_keep_hours,
         } = raw;
         let base_url_from_bind = base_url.is_none();
         let base_url_text = base_url.unwrap_or_else(|| format!("http://{bind}"));
@@ -249,6 +280,15 @@ impl Settings {
         }
         let email_coalesce = (email_coalesce_minutes > 0)
             .then(|| chrono::Duration::minutes(email_coalesce_minutes.into()));
+        let backup_every = every_or_off("STATUSPOST_BACKUP_EVERY", &backup_every)?;
+        let backup_points_every = backup_every.and(every_or_off(
+            "STATUSPOST_BACKUP_POINTS_EVERY",
+            &backup_points_every,
+        )?);
+        let backup_keep = crate::domain::retention::Keep {
+            hourly: backup_keep_hourly,
+            daily: backup_keep_daily,
+        };
         let secure_cookies = base_url.scheme() == "https";
         let host = base_url.host_str().unwrap_or("localhost").to_owned();
         Ok(Self {
@@ -275,6 +315,11 @@ impl Settings {
             remind_silent_after,
             send_delay,
             email_coalesce,
+            backup_dir,
+            backup_every,
+            backup_keep,
+            backup_points_every,
+            backup_points_keep_hours,
             base_url,
             base_url_from_bind,
         })
@@ -409,6 +454,30 @@ mod tests {
         let s = Settings::from_sources(None, &env(&[("STATUSPOST_UPTIME_PARTIAL_WEIGHT", "0.5")]))
             .unwrap();
         assert_eq!(s.uptime_weights.partial(), 0.5);
+    }
+
+    #[test]
+    fn the_backup_schedule_is_a_duration_or_off() {
+        let s = Settings::from_sources(None, &env(&[])).unwrap();
+        assert_eq!(s.backup_every, Some(std::time::Duration::from_secs(3600)));
+        assert_eq!(
+            s.backup_points_every,
+            Some(std::time::Duration::from_secs(30))
+        );
+        let s = Settings::from_sources(None, &env(&[("STATUSPOST_BACKUP_EVERY", "off")])).unwrap();
+        assert_eq!((s.backup_every, s.backup_points_every), (None, None));
+        let s = Settings::from_sources(None, &env(&[("STATUSPOST_BACKUP_POINTS_EVERY", "off")]))
+            .unwrap();
+        assert!(s.backup_every.is_some() && s.backup_points_every.is_none());
+        for (name, value, says) in [
+            ("STATUSPOST_BACKUP_EVERY", "500ms", "STATUSPOST_BACKUP_EVERY must be at least 1s, or off"),
+            ("STATUSPOST_BACKUP_POINTS_EVERY", "soon", "STATUSPOST_BACKUP_POINTS_EVERY: \"soon\" is not a duration like 5s, 5m or 2h, or off"),
+        ] {
+            let e = Settings::from_sources(None, &env(&[(name, value)]))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(e, says);
+        }
     }
 
     #[test]

@@ -65,7 +65,17 @@ enum Command {
     /// transaction: stopped half-way, it leaves the database as it was. Stop
     /// `serve` and `worker` first.
     Restore {
-        file: PathBuf,
+        /// The backup to restore (or --at TIME instead).
+        #[arg(required_unless_present = "at", conflicts_with = "at")]
+        file: Option<PathBuf>,
+        /// Restore the data as it was at TIME (RFC 3339, or "YYYY-MM-DD
+        /// HH:MM:SS" in UTC): the newest scheduled backup or point in the
+        /// backup folder taken at or before it.
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// The backup folder --at looks in (default: STATUSPOST_BACKUP_DIR).
+        #[arg(long, requires = "at")]
+        dir: Option<PathBuf>,
         /// Restore over a database that holds data, after writing a backup of
         /// it beside FILE (statuspost-before-restore-...tar).
         #[arg(long)]
@@ -80,6 +90,15 @@ enum BackupCommand {
     /// from it, compared with what they were when the backup was taken.
     /// Touches no database of yours.
     Verify { file: PathBuf },
+    /// List the backups in the backup folder, newest first: when, name, size,
+    /// whether it verified, and what changed since the one before. A line
+    /// starting with `!` follows an unusual change (rows removed or rewritten
+    /// in bulk): the backup before it is the last good one.
+    List {
+        /// The folder (default: STATUSPOST_BACKUP_DIR).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -269,6 +288,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .await?
                     .summary()
             ),
+            Some(BackupCommand::List { dir }) => {
+                use statuspost::recovery::catalogue;
+                let dir = dir.unwrap_or_else(|| settings.backup_dir.clone());
+                let listed = catalogue::list(&dir)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.display()))?;
+                if listed.is_empty() {
+                    anyhow::bail!("no backups in {}", dir.display());
+                }
+                for l in &listed {
+                    println!("{}", l.line());
+                }
+                if let Some(good) = catalogue::last_good(&listed) {
+                    eprintln!(
+                        "the newest verified backup before the latest unusual change: {}",
+                        good.path.display()
+                    );
+                }
+            }
             Some(BackupCommand::Verify { file }) => {
                 let verified = statuspost::recovery::verify(&settings, &file).await?;
                 for line in &verified.lines {
@@ -283,11 +320,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         },
-        Command::Restore { file, force } => {
-            println!(
-                "{}",
-                statuspost::recovery::restore(&settings, &file, force).await?
-            );
+        Command::Restore {
+            file,
+            at,
+            dir,
+            force,
+        } => {
+            let done = match (file, at) {
+                (_, Some(at)) => {
+                    let at = statuspost::recovery::points::parse_time(&at)?;
+                    statuspost::recovery::restore_at(&settings, dir, at, force).await?
+                }
+                (Some(file), None) => {
+                    statuspost::recovery::restore(&settings, &file, force).await?
+                }
+                (None, None) => anyhow::bail!("name a backup file, or --at TIME"),
+            };
+            println!("{done}");
         }
         Command::Demo => {
             let db = startup::open_database(&settings).await?;

@@ -20,6 +20,8 @@ pub struct Application {
     state: web::Data<AppState>,
     /// The in-process delivery worker, stopped after the server.
     worker: Option<crate::notify::worker::Worker>,
+    /// Scheduled backups, stopped with the worker.
+    backups: Option<crate::recovery::scheduled::Scheduler>,
     /// The one-time link to create the first admin, when there is no staff yet.
     pub setup_link: Option<String>,
 }
@@ -128,6 +130,8 @@ impl Application {
             .run_worker
             .then(|| crate::notify::worker::spawn(state.worker()));
 
+        let backups = crate::recovery::scheduled::spawn(state.settings.clone())?;
+
         let port = listener.local_addr()?.port();
         let data = state.clone();
         let server = HttpServer::new(move || {
@@ -179,6 +183,7 @@ impl Application {
             server,
             state,
             worker,
+            backups,
             setup_link,
         })
     }
@@ -195,6 +200,9 @@ impl Application {
     /// requests in flight finish), then stops the worker the same way.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        if let Some(backups) = self.backups {
+            backups.stop().await;
+        }
         if let Some(worker) = self.worker {
             worker.stop().await;
         }

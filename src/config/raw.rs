@@ -80,6 +80,25 @@ pub(super) struct Raw {
     /// A subscriber gets at most one email per incident this many minutes
     /// apart; faster updates wait and go together. 0 turns it off.
     pub email_coalesce_minutes: u32,
+    /// Where `serve` writes its scheduled backups (created for its owner alone).
+    #[default = "backups"]
+    pub backup_dir: PathBuf,
+    /// How often `serve` takes a backup, e.g. "1h" or "15m"; "off" for never.
+    #[default = "1h"]
+    pub backup_every: String,
+    /// Scheduled backups kept: the last of each of this many latest hours...
+    #[default = 24]
+    pub backup_keep_hourly: u32,
+    /// ...and of this many latest days.
+    #[default = 30]
+    pub backup_keep_daily: u32,
+    /// Between backups, a snapshot this often when the data changed, for
+    /// `restore --at`; "off" for none.
+    #[default = "30s"]
+    pub backup_points_every: String,
+    /// Hours those snapshots are kept.
+    #[default = 24]
+    pub backup_points_keep_hours: u32,
 }
 
 /// Settings whose variables keep the name other tools give them, without our prefix.

@@ -1,5 +1,6 @@
 //! Pure types and rules. Nothing here touches I/O or a framework.
 mod api_token;
+pub mod backup_changes;
 mod component;
 pub mod correction;
 mod delivery;
@@ -12,6 +13,7 @@ pub mod promise;
 mod proxies;
 pub mod recurrence;
 mod resolution;
+pub mod retention;
 pub mod retry_schedule;
 mod staff;
 mod subscriber;

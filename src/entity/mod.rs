@@ -4,6 +4,7 @@ pub mod prelude;
 
 pub mod api_token;
 pub mod audit_entry;
+pub mod backup_schedule;
 pub mod component;
 pub mod component_group;
 pub mod component_status_change;

@@ -1,6 +1,9 @@
 //! `statuspost backup`, `restore` and `backup verify`: the files and the
 //! words around `store::backup`, which reads and writes the tables.
+pub mod catalogue;
 pub mod pages;
+pub mod points;
+pub mod scheduled;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -100,7 +103,12 @@ fn database_url(settings: &Settings) -> &str {
 /// The name a backup taken now gets by default in `dir`: one not taken yet
 /// (a second backup within the same second gets `-2`).
 pub fn default_name(dir: &Path, prefix: &str) -> PathBuf {
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    name_at(dir, prefix, chrono::Utc::now())
+}
+
+/// The name of a backup of the moment `at` in `dir`: one not taken yet.
+pub fn name_at(dir: &Path, prefix: &str, at: chrono::DateTime<chrono::Utc>) -> PathBuf {
+    let stamp = at.format("%Y%m%dT%H%M%SZ");
     let mut path = dir.join(format!("{prefix}-{stamp}.tar"));
     let mut n = 1;
     while path.exists() {
@@ -138,7 +146,7 @@ impl Written {
     }
 }
 
-fn human_bytes(n: u64) -> String {
+pub fn human_bytes(n: u64) -> String {
     match n {
         n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64),
         n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
@@ -166,6 +174,21 @@ async fn write_backup(
     db: &DatabaseConnection,
     out: &Path,
 ) -> anyhow::Result<Written> {
+    let written = write_snapshot(settings, db, out, true, None).await?;
+    Ok(written.expect("written when not compared"))
+}
+
+/// Writes the snapshot of `db` to `out`, with its pages' digests when
+/// `pages`; unless `unchanged_from` is given and the snapshot's tables (all
+/// but those the program itself moves) are the same as that manifest's,
+/// when nothing is written and `None` returned.
+async fn write_snapshot(
+    settings: &Settings,
+    db: &DatabaseConnection,
+    out: &Path,
+    with_pages: bool,
+    unchanged_from: Option<&Manifest>,
+) -> anyhow::Result<Option<Written>> {
     let started = Instant::now();
     let parts = Scratch::beside(out, "parts")
         .with_context(|| format!("cannot write beside {}", out.display()))?;
@@ -176,8 +199,13 @@ async fn write_backup(
         .write_parts(&parts.0, &|n| bar.inc(n))
         .await
         .map_err(one_line)?;
+    if unchanged_from.is_some_and(|before| same_data(before, &manifest)) {
+        bar.finish_and_clear();
+        snapshot.end().await?;
+        return Ok(None);
+    }
     // Pages are rendered by this version's code, which reads this version's schema.
-    if manifest.schema == latest_migration() {
+    if with_pages && manifest.schema == latest_migration() {
         bar.set_message("rendering the pages to digest");
         let zone = pages::page_zone(settings, snapshot.conn()).await?;
         let recorded = pages::render_settings(settings, zone);
@@ -194,12 +222,26 @@ async fn write_backup(
     snapshot.end().await?;
     archive::write(out, &manifest, &paths)
         .with_context(|| format!("cannot write {}", out.display()))?;
-    Ok(Written {
+    Ok(Some(Written {
         bytes: std::fs::metadata(out)?.len(),
         manifest,
         path: out.to_owned(),
         seconds: started.elapsed().as_secs_f64(),
-    })
+    }))
+}
+
+/// Whether two snapshots hold the same data: every table's part the same,
+/// but for what the program moves by itself (worker heartbeats, the backup
+/// schedule), which is no one's change.
+fn same_data(a: &Manifest, b: &Manifest) -> bool {
+    let data = |m: &Manifest| -> Vec<(String, String)> {
+        m.tables
+            .iter()
+            .filter(|t| !matches!(t.name.as_str(), "worker_heartbeats" | "backup_schedule"))
+            .map(|t| (t.name.clone(), t.sha256.clone()))
+            .collect()
+    };
+    a.schema == b.schema && data(a) == data(b)
 }
 
 fn one_line(e: BackupError) -> anyhow::Error {
@@ -327,6 +369,25 @@ pub async fn restore(settings: &Settings, file: &Path, force: bool) -> anyhow::R
             String::new()
         },
         started.elapsed().as_secs_f64(),
+    ))
+}
+
+/// `statuspost restore --at TIME [--dir DIR]`: the newest backup or point in
+/// the backup folder that holds the data as at TIME or before, restored.
+pub async fn restore_at(
+    settings: &Settings,
+    dir: Option<PathBuf>,
+    at: chrono::DateTime<chrono::Utc>,
+    force: bool,
+) -> anyhow::Result<String> {
+    let backups = dir.unwrap_or_else(|| settings.backup_dir.clone());
+    let (file, manifest) = points::at_or_before(&backups, &backups.join("points"), at)?;
+    let restored = restore(settings, &file, force).await?;
+    Ok(format!(
+        "{restored}; it holds what had been written by {}, {:.1} s before {}",
+        manifest.created_at.format("%Y-%m-%d %H:%M:%S%.3f UTC"),
+        (at - manifest.created_at).num_milliseconds() as f64 / 1000.0,
+        at.format("%Y-%m-%d %H:%M:%S UTC"),
     ))
 }
 

@@ -2,6 +2,7 @@
 pub mod api_tokens;
 pub mod audit;
 pub mod backup;
+pub mod backup_schedule;
 pub mod coalescing;
 pub mod components;
 pub mod corrections;

@@ -10,7 +10,9 @@ pub fn statuspost(db: &TestDatabase, dir: &TempDir) -> Command {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", &db.url)
-        .env("RUST_LOG", "warn");
+        .env("RUST_LOG", "warn")
+        // Scheduled backups only where a test asks (`scheduled_backups.rs`).
+        .env("STATUSPOST_BACKUP_EVERY", "off");
     cmd
 }
 

@@ -149,6 +149,8 @@ pub fn test_settings(db_url: &str, dir: &TempDir, extra: &[(&str, &str)]) -> Set
         ),
         // Tests send at once unless they test the send delay (`send_delay.rs`).
         ("STATUSPOST_SEND_DELAY_SECONDS".into(), "0".into()),
+        // Scheduled backups only where a test asks (`scheduled_backups.rs`).
+        ("STATUSPOST_BACKUP_EVERY".into(), "off".into()),
     ];
     for (k, v) in extra {
         env.retain(|(name, _)| name != k);

@@ -320,6 +320,7 @@ async fn all_pages(app: &TestApp) -> Vec<Page> {
         ),
         ("admin-staff", "/admin/staff".to_owned()),
         ("admin-tokens", "/admin/tokens".to_owned()),
+        ("admin-backups", "/admin/backups".to_owned()),
     ] {
         pages.push(fetch(name, app.get(&path).await).await);
     }

@@ -37,6 +37,7 @@ mod reading_order;
 mod recovery;
 mod request_id;
 mod resolving;
+mod scheduled_backups;
 mod security;
 mod send_delay;
 mod sign_in;

@@ -21,11 +21,11 @@ const VALUES_PER_INSERT: usize = 8000;
 
 /// Rows made by the program itself that a restore may replace without
 /// anyone losing anything: the migrator's record, the generated keys and
-/// generation, sign-up links and worker heartbeats.
+/// generation, sign-up links, worker heartbeats and the backup schedule.
 fn made_by_the_program(table: &str) -> bool {
     matches!(
         table,
-        "seaql_migrations" | "signup_tokens" | "worker_heartbeats"
+        "seaql_migrations" | "signup_tokens" | "worker_heartbeats" | "backup_schedule"
     )
 }
 

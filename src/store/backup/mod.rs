@@ -5,6 +5,7 @@
 //! and their columns come from the database's own catalogue ([`schema`]), so a
 //! table a migration adds is backed up without a change here.
 pub mod archive;
+pub mod digests;
 pub mod dump;
 pub mod load;
 pub mod manifest;

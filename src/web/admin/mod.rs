@@ -1,6 +1,7 @@
 //! Staff pages under /admin: server-rendered forms that work without JavaScript
 //! and never lose what was typed.
 mod audit;
+mod backups;
 mod components;
 mod corrections;
 mod deliveries;
@@ -84,7 +85,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(tokens::create)
             .service(tokens::revoke)
             .service(audit::index)
-            .service(audit::export),
+            .service(audit::export)
+            .service(backups::index)
+            .service(backups::download),
     );
 }
 
