@@ -60,6 +60,8 @@ pub struct Settings {
     pub send_delay: chrono::Duration,
     /// At most one email per subscriber and incident this often; `None`: every update at once.
     pub email_coalesce: Option<chrono::Duration>,
+    /// Where `serve` keeps a static copy of the public site, if anywhere.
+    pub static_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -156,6 +158,7 @@ impl Settings {
             remind_silent_after_minutes,
             send_delay_seconds,
             email_coalesce_minutes,
+            static_dir,
         } = raw;
         let base_url_from_bind = base_url.is_none();
         let base_url_text = base_url.unwrap_or_else(|| format!("http://{bind}"));
@@ -275,6 +278,7 @@ impl Settings {
             remind_silent_after,
             send_delay,
             email_coalesce,
+            static_dir,
             base_url,
             base_url_from_bind,
         })

@@ -45,6 +45,13 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Write the whole public site as static files into DIR: the page, every
+    /// incident, the history, the uptime calendars, the read API under
+    /// api/v2/*.json, the feeds, the badge and the assets. Any web server or
+    /// object store serves it, under any prefix. Running it again brings DIR
+    /// up to date: changed files are replaced one by one, each at once, and
+    /// the files of deleted incidents removed.
+    ExportStatic { dir: PathBuf },
     /// Load the demo incident (the February 28, 2008 post); running it twice adds nothing.
     Demo,
     /// Write a backup of every table to one file, while `serve` keeps serving
@@ -288,6 +295,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "{}",
                 statuspost::recovery::restore(&settings, &file, force).await?
             );
+        }
+        Command::ExportStatic { dir } => {
+            let db = startup::open_database(&settings).await?;
+            let state = startup::state(settings, db).await?;
+            let written = statuspost::recovery::static_site::export(&state, &dir).await?;
+            println!("{}", written.summary(&dir));
         }
         Command::Demo => {
             let db = startup::open_database(&settings).await?;

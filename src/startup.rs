@@ -112,6 +112,13 @@ impl Application {
             Some(generation),
         ));
 
+        if let Some(dir) = state.settings.static_dir.clone() {
+            tokio::spawn(crate::recovery::static_site::keep_published(
+                state.clone(),
+                dir,
+            ));
+        }
+
         let setup_link = if store::staff::count(&state.db).await? == 0 {
             let token =
                 store::staff::new_signup_token(&state.db, true, chrono::Duration::hours(24))

@@ -80,6 +80,9 @@ pub(super) struct Raw {
     /// A subscriber gets at most one email per incident this many minutes
     /// apart; faster updates wait and go together. 0 turns it off.
     pub email_coalesce_minutes: u32,
+    /// A folder `serve` keeps a static copy of the public site in, rewritten
+    /// within seconds of every write; unset, none.
+    pub static_dir: Option<PathBuf>,
 }
 
 /// Settings whose variables keep the name other tools give them, without our prefix.

@@ -115,19 +115,12 @@ pub async fn digests(
     let zone = state.page.zone();
     let rendered = |e: crate::web::AppError| anyhow::anyhow!("rendering a page failed: {e}");
     let mut out = BTreeMap::new();
-    let front = public::front_page(state, db, zone, now)
+    let front = public::front_page(state, db, zone, now, &state.links())
         .await
         .map_err(rendered)?;
     out.insert("/".to_owned(), hex(&front.body));
-    let ids = db
-        .query_all(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT id FROM incidents ORDER BY id",
-        ))
-        .await?;
-    for row in ids {
-        let id: i32 = row.try_get_by_index(0)?;
-        let page = public::incident_page(state, db, zone, id, now)
+    for id in incident_ids(db).await? {
+        let page = public::incident_page(state, db, zone, id, now, &state.links())
             .await
             .map_err(rendered)?;
         out.insert(format!("/incidents/{id}"), hex(&page.body));
@@ -139,6 +132,20 @@ pub async fn digests(
         out.insert(doc.path().to_owned(), hex(&body));
     }
     Ok(out)
+}
+
+/// Every incident's id, in order: each has a public page.
+pub async fn incident_ids(db: &impl ConnectionTrait) -> anyhow::Result<Vec<i32>> {
+    let rows = db
+        .query_all(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT id FROM incidents ORDER BY id",
+        ))
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| row.try_get_by_index(0))
+        .collect::<Result<_, _>>()?)
 }
 
 fn hex(body: &str) -> String {

@@ -13,6 +13,7 @@ use super::AppError;
 use crate::domain::{ComponentStatus, OverallStatus, PageZone};
 use crate::render::{
     cache::{Coding, Page, Rendered},
+    links::Links,
     time::{self, Today},
     views,
 };
@@ -56,6 +57,7 @@ pub fn layout_context(state: &AppState, zone: PageZone) -> tera::Context {
     ctx.insert("zone", zone.name());
     ctx.insert("zone_city", &crate::render::zones::city(zone.name()));
     ctx.insert("page_zone", state.page.zone().name());
+    state.links().insert_into(&mut ctx);
     ctx
 }
 
@@ -175,20 +177,23 @@ fn updated_vm(at: Option<chrono::DateTime<chrono::Utc>>, today: &Today) -> serde
 pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let (zone, cookie) = reader_zone(&req, &state)?;
     let key = format!("/|{}", zone.name());
+    let links = state.links();
     let page = cached(&req, &state, key, "text/html; charset=utf-8", || {
-        front_page(&state, &state.db, zone, store::now())
+        front_page(&state, &state.db, zone, store::now(), &links)
     })
     .await?;
     Ok(respond(&req, page, cookie))
 }
 
-/// The front page from `db` as it reads at `now`: what `/` serves, and what
-/// a backup's digest is taken of (from its snapshot, at its time).
+/// The front page from `db` as it reads at `now`: what `/` serves, what
+/// a backup's digest is taken of (from its snapshot, at its time), and what
+/// a static copy holds (with its `links`).
 pub async fn front_page(
     state: &AppState,
     db: &impl sea_orm::ConnectionTrait,
     zone: PageZone,
     now: chrono::DateTime<chrono::Utc>,
+    links: &Links,
 ) -> Result<Rendered, AppError> {
     let tz = zone.tz();
     let today = Today::new(now, tz);
@@ -199,6 +204,7 @@ pub async fn front_page(
     let open = store::incidents::unresolved(db).await?;
     let past = store::incidents::started_since(db, since).await?;
     let mut ctx = layout_context(state, zone);
+    links.insert_into(&mut ctx);
     ctx.insert("overall", overall.description());
     ctx.insert("overall_slug", overall.slug());
     let listed = views::components(&components);
@@ -266,8 +272,9 @@ pub async fn incident(
     let id: i32 = id.parse().map_err(|_| AppError::NotFound)?;
     let (zone, cookie) = reader_zone(&req, &state)?;
     let key = format!("/incidents/{id}|{}", zone.name());
+    let links = state.links();
     let page = cached(&req, &state, key, "text/html; charset=utf-8", || {
-        incident_page(&state, &state.db, zone, id, store::now())
+        incident_page(&state, &state.db, zone, id, store::now(), &links)
     })
     .await?;
     Ok(respond(&req, page, cookie))
@@ -280,12 +287,14 @@ pub async fn incident_page(
     zone: PageZone,
     id: i32,
     now: chrono::DateTime<chrono::Utc>,
+    links: &Links,
 ) -> Result<Rendered, AppError> {
     let view = store::incidents::load(db, id)
         .await?
         .ok_or(AppError::NotFound)?;
     let today = Today::new(now, zone.tz());
     let mut ctx = layout_context(state, zone);
+    links.insert_into(&mut ctx);
     ctx.insert("post", &views::post(&view, zone.tz()));
     ctx.insert("latest", &views::latest(&view, &today));
     ctx.insert("promise", &views::promise_vm(&view, now, &today));
@@ -314,29 +323,45 @@ pub async fn history(
     let (zone, cookie) = reader_zone(&req, &state)?;
     let key = format!("/history?{page}|{}", zone.name());
     let page = cached(&req, &state, key, "text/html; charset=utf-8", || async {
-        let tz = zone.tz();
-        let (list, pages) =
-            store::incidents::history(&state.db, page - 1, HISTORY_PER_PAGE).await?;
-        if page > 1 && list.is_empty() {
-            return Err(AppError::NotFound);
-        }
-        let months = views::by_heading(list.iter().map(|i| views::post(i, tz)).collect(), |p| {
-            let at = list
-                .iter()
-                .find(|i| i.model.id == p.id)
-                .map(|i| i.model.started_at)
-                .unwrap_or_default();
-            time::month_heading(at, tz)
-        });
-        let mut ctx = layout_context(&state, zone);
-        ctx.insert("months", &months);
-        ctx.insert("page", &page);
-        ctx.insert("pages", &pages.max(1));
-        ctx.insert("path", "history");
-        Ok(state.tera.render("public/history.html", &ctx)?)
+        history_page(&state, &state.db, zone, page, &state.links())
+            .await
+            .map(|(body, _)| body)
     })
     .await?;
     Ok(respond(&req, page, cookie))
+}
+
+/// History page `page` (from 1) from `db`, and how many pages there are.
+pub async fn history_page(
+    state: &AppState,
+    db: &sea_orm::DatabaseConnection,
+    zone: PageZone,
+    page: u64,
+    links: &Links,
+) -> Result<(String, u64), AppError> {
+    let tz = zone.tz();
+    let (list, pages) = store::incidents::history(db, page - 1, HISTORY_PER_PAGE).await?;
+    if page > 1 && list.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let months = views::by_heading(list.iter().map(|i| views::post(i, tz)).collect(), |p| {
+        let at = list
+            .iter()
+            .find(|i| i.model.id == p.id)
+            .map(|i| i.model.started_at)
+            .unwrap_or_default();
+        time::month_heading(at, tz)
+    });
+    let pages = pages.max(1);
+    let mut ctx = layout_context(state, zone);
+    links.insert_into(&mut ctx);
+    ctx.insert("months", &months);
+    ctx.insert("page", &page);
+    ctx.insert("pages", &pages);
+    ctx.insert("newer", &links.history(page.saturating_sub(1)));
+    ctx.insert("older", &links.history(page + 1));
+    ctx.insert("path", "history");
+    Ok((state.tera.render("public/history.html", &ctx)?, pages))
 }
 
 #[get("/health")]

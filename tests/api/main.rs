@@ -41,6 +41,7 @@ mod security;
 mod send_delay;
 mod sign_in;
 mod smtp_server;
+mod static_site;
 mod subscribe;
 mod subscribers_admin;
 mod subscription;
