@@ -51,7 +51,10 @@ enum Command {
     /// object store serves it, under any prefix. Running it again brings DIR
     /// up to date: changed files are replaced one by one, each at once, and
     /// the files of deleted incidents removed.
-    ExportStatic { dir: PathBuf },
+    ///
+    /// DIR may also be s3://bucket/prefix: an S3-compatible bucket reached
+    /// with the STATUSPOST_STATIC_S3_* settings.
+    ExportStatic { dir: String },
     /// Load the demo incident (the February 28, 2008 post); running it twice adds nothing.
     Demo,
     /// Write a backup of every table to one file, while `serve` keeps serving
@@ -299,8 +302,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ExportStatic { dir } => {
             let db = startup::open_database(&settings).await?;
             let state = startup::state(settings, db).await?;
-            let written = statuspost::recovery::static_site::export(&state, &dir).await?;
-            println!("{}", written.summary(&dir));
+            let to = statuspost::recovery::static_site::Target::parse(&dir, &state.settings)?;
+            let written = statuspost::recovery::static_site::export(&state, &to).await?;
+            println!("{}", written.summary(&to));
         }
         Command::Demo => {
             let db = startup::open_database(&settings).await?;

@@ -112,10 +112,10 @@ impl Application {
             Some(generation),
         ));
 
-        if let Some(dir) = state.settings.static_dir.clone() {
+        for to in crate::recovery::static_site::Target::from_settings(&state.settings)? {
             tokio::spawn(crate::recovery::static_site::keep_published(
                 state.clone(),
-                dir,
+                to,
             ));
         }
 

@@ -1,6 +1,7 @@
 //! `statuspost backup`, `restore` and `backup verify`: the files and the
 //! words around `store::backup`, which reads and writes the tables.
 pub mod pages;
+pub mod static_bucket;
 pub mod static_site;
 
 use std::io::IsTerminal;

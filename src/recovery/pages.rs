@@ -9,7 +9,6 @@ use std::sync::Arc;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
-use sha2::{Digest, Sha256};
 
 use crate::config::Settings;
 use crate::domain::{PageZone, UptimeWeights};
@@ -149,8 +148,5 @@ pub async fn incident_ids(db: &impl ConnectionTrait) -> anyhow::Result<Vec<i32>>
 }
 
 fn hex(body: &str) -> String {
-    Sha256::digest(body.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    super::static_site::sha256(body.as_bytes())
 }

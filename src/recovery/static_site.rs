@@ -21,8 +21,82 @@ use crate::state::AppState;
 use crate::web::{api_v2, badge, feeds, public, uptime, AppError};
 
 /// The list of files the last export wrote, kept in the copy itself: what
-/// the next export may remove, and nothing else.
+/// the next export may remove, and nothing else. Its lines read as
+/// `sha256sum`'s (`HASH  PATH`), so `sha256sum -c` checks a copy.
 pub const MANIFEST: &str = ".statuspost-static";
+
+/// Where a copy is kept.
+#[derive(Clone)]
+pub enum Target {
+    Dir(PathBuf),
+    Bucket(super::static_bucket::Bucket),
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Dir(dir) => write!(f, "{}", dir.display()),
+            Self::Bucket(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+impl Target {
+    /// `DIR`, or `s3://bucket/prefix` reached as the settings say.
+    pub fn parse(at: &str, settings: &crate::config::Settings) -> anyhow::Result<Self> {
+        if at.starts_with("s3://") {
+            let bucket = crate::config::StaticBucket::parse(at).map_err(anyhow::Error::msg)?;
+            return Ok(Self::Bucket(super::static_bucket::Bucket::new(
+                &bucket,
+                &settings.static_s3,
+            )?));
+        }
+        Ok(Self::Dir(PathBuf::from(at)))
+    }
+
+    /// Every copy the settings ask `serve` to keep.
+    pub fn from_settings(settings: &crate::config::Settings) -> anyhow::Result<Vec<Self>> {
+        let mut out: Vec<Self> = settings.static_dir.iter().cloned().map(Self::Dir).collect();
+        if let Some(bucket) = &settings.static_url {
+            out.push(Self::Bucket(super::static_bucket::Bucket::new(
+                bucket,
+                &settings.static_s3,
+            )?));
+        }
+        Ok(out)
+    }
+}
+
+/// The type a file is served as, for stores that keep one with each object.
+pub fn content_type(path: &str) -> &'static str {
+    let ext = path.rsplit('.').next().unwrap_or("");
+    match ext {
+        "html" => "text/html; charset=utf-8",
+        "json" => "application/json",
+        "atom" => "application/atom+xml; charset=utf-8",
+        "rss" => "application/rss+xml; charset=utf-8",
+        "ics" => "text/calendar; charset=utf-8",
+        _ => crate::assets::ASSETS
+            .iter()
+            .find(|a| path.ends_with(a.name))
+            .map_or(
+                if ext == "svg" {
+                    "image/svg+xml"
+                } else {
+                    "text/plain; charset=utf-8"
+                },
+                |a| a.content_type,
+            ),
+    }
+}
+
+pub fn sha256(body: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
 /// One file of the copy, by its path under the copy's top.
 pub struct File {
@@ -139,13 +213,10 @@ pub struct Written {
 }
 
 impl Written {
-    pub fn summary(&self, dir: &Path) -> String {
+    pub fn summary(&self, to: &Target) -> String {
         format!(
-            "exported the site to {}: {} files written, {} already current, {} removed",
-            dir.display(),
-            self.changed,
-            self.unchanged,
-            self.removed
+            "exported the site to {to}: {} files written, {} already current, {} removed",
+            self.changed, self.unchanged, self.removed
         )
     }
 }
@@ -159,7 +230,11 @@ pub fn write_dir(dir: &Path, site: &Site) -> anyhow::Result<Written> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let manifest = dir.join(MANIFEST);
     let before: BTreeSet<String> = match std::fs::read_to_string(&manifest) {
-        Ok(text) => text.lines().map(str::to_owned).collect(),
+        Ok(text) => text
+            .lines()
+            .filter_map(|l| l.split_once("  "))
+            .map(|(_, path)| path.to_owned())
+            .collect(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut entries =
                 std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
@@ -178,9 +253,11 @@ pub fn write_dir(dir: &Path, site: &Site) -> anyhow::Result<Written> {
         ..Written::default()
     };
     let mut now: BTreeSet<String> = BTreeSet::new();
+    let mut listed = String::new();
     for file in &site.files {
         let path = safe_path(dir, &file.path)?;
         now.insert(file.path.clone());
+        listed.push_str(&format!("{}  {}\n", sha256(&file.body), file.path));
         if std::fs::read(&path).is_ok_and(|old| old == file.body) {
             written.unchanged += 1;
             continue;
@@ -188,7 +265,6 @@ pub fn write_dir(dir: &Path, site: &Site) -> anyhow::Result<Written> {
         replace(&path, &file.body)?;
         written.changed += 1;
     }
-    let listed: String = now.iter().map(|p| format!("{p}\n")).collect();
     replace(&manifest, listed.as_bytes())?;
     for gone in before.difference(&now) {
         let Ok(path) = safe_path(dir, gone) else {
@@ -233,10 +309,15 @@ fn replace(path: &Path, body: &[u8]) -> anyhow::Result<()> {
 }
 
 /// `statuspost export-static DIR`: the site as it reads now.
-pub async fn export(state: &AppState, dir: &Path) -> anyhow::Result<Written> {
+pub async fn export(state: &AppState, to: &Target) -> anyhow::Result<Written> {
     let site = render(state, &state.db, crate::store::now()).await?;
-    let dir = dir.to_owned();
-    tokio::task::spawn_blocking(move || write_dir(&dir, &site)).await?
+    match to {
+        Target::Dir(dir) => {
+            let dir = dir.clone();
+            tokio::task::spawn_blocking(move || write_dir(&dir, &site)).await?
+        }
+        Target::Bucket(bucket) => bucket.write(&site).await,
+    }
 }
 
 /// How long after a change the copy is written: the writes of one action
@@ -257,16 +338,16 @@ const AT_LEAST_EVERY: std::time::Duration = std::time::Duration::from_secs(3600)
 /// Several processes may keep the same copy: each file is replaced whole,
 /// every one renders from the one database, and each exports again after
 /// every change it sees, so the copy ends as the last write left the site.
-pub async fn keep_published(state: actix_web::web::Data<AppState>, dir: PathBuf) {
+pub async fn keep_published(state: actix_web::web::Data<AppState>, to: Target) {
     let mut changes = state.cache.follow();
     loop {
         changes.borrow_and_update();
         let started = std::time::Instant::now();
-        let due = match export(&state, &dir).await {
+        let due = match export(&state, &to).await {
             Ok(written) => {
                 if written.changed + written.removed > 0 {
                     tracing::info!(
-                        dir = %dir.display(),
+                        to = %to,
                         changed = written.changed,
                         removed = written.removed,
                         ms = started.elapsed().as_millis() as u64,
@@ -276,7 +357,7 @@ pub async fn keep_published(state: actix_web::web::Data<AppState>, dir: PathBuf)
                 due_in(written.changes_at)
             }
             Err(e) => {
-                tracing::warn!(dir = %dir.display(), error = %format!("{e:#}"), "cannot publish the static copy; it stays as it was");
+                tracing::warn!(to = %to, error = %format!("{e:#}"), "cannot publish the static copy; it stays as it was");
                 RETRY
             }
         };

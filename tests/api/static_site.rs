@@ -329,8 +329,9 @@ async fn time_an_export_of_two_thousand_incidents() {
     app.publish("The one that changes", "investigating", "First.", &[])
         .await;
     let site = app.dir.0.join("site");
+    let to = statuspost::recovery::static_site::Target::Dir(site.clone());
     let started = Instant::now();
-    let first = statuspost::recovery::static_site::export(&app.state, &site)
+    let first = statuspost::recovery::static_site::export(&app.state, &to)
         .await
         .unwrap();
     let cold = started.elapsed();
@@ -338,7 +339,7 @@ async fn time_an_export_of_two_thousand_incidents() {
     let id = app
         .publish("Another", "investigating", "Second.", &[])
         .await;
-    let second = statuspost::recovery::static_site::export(&app.state, &site)
+    let second = statuspost::recovery::static_site::export(&app.state, &to)
         .await
         .unwrap();
     let warm = again.elapsed();
@@ -348,4 +349,221 @@ async fn time_an_export_of_two_thousand_incidents() {
         first.changed, second.changed, second.unchanged
     );
     assert!(cold < Duration::from_secs(120), "{cold:?}");
+}
+
+/// moto's S3 server on a free port of this host, stopped when dropped.
+struct S3Server {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `moto_server` (MOTO_SERVER, else the one on PATH) and makes `bucket`.
+async fn s3_server(bucket: &str) -> Option<S3Server> {
+    use std::io::BufRead;
+    let program = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
+    if !crate::helpers::tool_available(
+        crate::helpers::runs(&program, "--help"),
+        "moto's S3 server (moto_server)",
+        "pip install 'moto[server]', or set MOTO_SERVER to a moto_server",
+    ) {
+        return None;
+    }
+    let mut child = std::process::Command::new(&program)
+        .args(["-H", "127.0.0.1", "-p", "0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Read to the end, so its request log never fills the pipe and stalls it.
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { return };
+            if let Some(at) = line.find("Running on http://") {
+                let _ = tx.send(line[at + "Running on ".len()..].trim().to_owned());
+            }
+        }
+    });
+    let endpoint = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("moto_server says where it listens");
+    let server = S3Server { child, endpoint };
+    let made = reqwest::Client::new()
+        .put(format!("{}/{bucket}", server.endpoint))
+        .send()
+        .await
+        .unwrap();
+    assert!(made.status().is_success(), "{:?}", made.status());
+    Some(server)
+}
+
+fn s3_settings(server: &S3Server) -> [(&'static str, String); 3] {
+    [
+        ("STATUSPOST_STATIC_S3_ENDPOINT", server.endpoint.clone()),
+        ("STATUSPOST_STATIC_S3_ACCESS_KEY_ID", "testing".into()),
+        (
+            "STATUSPOST_STATIC_S3_SECRET_ACCESS_KEY",
+            "testing-secret".into(),
+        ),
+    ]
+}
+
+fn bucket(server: &S3Server, name: &str) -> object_store::aws::AmazonS3 {
+    object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name(name)
+        .with_region("us-east-1")
+        .with_endpoint(&server.endpoint)
+        .with_allow_http(true)
+        .with_access_key_id("testing")
+        .with_secret_access_key("testing-secret")
+        .build()
+        .unwrap()
+}
+
+async fn put(server: &S3Server, at: &str, body: &'static str) {
+    use object_store::ObjectStore;
+    let (name, key) = at.split_once('/').unwrap();
+    bucket(server, name)
+        .put(&object_store::path::Path::from(key), body.into())
+        .await
+        .unwrap();
+}
+
+/// An object of the bucket (`bucket/key`) and its Content-Type; `None` when absent.
+async fn object(server: &S3Server, at: &str) -> Option<(String, String)> {
+    use object_store::ObjectStore;
+    let (name, key) = at.split_once('/').unwrap();
+    match bucket(server, name)
+        .get(&object_store::path::Path::from(key))
+        .await
+    {
+        Ok(got) => {
+            let kind = got
+                .attributes
+                .get(&object_store::Attribute::ContentType)
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            let body = got.bytes().await.unwrap();
+            Some((String::from_utf8(body.to_vec()).unwrap(), kind))
+        }
+        Err(object_store::Error::NotFound { .. }) => None,
+        Err(e) => panic!("{at}: {e}"),
+    }
+}
+
+#[tokio::test]
+async fn export_static_writes_the_site_into_an_s3_bucket() {
+    let Some(s3) = s3_server("site").await else {
+        return;
+    };
+    let dir = TempDir::new();
+    let database = TestDatabase::new(&dir).await;
+    let app = spawn_app_on(database, dir, &extra()).await;
+    let ids = seed(&app).await;
+    let backup = app.dir.0.join("before.tar");
+    succeeded(&run(
+        &app.database,
+        &app.dir,
+        &["backup", "--out", backup.to_str().unwrap()],
+    ));
+    let later = app
+        .publish("Added after the backup", "investigating", "Hm.", &[])
+        .await;
+    let export_to_bucket = |to: &str| {
+        let mut cmd = statuspost(&app.database, &app.dir);
+        for (k, v) in extra() {
+            cmd.env(k, v);
+        }
+        for (k, v) in s3_settings(&s3) {
+            cmd.env(k, v);
+        }
+        cmd.env("STATUSPOST_PAGE_NAME", "Acme Status")
+            .args(["export-static", to])
+            .output()
+            .unwrap()
+    };
+    let said = succeeded(&export_to_bucket("s3://site/status"));
+    assert!(
+        said.contains("exported the site to s3://site/status"),
+        "{said}"
+    );
+
+    let (front, kind) = object(&s3, "site/status/index.html").await.unwrap();
+    assert_eq!(kind, "text/html; charset=utf-8");
+    assert!(front.contains("Slow sign-in"), "{front}");
+    for id in ids.iter().chain([&later]) {
+        let page = object(&s3, &format!("site/status/incidents/{id}.html")).await;
+        assert!(page.is_some(), "incident {id}");
+    }
+    for path in ["api/v2/summary.json", "api/v2/incidents.json", "feed.atom"] {
+        let live = app.get(&format!("/{path}")).await.text().await.unwrap();
+        let (copy, _) = object(&s3, &format!("site/status/{path}")).await.unwrap();
+        assert_eq!(copy, live, "{path}");
+    }
+
+    succeeded(&run(
+        &app.database,
+        &app.dir,
+        &["restore", backup.to_str().unwrap(), "--force"],
+    ));
+    let said = succeeded(&export_to_bucket("s3://site/status"));
+    assert!(said.contains("1 removed"), "{said}");
+    let gone = object(&s3, &format!("site/status/incidents/{later}.html")).await;
+    assert!(gone.is_none());
+
+    // A prefix with objects of its own is refused, and keeps them.
+    put(&s3, "site/theirs/notes.txt", "mine").await;
+    let out = export_to_bucket("s3://site/theirs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("holds objects that no export wrote"), "{err}");
+    assert!(object(&s3, "site/theirs/index.html").await.is_none());
+    assert!(object(&s3, "site/theirs/notes.txt").await.is_some());
+}
+
+#[tokio::test]
+async fn serve_republishes_the_copy_in_a_bucket_within_seconds_of_every_write() {
+    let Some(s3) = s3_server("live-copy").await else {
+        return;
+    };
+    let settings = s3_settings(&s3);
+    let mut extra: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    extra.push(("STATUSPOST_STATIC_URL", "s3://live-copy/status/"));
+    let app = spawn_app_with(&extra).await;
+    let started = Instant::now();
+    loop {
+        let res = object(&s3, "live-copy/status/index.html").await;
+        if res.is_some_and(|(page, _)| page.contains("Acme Status")) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no front page in the bucket"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.sign_in_admin().await;
+    let id = app
+        .publish("Queue stalled", "investigating", "Jobs wait.", &[])
+        .await;
+    let posted = Instant::now();
+    loop {
+        let res = object(&s3, &format!("live-copy/status/incidents/{id}.html")).await;
+        if res.is_some_and(|(page, _)| page.contains("Jobs wait.")) {
+            break;
+        }
+        assert!(
+            posted.elapsed() < Duration::from_secs(5),
+            "the incident is not in the bucket 5 s after it was posted"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
