@@ -301,7 +301,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::ExportStatic { dir } => {
             let db = startup::open_database(&settings).await?;
-            let state = startup::state(settings, db).await?;
+            // The id `serve` gives the page, so the copy's API names the same one.
+            startup::page_id(&db).await?;
+            let state =
+                statuspost::recovery::pages::render_state(settings, db.clone(), &db).await?;
             let to = statuspost::recovery::static_site::Target::parse(&dir, &state.settings)?;
             let written = statuspost::recovery::static_site::export(&state, &to).await?;
             println!("{}", written.summary(&to));
