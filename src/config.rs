@@ -62,6 +62,8 @@ pub struct Settings {
     pub email_coalesce: Option<chrono::Duration>,
     /// Where `serve` keeps a static copy of the public site, if anywhere.
     pub static_dir: Option<PathBuf>,
+    /// Where offline posts are journalled, if anywhere (see [`Settings::journal`]).
+    pub journal: Option<PathBuf>,
     /// Where `serve` keeps the copy in a bucket, if anywhere.
     pub static_url: Option<StaticBucket>,
     /// How to reach a bucket the copy is kept in.
@@ -140,6 +142,18 @@ pub fn unknown_variables(env: &[(String, String)]) -> Vec<(String, &'static str)
 }
 
 impl Settings {
+    /// The journal of offline posts: the setting, else `STATIC_DIR.journal`
+    /// beside the copy (outside it, so it is never published).
+    pub fn journal(&self) -> Option<PathBuf> {
+        self.journal.clone().or_else(|| {
+            self.static_dir.as_ref().map(|d| {
+                let mut name = d.as_os_str().to_owned();
+                name.push(".journal");
+                PathBuf::from(name)
+            })
+        })
+    }
+
     /// Loads settings from `path` (if it exists) and the process environment.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
         let env: Vec<(String, String)> = std::env::vars().collect();
@@ -196,6 +210,7 @@ impl Settings {
             send_delay_seconds,
             email_coalesce_minutes,
             static_dir,
+            journal,
             static_url,
             static_s3_endpoint,
             static_s3_region,
@@ -342,6 +357,7 @@ impl Settings {
             send_delay,
             email_coalesce,
             static_dir,
+            journal,
             static_url,
             static_s3,
             base_url,

@@ -83,6 +83,9 @@ pub(super) struct Raw {
     /// A folder `serve` keeps a static copy of the public site in, rewritten
     /// within seconds of every write; unset, none.
     pub static_dir: Option<PathBuf>,
+    /// The journal `post --offline` appends to and `journal replay` reads;
+    /// unset, `STATIC_DIR.journal` beside the static copy.
+    pub journal: Option<PathBuf>,
     /// An S3-compatible bucket `serve` keeps the same copy in, `s3://bucket/prefix`.
     pub static_url: Option<String>,
     /// The bucket's endpoint, e.g. `https://s3.eu-west-1.amazonaws.com` or a

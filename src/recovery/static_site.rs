@@ -311,13 +311,21 @@ fn replace(path: &Path, body: &[u8]) -> anyhow::Result<()> {
 /// `statuspost export-static DIR`: the site as it reads now.
 pub async fn export(state: &AppState, to: &Target) -> anyhow::Result<Written> {
     let site = render(state, &state.db, crate::store::now()).await?;
-    match to {
+    let written = match to {
         Target::Dir(dir) => {
             let dir = dir.clone();
-            tokio::task::spawn_blocking(move || write_dir(&dir, &site)).await?
+            tokio::task::spawn_blocking(move || write_dir(&dir, &site)).await??
         }
-        Target::Bucket(bucket) => bucket.write(&site).await,
+        Target::Bucket(bucket) => bucket.write(&site).await?,
+    };
+    // What `post --offline` starts from when the database is gone.
+    if let Some(journal) = state.settings.journal() {
+        let snapshot = super::journal::snapshot_path(&journal);
+        super::write_snapshot(&state.settings, &state.db, &snapshot)
+            .await
+            .with_context(|| format!("cannot write the offline snapshot {}", snapshot.display()))?;
     }
+    Ok(written)
 }
 
 /// How long after a change the copy is written: the writes of one action

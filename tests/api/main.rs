@@ -26,6 +26,7 @@ mod maintenance_series;
 mod notify_email;
 mod notify_support;
 mod notify_webhook;
+mod offline;
 mod ops;
 mod page_cache;
 mod page_zone;
