@@ -204,18 +204,19 @@ pub async fn apply(db: &DatabaseConnection, entry: &Entry) -> anyhow::Result<App
         .await
         .map_err(|e| stored(e, entry))?,
         Of::Update { incident } => {
-            let id =
-                match incident.strip_prefix(OFFLINE) {
-                    Some(opened_by) => store::journal::replayed(db, opened_by)
+            let id = match incident.strip_prefix(OFFLINE) {
+                Some(opened_by) => {
+                    store::journal::replayed(db, opened_by)
                         .await?
                         .with_context(|| {
                             format!(
                                 "{incident} is not there: the entry that opened it was not written"
                             )
                         })?
-                        .incident_id,
-                    None => incident.parse().context("not an incident's number")?,
-                };
+                        .incident_id
+                }
+                None => incident.parse().context("not an incident's number")?,
+            };
             incidents::post_update(db, id, update)
                 .await
                 .map_err(|e| stored(e, entry))?

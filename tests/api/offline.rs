@@ -256,3 +256,72 @@ async fn offline_posts_reach_the_copy_at_once_and_the_database_and_subscribers_o
     );
     assert!(pending.contains("no offline posts wait"), "{pending}");
 }
+
+/// The database came back from a backup older than an incident the copy
+/// showed: its offline update is reported and skipped, the others replay.
+#[tokio::test]
+async fn replay_skips_an_entry_whose_incident_is_gone_and_writes_the_rest() {
+    let dir = TempDir::new();
+    let database = TestDatabase::new(&dir).await;
+    let app = spawn_app_on(database, dir, &crate::backup::extra()).await;
+    app.sign_in_admin().await;
+    let kept = app
+        .publish("Queue stalled", "investigating", "Jobs wait.", &[])
+        .await;
+    let backup = app.dir.0.join("before.tar");
+    succeeded(&crate::backup::run(
+        &app.database,
+        &app.dir,
+        &["backup", "--out", backup.to_str().unwrap()],
+    ));
+    let lost = app
+        .publish("Added after the backup", "investigating", "Hm.", &[])
+        .await;
+    let site = app.dir.0.join("site");
+    let real = app.database.url.clone();
+    succeeded(
+        &cli(&app, &site, &real)
+            .arg("export-static")
+            .arg(&site)
+            .output()
+            .unwrap(),
+    );
+    let gone = "postgres://postgres@127.0.0.1:1/postgres";
+    for (id, message) in [
+        (lost, "Lost with the database."),
+        (kept, "Found the cause."),
+    ] {
+        succeeded(
+            &cli(&app, &site, gone)
+                .args(["post", "--offline", "--incident", &id.to_string()])
+                .args(["--status", "identified", "--message", message])
+                .output()
+                .unwrap(),
+        );
+    }
+    succeeded(&crate::backup::run(
+        &app.database,
+        &app.dir,
+        &["restore", backup.to_str().unwrap(), "--force"],
+    ));
+
+    let out = cli(&app, &site, &real)
+        .args(["journal", "replay"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a skipped entry goes unnoticed");
+    let said = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = said.lines().collect();
+    assert_eq!(lines.len(), 2, "{said}");
+    assert!(
+        lines[0].contains("skipped")
+            && lines[0].contains(&format!("incident {lost} does not exist")),
+        "{said}"
+    );
+    assert!(lines[1].contains("wrote update"), "{said}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1 journal entries not written"), "{err}");
+    let view = incidents::load(&app.db, kept).await.unwrap().unwrap();
+    assert_eq!(view.updates.last().unwrap().model.body, "Found the cause.");
+    assert!(incidents::load(&app.db, lost).await.unwrap().is_none());
+}
