@@ -70,6 +70,47 @@ pub struct Settings {
     /// when scheduled backups are off).
     pub backup_points_every: Option<std::time::Duration>,
     pub backup_points_keep_hours: u32,
+    /// Where `serve` keeps a static copy of the public site, if anywhere.
+    pub static_dir: Option<PathBuf>,
+    /// Where offline posts are journalled, if anywhere (see [`Settings::journal`]).
+    pub journal: Option<PathBuf>,
+    /// Where `serve` keeps the copy in a bucket, if anywhere.
+    pub static_url: Option<StaticBucket>,
+    /// How to reach a bucket the copy is kept in.
+    pub static_s3: S3Access,
+}
+
+/// A bucket and a prefix in it, from `s3://bucket/prefix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaticBucket {
+    pub bucket: String,
+    /// Without slashes at either end; empty for the bucket's top.
+    pub prefix: String,
+}
+
+impl StaticBucket {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let rest = url
+            .strip_prefix("s3://")
+            .ok_or_else(|| format!("{url} is not an s3://bucket/prefix URL"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(format!("{url} names no bucket"));
+        }
+        Ok(Self {
+            bucket: bucket.to_owned(),
+            prefix: prefix.trim_matches('/').to_owned(),
+        })
+    }
+}
+
+/// The endpoint, region and keys of the bucket; `Debug` redacts the secret.
+#[derive(Debug, Clone)]
+pub struct S3Access {
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<SecretString>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +167,18 @@ pub fn unknown_variables(env: &[(String, String)]) -> Vec<(String, &'static str)
 }
 
 impl Settings {
+    /// The journal of offline posts: the setting, else `STATIC_DIR.journal`
+    /// beside the copy (outside it, so it is never published).
+    pub fn journal(&self) -> Option<PathBuf> {
+        self.journal.clone().or_else(|| {
+            self.static_dir.as_ref().map(|d| {
+                let mut name = d.as_os_str().to_owned();
+                name.push(".journal");
+                PathBuf::from(name)
+            })
+        })
+    }
+
     /// Loads settings from `path` (if it exists) and the process environment.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
         let env: Vec<(String, String)> = std::env::vars().collect();
@@ -187,7 +240,35 @@ impl Settings {
             backup_keep_daily,
             backup_points_every,
             backup_points_keep_hours,
+            static_dir,
+            journal,
+            static_url,
+            static_s3_endpoint,
+            static_s3_region,
+            static_s3_access_key_id,
+            static_s3_secret_access_key,
         } = raw;
+        let static_url = static_url
+            .map(|u| {
+                StaticBucket::parse(&u)
+                    .map_err(|e| ConfigError(format!("STATUSPOST_STATIC_URL: {e}")))
+            })
+            .transpose()?;
+        if let Some(endpoint) = &static_s3_endpoint {
+            let ok = url::Url::parse(endpoint)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !ok {
+                return Err(ConfigError(format!(
+                    "STATUSPOST_STATIC_S3_ENDPOINT={endpoint} must be an http(s) URL with a host"
+                )));
+            }
+        }
+        let static_s3 = S3Access {
+            endpoint: static_s3_endpoint,
+            region: static_s3_region,
+            access_key_id: static_s3_access_key_id,
+            secret_access_key: static_s3_secret_access_key,
+        };
         let base_url_from_bind = base_url.is_none();
         let base_url_text = base_url.unwrap_or_else(|| format!("http://{bind}"));
         let mut base_url = url::Url::parse(&base_url_text).map_err(|e| {
@@ -320,6 +401,10 @@ impl Settings {
             backup_keep,
             backup_points_every,
             backup_points_keep_hours,
+            static_dir,
+            journal,
+            static_url,
+            static_s3,
             base_url,
             base_url_from_bind,
         })
@@ -377,14 +462,30 @@ mod tests {
                     "STATUSPOST_SECRET_KEY",
                     "a-secret-key-of-at-least-32-characters",
                 ),
+                ("STATUSPOST_STATIC_S3_SECRET_ACCESS_KEY", "bucketsecret"),
             ]),
         )
         .unwrap();
         let shown = format!("{s:?}");
-        for secret in ["dbpass", "smtppass", "a-secret-key"] {
+        for secret in ["dbpass", "smtppass", "a-secret-key", "bucketsecret"] {
             assert!(!shown.contains(secret), "{shown}");
         }
         assert!(shown.contains("REDACTED"));
+    }
+
+    #[test]
+    fn a_static_url_names_a_bucket_and_a_prefix() {
+        let at = StaticBucket::parse("s3://status-copy/pages/live/").unwrap();
+        assert_eq!(at.bucket, "status-copy");
+        assert_eq!(at.prefix, "pages/live");
+        assert_eq!(StaticBucket::parse("s3://b").unwrap().prefix, "");
+        for bad in ["https://b/p", "s3://", "s3:///p"] {
+            assert!(StaticBucket::parse(bad).is_err(), "{bad}");
+        }
+        let err = Settings::from_sources(None, &env(&[("STATUSPOST_STATIC_URL", "/srv/copy")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("STATUSPOST_STATIC_URL: "), "{err}");
     }
 
     #[test]

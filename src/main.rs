@@ -45,6 +45,49 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Write the whole public site as static files into DIR: the page, every
+    /// incident, the history, the uptime calendars, the read API under
+    /// api/v2/*.json, the feeds, the badge and the assets. Any web server or
+    /// object store serves it, under any prefix. Running it again brings DIR
+    /// up to date: changed files are replaced one by one, each at once, and
+    /// the files of deleted incidents removed.
+    ///
+    /// DIR may also be s3://bucket/prefix: an S3-compatible bucket reached
+    /// with the STATUSPOST_STATIC_S3_* settings.
+    ExportStatic { dir: String },
+    /// Break glass, while the database is unreachable: post an update (or
+    /// open an incident) into the static copy in STATUSPOST_STATIC_DIR at
+    /// once, and into the journal (STATUSPOST_JOURNAL) that `journal replay`
+    /// writes into the database when it is back. Needs a snapshot that an
+    /// export wrote beforehand (export-static or serve, with the copy set).
+    Post {
+        /// Required: the database is not asked (posting with it is the admin's or the API's job).
+        #[arg(long, required = true)]
+        offline: bool,
+        /// The incident's number, or the offline-… name a new offline incident was given.
+        #[arg(long, conflicts_with_all = ["title", "impact"], required_unless_present = "title")]
+        incident: Option<String>,
+        /// Opens a new incident with this title.
+        #[arg(long)]
+        title: Option<String>,
+        /// The new incident's impact: none, minor, major or critical.
+        #[arg(long, default_value = "major")]
+        impact: Option<String>,
+        /// investigating, identified, monitoring or resolved.
+        #[arg(long)]
+        status: String,
+        /// The update's text (Markdown); `-` reads it from stdin.
+        #[arg(long)]
+        message: String,
+        /// The staff member's email it is posted as (default: the first admin).
+        #[arg(long)]
+        author: Option<String>,
+    },
+    /// The journal of offline posts.
+    Journal {
+        #[command(subcommand)]
+        command: JournalCommand,
+    },
     /// Load the demo incident (the February 28, 2008 post); running it twice adds nothing.
     Demo,
     /// Write a backup of every table to one file, while `serve` keeps serving
@@ -99,6 +142,15 @@ enum BackupCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum JournalCommand {
+    /// Write every offline post not yet in the database into it, with its
+    /// original time; subscribers are notified then. Replaying twice writes once.
+    Replay,
+    /// List the offline posts not yet in the database.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -337,6 +389,73 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 (None, None) => anyhow::bail!("name a backup file, or --at TIME"),
             };
             println!("{done}");
+        }
+        Command::ExportStatic { dir } => {
+            let db = startup::open_database(&settings).await?;
+            // The id `serve` gives the page, so the copy's API names the same one.
+            startup::page_id(&db).await?;
+            let state =
+                statuspost::recovery::pages::render_state(settings, db.clone(), &db).await?;
+            let to = statuspost::recovery::static_site::Target::parse(&dir, &state.settings)?;
+            let written = statuspost::recovery::static_site::export(&state, &to).await?;
+            println!("{}", written.summary(&to));
+        }
+        Command::Post {
+            offline: _,
+            incident,
+            title,
+            impact,
+            status,
+            message,
+            author,
+        } => {
+            use statuspost::recovery::journal::{self, Post};
+            let message = if message == "-" {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s)?;
+                s.trim_end().to_owned()
+            } else {
+                message
+            };
+            let post = match (incident, title) {
+                (Some(incident), _) => Post::Update { incident },
+                (None, Some(title)) => Post::Incident {
+                    title,
+                    impact: impact.unwrap_or_default(),
+                },
+                (None, None) => anyhow::bail!("give --incident ID, or --title for a new incident"),
+            };
+            println!(
+                "{}",
+                journal::post_offline(&settings, post, &status, &message, author).await?
+            );
+        }
+        Command::Journal { command } => {
+            use statuspost::recovery::journal;
+            let db = startup::open_database(&settings).await?;
+            match command {
+                JournalCommand::Replay => {
+                    let replayed = journal::replay(&settings, &db).await?;
+                    for line in &replayed.lines {
+                        println!("{line}");
+                    }
+                    if replayed.failed > 0 {
+                        anyhow::bail!(
+                            "{} journal entries not written (listed above); the others are",
+                            replayed.failed
+                        );
+                    }
+                }
+                JournalCommand::List => {
+                    let pending = journal::pending(&settings, &db).await?;
+                    if pending.is_empty() {
+                        println!("no offline posts wait to be replayed");
+                    }
+                    for line in pending {
+                        println!("{line}");
+                    }
+                }
+            }
         }
         Command::Demo => {
             let db = startup::open_database(&settings).await?;

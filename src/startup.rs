@@ -43,6 +43,16 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnec
     Ok(db)
 }
 
+/// The page's id in the read API, made once and kept in the database.
+pub async fn page_id(db: &DatabaseConnection) -> anyhow::Result<String> {
+    Ok(
+        store::settings::get_or_init(db, store::settings::PAGE_ID, || {
+            crate::secrets::random_token()[..12].to_lowercase()
+        })
+        .await?,
+    )
+}
+
 /// Everything a server or a worker process shares, from settings and the database.
 pub async fn state(settings: Settings, db: DatabaseConnection) -> anyhow::Result<AppState> {
     let secret = match &settings.secret_key {
@@ -61,10 +71,7 @@ pub async fn state(settings: Settings, db: DatabaseConnection) -> anyhow::Result
             .await?
             .unwrap_or(PageZone::parse("UTC").expect("UTC exists")),
     };
-    let page_id = store::settings::get_or_init(&db, store::settings::PAGE_ID, || {
-        crate::secrets::random_token()[..12].to_lowercase()
-    })
-    .await?;
+    let page_id = page_id(&db).await?;
     let page = PageInfo {
         id: page_id,
         name: settings.page_name.clone(),
@@ -113,6 +120,13 @@ impl Application {
             state.held(),
             Some(generation),
         ));
+
+        for to in crate::recovery::static_site::Target::from_settings(&state.settings)? {
+            tokio::spawn(crate::recovery::static_site::keep_published(
+                state.clone(),
+                to,
+            ));
+        }
 
         let setup_link = if store::staff::count(&state.db).await? == 0 {
             let token =

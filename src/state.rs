@@ -70,6 +70,11 @@ impl AppState {
             .then(|| self.page.zone.clone())
     }
 
+    /// The live site's links, for public pages' templates.
+    pub fn links(&self) -> crate::render::links::Links {
+        crate::render::links::Links::live(self.settings.base_url.as_str())
+    }
+
     /// Called after every write that changes what the public sees.
     pub fn published(&self) {
         self.cache.invalidate();

@@ -20,6 +20,7 @@ mod m20261205_000630_update_corrections;
 mod m20261205_000640_create_audit_log;
 mod m20261206_000400_maintenance_edits;
 mod m20261206_000410_maintenance_series;
+mod m20261206_000550_create_journal_replays;
 mod m20261206_000600_create_backup_schedule;
 
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000640_create_audit_log::Migration),
             Box::new(m20261206_000400_maintenance_edits::Migration),
             Box::new(m20261206_000410_maintenance_series::Migration),
+            Box::new(m20261206_000550_create_journal_replays::Migration),
             Box::new(m20261206_000600_create_backup_schedule::Migration),
         ]
     }

@@ -99,6 +99,24 @@ pub(super) struct Raw {
     /// Hours those snapshots are kept.
     #[default = 24]
     pub backup_points_keep_hours: u32,
+    /// A folder `serve` keeps a static copy of the public site in, rewritten
+    /// within seconds of every write; unset, none.
+    pub static_dir: Option<PathBuf>,
+    /// The journal `post --offline` appends to and `journal replay` reads;
+    /// unset, `STATIC_DIR.journal` beside the static copy.
+    pub journal: Option<PathBuf>,
+    /// An S3-compatible bucket `serve` keeps the same copy in, `s3://bucket/prefix`.
+    pub static_url: Option<String>,
+    /// The bucket's endpoint, e.g. `https://s3.eu-west-1.amazonaws.com` or a
+    /// MinIO server's URL; unset, AWS's for the region.
+    pub static_s3_endpoint: Option<String>,
+    /// The bucket's region.
+    #[default = "us-east-1"]
+    pub static_s3_region: String,
+    /// The key the copy is written with; unset, `AWS_ACCESS_KEY_ID`.
+    pub static_s3_access_key_id: Option<String>,
+    /// Its secret; unset, `AWS_SECRET_ACCESS_KEY`.
+    pub static_s3_secret_access_key: Option<SecretString>,
 }
 
 /// Settings whose variables keep the name other tools give them, without our prefix.

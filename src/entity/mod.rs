@@ -13,6 +13,7 @@ pub mod idempotency_key;
 pub mod incident;
 pub mod incident_template;
 pub mod incident_update;
+pub mod journal_replay;
 pub mod maintenance_series;
 pub mod notification_event;
 pub mod postmortem;

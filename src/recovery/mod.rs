@@ -1,9 +1,12 @@
 //! `statuspost backup`, `restore` and `backup verify`: the files and the
 //! words around `store::backup`, which reads and writes the tables.
 pub mod catalogue;
+pub mod journal;
 pub mod pages;
 pub mod points;
 pub mod scheduled;
+pub mod static_bucket;
+pub mod static_site;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -165,6 +168,34 @@ pub async fn backup(settings: &Settings, out: Option<PathBuf>) -> anyhow::Result
     let written = write_backup(settings, &db, &out).await?;
     db.close().await.ok();
     Ok(written)
+}
+
+/// The snapshot offline posts start from, written beside the journal with
+/// every export: a backup, so it is one consistent read, private to its owner.
+pub async fn write_offline_snapshot(
+    settings: &Settings,
+    db: &DatabaseConnection,
+    out: &Path,
+) -> anyhow::Result<()> {
+    write_backup(settings, db, out).await.map(|_| ())
+}
+
+/// A scratch SQLite database holding what the backup `file` holds, at this
+/// version's schema: removed with the returned folder.
+async fn scratch_copy(file: &Path, what: &str) -> anyhow::Result<(Scratch, DatabaseConnection)> {
+    let (manifest, older) = check(file)?;
+    let scratch = Scratch::temporary(what)?;
+    let db = crate::store::connect(&scratch.sqlite_url()).await?;
+    Migrator::up(&db, older.map(|steps| steps as u32))
+        .await
+        .context("migrating the scratch database")?;
+    load::load(&db, file, &manifest, &|_| {})
+        .await
+        .map_err(one_line)?;
+    Migrator::up(&db, None)
+        .await
+        .context("bringing the snapshot's schema up to date")?;
+    Ok((scratch, db))
 }
 
 /// Writes a backup of `db` to `out`: one snapshot, its tables, and the

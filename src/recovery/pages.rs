@@ -9,7 +9,6 @@ use std::sync::Arc;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
-use sha2::{Digest, Sha256};
 
 use crate::config::Settings;
 use crate::domain::{PageZone, UptimeWeights};
@@ -115,19 +114,12 @@ pub async fn digests(
     let zone = state.page.zone();
     let rendered = |e: crate::web::AppError| anyhow::anyhow!("rendering a page failed: {e}");
     let mut out = BTreeMap::new();
-    let front = public::front_page(state, db, zone, now)
+    let front = public::front_page(state, db, zone, now, &state.links())
         .await
         .map_err(rendered)?;
     out.insert("/".to_owned(), hex(&front.body));
-    let ids = db
-        .query_all(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT id FROM incidents ORDER BY id",
-        ))
-        .await?;
-    for row in ids {
-        let id: i32 = row.try_get_by_index(0)?;
-        let page = public::incident_page(state, db, zone, id, now)
+    for id in incident_ids(db).await? {
+        let page = public::incident_page(state, db, zone, id, now, &state.links())
             .await
             .map_err(rendered)?;
         out.insert(format!("/incidents/{id}"), hex(&page.body));
@@ -141,9 +133,20 @@ pub async fn digests(
     Ok(out)
 }
 
-fn hex(body: &str) -> String {
-    Sha256::digest(body.as_bytes())
+/// Every incident's id, in order: each has a public page.
+pub async fn incident_ids(db: &impl ConnectionTrait) -> anyhow::Result<Vec<i32>> {
+    let rows = db
+        .query_all(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT id FROM incidents ORDER BY id",
+        ))
+        .await?;
+    Ok(rows
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        .map(|row| row.try_get_by_index(0))
+        .collect::<Result<_, _>>()?)
+}
+
+fn hex(body: &str) -> String {
+    super::static_site::sha256(body.as_bytes())
 }

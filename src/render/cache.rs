@@ -245,6 +245,8 @@ pub struct PageCache {
     /// Renders run, readable by tests and the benchmark; also a metric.
     renders: AtomicU64,
     max_bytes: u64,
+    /// The generation, for whoever follows the changes (a static copy).
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl Default for PageCache {
@@ -271,6 +273,7 @@ impl PageCache {
             generation: AtomicU64::new(0),
             renders: AtomicU64::new(0),
             max_bytes,
+            changes: tokio::sync::watch::Sender::new(0),
         }
     }
 
@@ -348,11 +351,17 @@ impl PageCache {
 
     /// Forgets every page: something readers see has changed.
     pub fn invalidate(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
+        self.changes.send_replace(generation);
         // Keys of older generations are never asked for again; this frees
         // their bytes now rather than when the LRU reaches them.
         self.pages.invalidate_all();
         self.shared.invalidate_all();
+    }
+
+    /// Marks itself changed at every invalidation.
+    pub fn follow(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     pub fn generation(&self) -> u64 {

@@ -4,6 +4,7 @@ pub mod cache;
 pub mod calendar;
 pub mod feeds;
 pub mod invalidation;
+pub mod links;
 pub mod markdown;
 pub mod statuspage;
 pub mod templates;

@@ -667,6 +667,15 @@ pub async fn history(
     db: &DatabaseConnection,
     page: u64,
     per_page: u64,
+) -> Result<(Vec<IncidentView>, u64), sea_orm::DbErr> {
+    history_named(db, page, per_page, &Names::read(db).await?).await
+}
+
+/// [`history`] with the names already read.
+pub async fn history_named(
+    db: &DatabaseConnection,
+    page: u64,
+    per_page: u64,
     names: &Names,
 ) -> Result<(Vec<IncidentView>, u64), sea_orm::DbErr> {
     use sea_orm::sea_query::Expr;

@@ -9,6 +9,7 @@ pub mod corrections;
 pub mod deliveries;
 pub mod idempotency;
 pub mod incidents;
+pub mod journal;
 pub mod maintenance;
 pub mod milestones;
 pub mod outbox;

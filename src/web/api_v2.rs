@@ -119,15 +119,30 @@ pub enum Document {
     Components,
     Incidents,
     Unresolved,
+    Maintenances,
+    UpcomingMaintenances,
+    ActiveMaintenances,
 }
 
 impl Document {
+    /// The documents a backup records digests of.
     pub const ALL: [Self; 5] = [
         Self::Summary,
         Self::Status,
         Self::Components,
         Self::Incidents,
         Self::Unresolved,
+    ];
+    /// Every document, as a static copy holds them.
+    pub const EVERY: [Self; 8] = [
+        Self::Summary,
+        Self::Status,
+        Self::Components,
+        Self::Incidents,
+        Self::Unresolved,
+        Self::Maintenances,
+        Self::UpcomingMaintenances,
+        Self::ActiveMaintenances,
     ];
 
     pub fn path(self) -> &'static str {
@@ -137,6 +152,9 @@ impl Document {
             Self::Components => "/api/v2/components.json",
             Self::Incidents => "/api/v2/incidents.json",
             Self::Unresolved => "/api/v2/incidents/unresolved.json",
+            Self::Maintenances => "/api/v2/scheduled-maintenances.json",
+            Self::UpcomingMaintenances => "/api/v2/scheduled-maintenances/upcoming.json",
+            Self::ActiveMaintenances => "/api/v2/scheduled-maintenances/active.json",
         }
     }
 }
@@ -183,42 +201,37 @@ pub async fn document(
                 incidents: list.iter().map(|i| sp::incident(info, i, &comps)).collect(),
             })
         }
+        Document::Maintenances | Document::UpcomingMaintenances | Document::ActiveMaintenances => {
+            let open = store::incidents::unresolved(db).await?;
+            let all;
+            let list: Vec<&store::incidents::IncidentView> = match which {
+                Document::Maintenances => {
+                    all = store::maintenance::all(db, RECENT).await?;
+                    all.iter().collect()
+                }
+                Document::UpcomingMaintenances => store::maintenance::upcoming(&open),
+                _ => store::maintenance::active(&open),
+            };
+            let owned: Vec<store::incidents::IncidentView> =
+                list.iter().map(|i| (*i).clone()).collect();
+            to_json(&sp::MaintenancesDocument {
+                page: sp::page(info, sp::last_change(&comps, &owned, now)),
+                scheduled_maintenances: list
+                    .iter()
+                    .map(|i| sp::incident(info, i, &comps))
+                    .collect(),
+            })
+        }
     }
-}
-
-/// Which maintenances a list holds.
-#[derive(Clone, Copy)]
-enum Which {
-    All,
-    Upcoming,
-    Active,
 }
 
 async fn maintenances(
     req: &HttpRequest,
     state: &AppState,
-    path: &str,
-    which: Which,
+    which: Document,
 ) -> Result<HttpResponse, AppError> {
-    serve(req, state, path, || async {
-        let info = &state.page;
-        let comps = store::components::list(&state.db).await?;
-        let open = store::incidents::unresolved(&state.db).await?;
-        let all;
-        let list: Vec<&store::incidents::IncidentView> = match which {
-            Which::All => {
-                all = store::maintenance::all(&state.db, RECENT).await?;
-                all.iter().collect()
-            }
-            Which::Upcoming => store::maintenance::upcoming(&open),
-            Which::Active => store::maintenance::active(&open),
-        };
-        let owned: Vec<store::incidents::IncidentView> =
-            list.iter().map(|i| (*i).clone()).collect();
-        to_json(&sp::MaintenancesDocument {
-            page: sp::page(info, sp::last_change(&comps, &owned, store::now())),
-            scheduled_maintenances: list.iter().map(|i| sp::incident(info, i, &comps)).collect(),
-        })
+    serve(req, state, which.path(), || {
+        document(&state.db, &state.page, which, store::now())
     })
     .await
 }
@@ -231,13 +244,7 @@ pub async fn scheduled_maintenances(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    maintenances(
-        &req,
-        &state,
-        "/api/v2/scheduled-maintenances.json",
-        Which::All,
-    )
-    .await
+    maintenances(&req, &state, Document::Maintenances).await
 }
 
 /// Maintenances still to start, soonest first.
@@ -248,13 +255,7 @@ pub async fn upcoming_maintenances(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    maintenances(
-        &req,
-        &state,
-        "/api/v2/scheduled-maintenances/upcoming.json",
-        Which::Upcoming,
-    )
-    .await
+    maintenances(&req, &state, Document::UpcomingMaintenances).await
 }
 
 /// Maintenances in progress or being verified.
@@ -265,13 +266,7 @@ pub async fn active_maintenances(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    maintenances(
-        &req,
-        &state,
-        "/api/v2/scheduled-maintenances/active.json",
-        Which::Active,
-    )
-    .await
+    maintenances(&req, &state, Document::ActiveMaintenances).await
 }
 
 /// The OpenAPI 3 document of the read and write APIs.

@@ -11,16 +11,15 @@ use crate::store;
 
 #[get("/badge.svg")]
 pub async fn badge(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let page = cached(
-        &req,
-        &state,
-        "/badge.svg".into(),
-        "image/svg+xml",
-        || async {
-            let components = store::components::list(&state.db).await?;
-            Ok(svg::svg("status", &statuspage::status(&components)))
-        },
-    )
+    let page = cached(&req, &state, "/badge.svg".into(), "image/svg+xml", || {
+        badge_svg(&state.db)
+    })
     .await?;
     Ok(public_read(respond(&req, page, None)))
+}
+
+/// The badge from `db`: what `/badge.svg` serves and what a static copy holds.
+pub async fn badge_svg(db: &impl sea_orm::ConnectionTrait) -> Result<String, AppError> {
+    let components = store::components::list(db).await?;
+    Ok(svg::svg("status", &statuspage::status(&components)))
 }

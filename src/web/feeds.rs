@@ -5,11 +5,41 @@ use super::api_v2::public_read;
 use super::public::{cached, respond};
 use super::AppError;
 use crate::render::feeds;
+use crate::render::statuspage::PageInfo;
 use crate::state::AppState;
 use crate::store;
 
 /// Entries in a feed: the most recent incidents.
 const ENTRIES: u64 = 50;
+
+/// The Atom feed at `self_path` (`feed.atom` or `history.atom`) from `db`:
+/// what it serves, and what a static copy holds.
+pub async fn atom_feed(
+    db: &impl sea_orm::ConnectionTrait,
+    info: &PageInfo,
+    self_path: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<String, AppError> {
+    let list = store::incidents::recent(db, ENTRIES).await?;
+    Ok(feeds::atom(info, &list, self_path, now))
+}
+
+pub async fn rss_feed(
+    db: &impl sea_orm::ConnectionTrait,
+    info: &PageInfo,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<String, AppError> {
+    let list = store::incidents::recent(db, ENTRIES).await?;
+    Ok(feeds::rss(info, &list, now))
+}
+
+pub async fn calendar(
+    db: &impl sea_orm::ConnectionTrait,
+    info: &PageInfo,
+) -> Result<String, AppError> {
+    let list = store::maintenance::all(db, 500).await?;
+    Ok(crate::render::calendar::maintenance_calendar(info, &list))
+}
 
 async fn atom(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let self_path = req.path().trim_start_matches('/').to_owned();
@@ -19,10 +49,7 @@ async fn atom(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         &state,
         key,
         "application/atom+xml; charset=utf-8",
-        || async {
-            let list = store::incidents::recent(&state.db, ENTRIES).await?;
-            Ok(feeds::atom(&state.page, &list, &self_path, store::now()))
-        },
+        || atom_feed(&state.db, &state.page, &self_path, store::now()),
     )
     .await?;
     Ok(public_read(respond(&req, page, None)))
@@ -34,10 +61,7 @@ async fn rss(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespons
         &state,
         "/feed.rss|feed".into(),
         "application/rss+xml; charset=utf-8",
-        || async {
-            let list = store::incidents::recent(&state.db, ENTRIES).await?;
-            Ok(feeds::rss(&state.page, &list, store::now()))
-        },
+        || rss_feed(&state.db, &state.page, store::now()),
     )
     .await?;
     Ok(public_read(respond(&req, page, None)))
@@ -86,13 +110,7 @@ pub async fn maintenance_ics(
         &state,
         "/maintenance.ics|feed".into(),
         "text/calendar; charset=utf-8",
-        || async {
-            let list = store::maintenance::all(&state.db, 500).await?;
-            Ok(crate::render::calendar::maintenance_calendar(
-                &state.page,
-                &list,
-            ))
-        },
+        || calendar(&state.db, &state.page),
     )
     .await?;
     Ok(public_read(respond(&req, page, None)))

@@ -13,6 +13,7 @@ use super::AppError;
 use crate::domain::{ComponentStatus, OverallStatus, PageZone};
 use crate::render::{
     cache::{Coding, Page, Rendered},
+    links::Links,
     time::{self, Today},
     views,
 };
@@ -56,6 +57,7 @@ pub fn layout_context(state: &AppState, zone: PageZone) -> tera::Context {
     ctx.insert("zone", zone.name());
     ctx.insert("zone_city", &crate::render::zones::city(zone.name()));
     ctx.insert("page_zone", state.page.zone().name());
+    state.links().insert_into(&mut ctx);
     ctx
 }
 
@@ -180,6 +182,7 @@ pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
         let now = store::now();
         // Read once for every reader's zone: a render of another zone is then
         // the template's work alone, however long the history.
+        let links = state.links();
         let data = state
             .cache
             .shared("front", async {
@@ -189,7 +192,7 @@ pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
             })
             .await
             .map_err(shared_error)?;
-        render_front(&state, &data, zone, now)
+        render_front(&state, &data, zone, now, &links)
     })
     .await?;
     Ok(respond(&req, page, cookie))
@@ -240,15 +243,16 @@ impl FrontData {
 }
 
 /// The front page from `db` as it reads at `now`: what a backup's digest is
-/// taken of (from its snapshot, at its time); `/` renders the same from data
-/// it shares between zones.
+/// taken of (from its snapshot, at its time) and what a static copy holds
+/// (with its `links`); `/` renders the same from data it shares between zones.
 pub async fn front_page(
     state: &AppState,
     db: &impl sea_orm::ConnectionTrait,
     zone: PageZone,
     now: chrono::DateTime<chrono::Utc>,
+    links: &Links,
 ) -> Result<Rendered, AppError> {
-    render_front(state, &FrontData::read(state, db, now).await?, zone, now)
+    render_front(state, &FrontData::read(state, db, now).await?, zone, now, links)
 }
 
 fn render_front(
@@ -256,6 +260,7 @@ fn render_front(
     data: &FrontData,
     zone: PageZone,
     now: chrono::DateTime<chrono::Utc>,
+    links: &Links,
 ) -> Result<Rendered, AppError> {
     let tz = zone.tz();
     let today = Today::new(now, tz);
@@ -265,6 +270,8 @@ fn render_front(
     let overall = OverallStatus::from_components(components.iter().map(|c| c.status));
     let open = &data.open;
     let mut ctx = layout_context(state, zone);
+    links.insert_into(&mut ctx);
+    links.insert_into(&mut ctx);
     ctx.insert("overall", overall.description());
     ctx.insert("overall_slug", overall.slug());
     let listed = views::components(components);
@@ -339,7 +346,7 @@ pub async fn incident(
     let page = cached(&req, &state, key, "text/html; charset=utf-8", || async {
         let names = shared_names(&state).await?;
         let view = store::incidents::load_named(&state.db, id, &names).await?;
-        render_incident(&state, view, zone, store::now())
+        render_incident(&state, view, zone, store::now(), &state.links())
     })
     .await?;
     Ok(respond(&req, page, cookie))
@@ -363,8 +370,9 @@ pub async fn incident_page(
     zone: PageZone,
     id: i32,
     now: chrono::DateTime<chrono::Utc>,
+    links: &Links,
 ) -> Result<Rendered, AppError> {
-    render_incident(state, store::incidents::load(db, id).await?, zone, now)
+    render_incident(state, store::incidents::load(db, id).await?, zone, now, links)
 }
 
 fn render_incident(
@@ -372,11 +380,13 @@ fn render_incident(
     view: Option<store::incidents::IncidentView>,
     zone: PageZone,
     now: chrono::DateTime<chrono::Utc>,
+    links: &Links,
 ) -> Result<Rendered, AppError> {
     let view = view.ok_or(AppError::NotFound)?;
     let id = view.model.id;
     let today = Today::new(now, zone.tz());
     let mut ctx = layout_context(state, zone);
+    links.insert_into(&mut ctx);
     ctx.insert("post", &views::post(&view, zone.tz()));
     ctx.insert("latest", &views::latest(&view, &today));
     ctx.insert("promise", &views::promise_vm(&view, now, &today));
@@ -405,30 +415,47 @@ pub async fn history(
     let (zone, cookie) = reader_zone(&req, &state)?;
     let key = format!("/history?{page}|{}", zone.name());
     let page = cached(&req, &state, key, "text/html; charset=utf-8", || async {
-        let tz = zone.tz();
         let names = shared_names(&state).await?;
-        let (list, pages) =
-            store::incidents::history(&state.db, page - 1, HISTORY_PER_PAGE, &names).await?;
-        if page > 1 && list.is_empty() {
-            return Err(AppError::NotFound);
-        }
-        let months = views::by_heading(list.iter().map(|i| views::post(i, tz)).collect(), |p| {
-            let at = list
-                .iter()
-                .find(|i| i.model.id == p.id)
-                .map(|i| i.model.started_at)
-                .unwrap_or_default();
-            time::month_heading(at, tz)
-        });
-        let mut ctx = layout_context(&state, zone);
-        ctx.insert("months", &months);
-        ctx.insert("page", &page);
-        ctx.insert("pages", &pages.max(1));
-        ctx.insert("path", "history");
-        Ok(state.tera.render("public/history.html", &ctx)?)
+        history_page(&state, &state.db, &names, zone, page, &state.links())
+            .await
+            .map(|(body, _)| body)
     })
     .await?;
     Ok(respond(&req, page, cookie))
+}
+
+/// History page `page` (from 1) from `db`, and how many pages there are.
+pub async fn history_page(
+    state: &AppState,
+    db: &sea_orm::DatabaseConnection,
+    names: &store::incidents::Names,
+    zone: PageZone,
+    page: u64,
+    links: &Links,
+) -> Result<(String, u64), AppError> {
+    let tz = zone.tz();
+    let (list, pages) = store::incidents::history_named(db, page - 1, HISTORY_PER_PAGE, names).await?;
+    if page > 1 && list.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let months = views::by_heading(list.iter().map(|i| views::post(i, tz)).collect(), |p| {
+        let at = list
+            .iter()
+            .find(|i| i.model.id == p.id)
+            .map(|i| i.model.started_at)
+            .unwrap_or_default();
+        time::month_heading(at, tz)
+    });
+    let pages = pages.max(1);
+    let mut ctx = layout_context(state, zone);
+    links.insert_into(&mut ctx);
+    ctx.insert("months", &months);
+    ctx.insert("page", &page);
+    ctx.insert("pages", &pages);
+    ctx.insert("newer", &links.history(page.saturating_sub(1)));
+    ctx.insert("older", &links.history(page + 1));
+    ctx.insert("path", "history");
+    Ok((state.tera.render("public/history.html", &ctx)?, pages))
 }
 
 #[get("/health")]

@@ -336,59 +336,72 @@ pub async fn calendars(
 ) -> Result<HttpResponse, AppError> {
     let (zone, cookie) = reader_zone(&req, &state)?;
     let key = format!("/uptime|{}", zone.name());
-    let page = cached(&req, &state, key, "text/html; charset=utf-8", || async {
-        let page_zone = state.page.zone().tz();
-        let at = store::now();
-        let today = view::today(at, page_zone);
-        let this_month = today.with_day(1).unwrap_or(today);
-        let first = this_month
-            .checked_sub_months(Months::new(MONTHS_SHOWN - 1))
-            .unwrap_or(this_month);
-        let last = this_month
-            .checked_add_months(Months::new(1))
-            .and_then(|d| d.pred_opt())
-            .unwrap_or(today);
-        let (Some((from, _)), Some((_, to))) =
-            (day_bounds(first, page_zone), day_bounds(last, page_zone))
-        else {
-            return Err(AppError::NotFound);
-        };
-        let list = store::components::list(&state.db).await?;
-        let loaded = Loaded::read(&state, &state.db, &list, from, to).await?;
-        let calendars: Vec<CalendarVm> = loaded
-            .rows()
-            .into_iter()
-            .map(|row| CalendarVm {
-                months: first
-                    .iter_days()
-                    .take_while(|d| *d <= last)
-                    .filter(|d| d.day() == 1)
-                    .filter_map(|m| {
-                        view::month(
-                            row.timeline,
-                            &row.incidents,
-                            page_zone,
-                            m,
-                            at,
-                            state.settings.uptime_weights,
-                        )
-                    })
-                    .collect(),
-                anchor: row.anchor,
-                name: row.name,
-                members: row.members,
-            })
-            .collect();
-        let mut ctx = layout_context(&state, zone);
-        ctx.insert("calendars", &calendars);
-        ctx.insert("uptime_zone", page_zone.name());
-        ctx.insert("path", "uptime");
-        let body = state.tera.render("public/uptime.html", &ctx)?;
-        Ok(match loaded.changes_at(today, page_zone, at) {
-            Some(when) => Rendered::until(body, when),
-            None => Rendered::from(body),
-        })
+    let links = state.links();
+    let page = cached(&req, &state, key, "text/html; charset=utf-8", || {
+        uptime_page(&state, &state.db, zone, store::now(), &links)
     })
     .await?;
     Ok(respond(&req, page, cookie))
+}
+
+/// The calendars page from `db` as it reads at `at`: what `/uptime` serves
+/// and what a static copy holds (with its `links`).
+pub async fn uptime_page(
+    state: &AppState,
+    db: &impl sea_orm::ConnectionTrait,
+    zone: crate::domain::PageZone,
+    at: DateTime<Utc>,
+    links: &crate::render::links::Links,
+) -> Result<Rendered, AppError> {
+    let page_zone = state.page.zone().tz();
+    let today = view::today(at, page_zone);
+    let this_month = today.with_day(1).unwrap_or(today);
+    let first = this_month
+        .checked_sub_months(Months::new(MONTHS_SHOWN - 1))
+        .unwrap_or(this_month);
+    let last = this_month
+        .checked_add_months(Months::new(1))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(today);
+    let (Some((from, _)), Some((_, to))) =
+        (day_bounds(first, page_zone), day_bounds(last, page_zone))
+    else {
+        return Err(AppError::NotFound);
+    };
+    let list = store::components::list(db).await?;
+    let loaded = Loaded::read(state, db, &list, from, to).await?;
+    let rows: Vec<CalendarVm> = loaded
+        .rows()
+        .into_iter()
+        .map(|row| CalendarVm {
+            months: first
+                .iter_days()
+                .take_while(|d| *d <= last)
+                .filter(|d| d.day() == 1)
+                .filter_map(|m| {
+                    view::month(
+                        row.timeline,
+                        &row.incidents,
+                        page_zone,
+                        m,
+                        at,
+                        state.settings.uptime_weights,
+                    )
+                })
+                .collect(),
+            anchor: row.anchor,
+            name: row.name,
+            members: row.members,
+        })
+        .collect();
+    let mut ctx = layout_context(state, zone);
+    links.insert_into(&mut ctx);
+    ctx.insert("calendars", &rows);
+    ctx.insert("uptime_zone", page_zone.name());
+    ctx.insert("path", "uptime");
+    let body = state.tera.render("public/uptime.html", &ctx)?;
+    Ok(match loaded.changes_at(today, page_zone, at) {
+        Some(when) => Rendered::until(body, when),
+        None => Rendered::from(body),
+    })
 }

@@ -23,9 +23,9 @@ use crate::helpers::{spawn_app_on, zone_at_noon, TempDir, TestApp, TestDatabase}
 use crate::instances::postgres_server;
 
 /// The same public URL for the app before and after, so links match.
-const BASE_URL: &str = "http://status.example.test/";
+pub const BASE_URL: &str = "http://status.example.test/";
 
-fn extra() -> [(&'static str, &'static str); 3] {
+pub fn extra() -> [(&'static str, &'static str); 3] {
     [
         ("STATUSPOST_BASE_URL", BASE_URL),
         // Noon in the page's zone: "today" does not turn during the test.
@@ -38,7 +38,7 @@ async fn app_on(database: TestDatabase) -> TestApp {
     spawn_app_on(database, TempDir::new(), &extra()).await
 }
 
-fn run(db: &TestDatabase, dir: &TempDir, args: &[&str]) -> Output {
+pub fn run(db: &TestDatabase, dir: &TempDir, args: &[&str]) -> Output {
     statuspost(db, dir).args(args).output().unwrap()
 }
 
@@ -47,7 +47,7 @@ fn text(out: &[u8]) -> String {
 }
 
 #[track_caller]
-fn succeeded(out: &Output) -> String {
+pub fn succeeded(out: &Output) -> String {
     assert!(
         out.status.success(),
         "stdout: {}\nstderr: {}",
@@ -68,7 +68,7 @@ fn component(name: &str, group: Option<&str>, position: i32) -> ComponentInput {
     }
 }
 
-fn update(
+pub fn update(
     status: IncidentStatus,
     body: &str,
     components: Vec<(i32, ComponentStatus)>,
@@ -91,7 +91,7 @@ fn update(
 /// outage three days ago and resolved, one yesterday with Markdown and
 /// characters beyond ASCII, an incident open now, a subscriber and a token.
 /// Outages lie in past days, so no page turns with the clock while the test runs.
-async fn seed(app: &TestApp) -> Vec<i32> {
+pub async fn seed(app: &TestApp) -> Vec<i32> {
     let author = app.sign_in_admin().await;
     let db = &app.db;
     let api = store::components::create(db, component("API", Some("Backend"), 1))

@@ -33,9 +33,16 @@ fn parse(t: &str) -> DateTime<Utc> {
 /// The incident page as a reader would get it at `at`.
 async fn page_at(app: &TestApp, id: i32, at: DateTime<Utc>) -> (String, Option<DateTime<Utc>>) {
     let zone = app.state.page.zone();
-    let r = statuspost::web::public::incident_page(&app.state, &app.db, zone, id, at)
-        .await
-        .unwrap();
+    let r = statuspost::web::public::incident_page(
+        &app.state,
+        &app.db,
+        zone,
+        id,
+        at,
+        &app.state.links(),
+    )
+    .await
+    .unwrap();
     (r.body, r.changes_at)
 }
 

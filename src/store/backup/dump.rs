@@ -82,7 +82,7 @@ impl Snapshot {
     pub async fn write_parts(
         &self,
         dir: &Path,
-        progress: &dyn Fn(u64),
+        progress: &(dyn Fn(u64) + Sync),
     ) -> Result<(Manifest, Vec<std::path::PathBuf>), BackupError> {
         let mut tables = Vec::new();
         let mut paths = Vec::new();

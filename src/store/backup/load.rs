@@ -71,7 +71,7 @@ pub async fn load(
     db: &DatabaseConnection,
     path: &Path,
     expected: &Manifest,
-    progress: &dyn Fn(u64),
+    progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(), BackupError> {
     let schema = super::schema_version(db).await?.unwrap_or_default();
     if schema != expected.schema {
