@@ -325,3 +325,21 @@ async fn replay_skips_an_entry_whose_incident_is_gone_and_writes_the_rest() {
     assert_eq!(view.updates.last().unwrap().model.body, "Found the cause.");
     assert!(incidents::load(&app.db, lost).await.unwrap().is_none());
 }
+
+/// A snapshot that cannot be written is said, and the copy is written all the same.
+#[tokio::test]
+async fn an_export_says_when_the_offline_snapshot_cannot_be_written() {
+    let app = crate::helpers::spawn_app_with(&crate::backup::extra()).await;
+    let site = app.dir.0.join("site");
+    let nowhere = app.dir.0.join("missing/folder/journal");
+    let out = cli(&app, &site, &app.database.url.clone())
+        .env("STATUSPOST_JOURNAL", &nowhere)
+        .arg("export-static")
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot write the offline snapshot"), "{err}");
+    assert!(site.join("index.html").exists());
+}
