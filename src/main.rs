@@ -399,6 +399,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let to = statuspost::recovery::static_site::Target::parse(&dir, &state.settings)?;
             let written = statuspost::recovery::static_site::export(&state, &to).await?;
             println!("{}", written.summary(&to));
+            if let Some(e) = written.snapshot_failed {
+                anyhow::bail!("{e}");
+            }
         }
         Command::Post {
             offline: _,

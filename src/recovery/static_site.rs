@@ -212,6 +212,9 @@ pub struct Written {
     pub removed: usize,
     /// When a page would next read differently with no write.
     pub changes_at: Option<DateTime<Utc>>,
+    /// Why the offline snapshot beside the journal could not be written,
+    /// when it could not: the copy itself was.
+    pub snapshot_failed: Option<String>,
 }
 
 impl Written {
@@ -313,7 +316,7 @@ fn replace(path: &Path, body: &[u8]) -> anyhow::Result<()> {
 /// `statuspost export-static DIR`: the site as it reads now.
 pub async fn export(state: &AppState, to: &Target) -> anyhow::Result<Written> {
     let site = render(state, &state.db, crate::store::now()).await?;
-    let written = match to {
+    let mut written = match to {
         Target::Dir(dir) => {
             let dir = dir.clone();
             tokio::task::spawn_blocking(move || write_dir(&dir, &site)).await??
@@ -323,9 +326,14 @@ pub async fn export(state: &AppState, to: &Target) -> anyhow::Result<Written> {
     // What `post --offline` starts from when the database is gone.
     if let Some(journal) = state.settings.journal() {
         let snapshot = super::journal::snapshot_path(&journal);
-        super::write_offline_snapshot(&state.settings, &state.db, &snapshot)
-            .await
-            .with_context(|| format!("cannot write the offline snapshot {}", snapshot.display()))?;
+        if let Err(e) = super::write_offline_snapshot(&state.settings, &state.db, &snapshot).await {
+            let e = format!(
+                "cannot write the offline snapshot {}: {e:#}",
+                snapshot.display()
+            );
+            tracing::warn!(error = %e, "the static copy is written, the offline snapshot is not");
+            written.snapshot_failed = Some(e);
+        }
     }
     Ok(written)
 }

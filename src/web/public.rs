@@ -252,7 +252,13 @@ pub async fn front_page(
     now: chrono::DateTime<chrono::Utc>,
     links: &Links,
 ) -> Result<Rendered, AppError> {
-    render_front(state, &FrontData::read(state, db, now).await?, zone, now, links)
+    render_front(
+        state,
+        &FrontData::read(state, db, now).await?,
+        zone,
+        now,
+        links,
+    )
 }
 
 fn render_front(
@@ -372,7 +378,13 @@ pub async fn incident_page(
     now: chrono::DateTime<chrono::Utc>,
     links: &Links,
 ) -> Result<Rendered, AppError> {
-    render_incident(state, store::incidents::load(db, id).await?, zone, now, links)
+    render_incident(
+        state,
+        store::incidents::load(db, id).await?,
+        zone,
+        now,
+        links,
+    )
 }
 
 fn render_incident(
@@ -434,7 +446,8 @@ pub async fn history_page(
     links: &Links,
 ) -> Result<(String, u64), AppError> {
     let tz = zone.tz();
-    let (list, pages) = store::incidents::history_named(db, page - 1, HISTORY_PER_PAGE, names).await?;
+    let (list, pages) =
+        store::incidents::history_named(db, page - 1, HISTORY_PER_PAGE, names).await?;
     if page > 1 && list.is_empty() {
         return Err(AppError::NotFound);
     }

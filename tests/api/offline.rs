@@ -57,6 +57,9 @@ async fn offline_posts_reach_the_copy_at_once_and_the_database_and_subscribers_o
             ("STATUSPOST_BASE_URL", BASE_URL),
             ("STATUSPOST_TIMEZONE", zone_at_noon()),
             ("STATUSPOST_WEBHOOK_ALLOW_PRIVATE", "true"),
+            // The test runs the app's worker (`app.deliver()`) after the
+            // replay, so the worker and the replay never write at once.
+            ("STATUSPOST_RUN_WORKER", "false"),
         ],
     )
     .await;
@@ -220,6 +223,7 @@ async fn offline_posts_reach_the_copy_at_once_and_the_database_and_subscribers_o
     );
     assert_eq!(new.updates[1].model.display_at, entries[2].at);
 
+    app.deliver().await;
     eventually("the replayed updates reached the webhook", || async {
         let bodies: Vec<String> = receiver
             .received()
@@ -324,4 +328,22 @@ async fn replay_skips_an_entry_whose_incident_is_gone_and_writes_the_rest() {
     let view = incidents::load(&app.db, kept).await.unwrap().unwrap();
     assert_eq!(view.updates.last().unwrap().model.body, "Found the cause.");
     assert!(incidents::load(&app.db, lost).await.unwrap().is_none());
+}
+
+/// A snapshot that cannot be written is said, and the copy is written all the same.
+#[tokio::test]
+async fn an_export_says_when_the_offline_snapshot_cannot_be_written() {
+    let app = crate::helpers::spawn_app_with(&crate::backup::extra()).await;
+    let site = app.dir.0.join("site");
+    let nowhere = app.dir.0.join("missing/folder/journal");
+    let out = cli(&app, &site, &app.database.url.clone())
+        .env("STATUSPOST_JOURNAL", &nowhere)
+        .arg("export-static")
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot write the offline snapshot"), "{err}");
+    assert!(site.join("index.html").exists());
 }
